@@ -1,0 +1,57 @@
+"""The contracts that cross stage boundaries: the detector context and the finding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a detector knows about the world around one key.
+
+    owner_account: the account that owns the key.
+    trusted_accounts: other accounts the owner trusts.
+    org_id: the owner's organisation; its members are trusted.
+    admins: ARN patterns (``*`` and ``?`` wildcards) of authorised key administrators.
+        When empty, only the owner root is authorised.
+    via_services: services allowed in ``kms:ViaService`` (e.g. ``s3.eu-west-1.amazonaws.com``).
+    """
+
+    owner_account: str
+    trusted_accounts: frozenset[str] = frozenset()
+    org_id: str | None = None
+    admins: tuple[str, ...] = ()
+    via_services: tuple[str, ...] = ()
+
+    def is_trusted_account(self, account: str) -> bool:
+        return account == self.owner_account or account in self.trusted_accounts
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule broken by one statement (or by the key as a whole when statement is None)."""
+
+    rule: str
+    severity: str
+    message: str
+    statement: int | None = None
+    sid: str | None = None
+    principals: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    reference: str = ""
+    details: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "statement": self.statement,
+            "sid": self.sid,
+            "principals": list(self.principals),
+            "actions": list(self.actions),
+            "message": self.message,
+            "reference": self.reference,
+        }
