@@ -18,3 +18,11 @@ class BadInputError(RemediatorError):
 
 class PolicyError(BadInputError):
     """A document is not a valid IAM/KMS policy; the message names the statement and field."""
+
+
+class BackupError(RemediatorError):
+    """The S3 backup store refused to start, or a backup could not be written and verified."""
+
+
+class TargetAccessError(RemediatorError):
+    """A target account could not be reached: assume-role, Organizations or caller identity."""

@@ -1,0 +1,58 @@
+"""`remediator check-policy`: the offline check of one key policy document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from remediator import validate
+from remediator.detectors import analyze_key_policy
+from remediator.errors import BadInputError
+from remediator.report.findings import render_findings_table
+from remediator.types import Context, Finding
+
+
+def read_policy_document(source: str, stdin: TextIO) -> Any:
+    """The decoded JSON of FILE, or of standard input for ``-``; BadInputError otherwise."""
+    name = "standard input" if source == "-" else source
+    try:
+        text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{name} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+
+
+def build_context(
+    account: str, trusted: list[str], org: str | None, admins: list[str], services: list[str]
+) -> Context:
+    return Context(
+        owner_account=validate.account_id(account, "--account"),
+        trusted_accounts=frozenset(validate.account_id(t, "--trusted-account") for t in trusted),
+        org_id=validate.org_id(org) if org else None,
+        admins=tuple(admins),
+        via_services=tuple(services),
+    )
+
+
+def check_policy(
+    source: str, ctx: Context, fmt: str, out: TextIO = sys.stdout, stdin: TextIO = sys.stdin
+) -> list[Finding]:
+    """Analyse one document and print the result; returns the findings (the exit code's basis)."""
+    document = read_policy_document(source, stdin)
+    findings = analyze_key_policy(document, ctx)
+    if fmt == "json":
+        payload = {"account": ctx.owner_account, "findings": [f.to_dict() for f in findings]}
+        out.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        render_findings_table(findings, out, title=f"Key policy check for account "
+                              f"{ctx.owner_account}")
+    return findings

@@ -1,0 +1,102 @@
+"""One analysed key policy: parsed once, its effective access computed once, read by every
+detector. Also the helpers detectors share to describe grantees against the trust."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from remediator.detectors.rules import RULES
+from remediator.policy.access import AWS, Access, Grantee, effective_access
+from remediator.policy.document import Policy, Statement, parse_policy
+from remediator.policy.principals import glob_match, names_account_root
+from remediator.types import Context, Finding
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnalysis:
+    policy: Policy
+    accesses: tuple[Access, ...]
+
+
+def analyse(document: Any) -> PolicyAnalysis:
+    policy = parse_policy(document)
+    return PolicyAnalysis(policy, tuple(effective_access(policy)))
+
+
+def is_owner_root(g: Grantee, ctx: Context) -> bool:
+    return (
+        g.kind == AWS
+        and g.is_root
+        and g.arn is not None
+        and names_account_root(g.arn, ctx.owner_account)
+        and g.principals.include is None
+    )
+
+
+def _is_authorised_arn(arn: str, ctx: Context) -> bool:
+    return names_account_root(arn, ctx.owner_account) or any(
+        glob_match(p, arn) for p in ctx.admins
+    )
+
+
+def is_authorised(g: Grantee, ctx: Context) -> bool:
+    """The owner root or a configured key administrator, and nobody else."""
+    if g.kind != AWS:
+        return False
+    if g.principals.include is not None:
+        arns: Iterable[str] = g.principals.values()
+    elif g.arn is not None:
+        arns = (g.arn,)
+    else:
+        return False
+    arns = tuple(arns)
+    return bool(arns) and all(_is_authorised_arn(a, ctx) for a in arns)
+
+
+def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
+    """Accounts outside the trust that this grantee is pinned to (empty when not pinned)."""
+    if g.accounts.include is None:
+        return []
+    if ctx.org_id and g.orgs.include is not None and g.orgs.values() <= {ctx.org_id}:
+        return []  # only members of the trusted organisation qualify
+    return sorted(a for a in g.accounts.values() if not ctx.is_trusted_account(a))
+
+
+def foreign_orgs(g: Grantee, ctx: Context) -> list[str]:
+    """Organisations other than the trusted one this grantee is pinned to (no account pin)."""
+    if g.accounts.include is not None or g.orgs.include is None:
+        return []
+    return sorted(o for o in g.orgs.values() if o != ctx.org_id)
+
+
+def finding(
+    rule_id: str,
+    stmt: Statement | None,
+    principals: Iterable[str],
+    actions: Iterable[str],
+    message: str,
+) -> Finding:
+    rule = RULES[rule_id]
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        statement=stmt.index if stmt is not None else None,
+        sid=stmt.sid if stmt is not None else None,
+        principals=tuple(dict.fromkeys(principals)),
+        actions=tuple(dict.fromkeys(actions)),
+        reference=rule.reference,
+    )
+
+
+def by_statement(accesses: Iterable[Access]) -> dict[int, list[Access]]:
+    out: dict[int, list[Access]] = {}
+    for a in accesses:
+        out.setdefault(a.statement.index, []).append(a)
+    return out
+
+
+def where(stmt: Statement) -> str:
+    return f"statement {stmt.index}" + (f" ({stmt.sid})" if stmt.sid else "")

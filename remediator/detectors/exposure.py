@@ -1,0 +1,111 @@
+"""KMS-PUBLIC, KMS-CROSS-ACCOUNT, KMS-SERVICE-UNSCOPED: who outside the trust can use the key."""
+
+from __future__ import annotations
+
+from remediator.detectors.analysis import (
+    PolicyAnalysis,
+    by_statement,
+    finding,
+    foreign_orgs,
+    untrusted_accounts,
+    where,
+)
+from remediator.policy import actions as kms
+from remediator.policy.access import AWS, SERVICE
+from remediator.types import Context, Finding
+
+
+def detect_public(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """An Allow that any caller can use: no condition pins the account, organisation or path."""
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
+        if not open_accs:
+            continue
+        stmt = open_accs[0].statement
+        mask = 0
+        for a in open_accs:
+            mask |= a.mask
+        out.append(
+            finding(
+                "KMS-PUBLIC",
+                stmt,
+                (a.grantee.label for a in open_accs),
+                kms.names(mask),
+                f"{where(stmt).capitalize()} lets any AWS principal, in any account, call "
+                f"{_summary(mask)} on the key: no condition pins the caller's account, "
+                "organisation or network.",
+            )
+        )
+    return out
+
+
+def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """An Allow to accounts (or a foreign organisation) that are neither the owner nor trusted."""
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        accounts: dict[str, None] = {}
+        orgs: dict[str, None] = {}
+        labels: list[str] = []
+        mask = 0
+        for a in accs:
+            bad = untrusted_accounts(a.grantee, ctx) + foreign_orgs(a.grantee, ctx)
+            if not bad:
+                continue
+            for x in bad:
+                (orgs if x.startswith("o-") else accounts)[x] = None
+            labels.append(a.grantee.label)
+            mask |= a.mask
+        if not labels:
+            continue
+        stmt = accs[0].statement
+        who = ", ".join([f"account {x}" for x in accounts] + [f"organisation {o}" for o in orgs])
+        out.append(
+            finding(
+                "KMS-CROSS-ACCOUNT",
+                stmt,
+                labels,
+                kms.names(mask),
+                f"{where(stmt).capitalize()} lets {who}, outside the trusted accounts, call "
+                f"{_summary(mask)} on the key.",
+            )
+        )
+    return out
+
+
+def detect_unscoped_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """A service principal any customer's resources can drive (no aws:SourceAccount/SourceArn)."""
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        services = [
+            a for a in accs
+            if a.grantee.kind == SERVICE
+            and a.grantee.accounts.include is None
+            and a.grantee.orgs.include is None
+            and a.grantee.principals.include is None
+        ]
+        if not services:
+            continue
+        stmt = services[0].statement
+        mask = 0
+        for a in services:
+            mask |= a.mask
+        names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
+        out.append(
+            finding(
+                "KMS-SERVICE-UNSCOPED",
+                stmt,
+                (a.grantee.label for a in services),
+                kms.names(mask),
+                f"{where(stmt).capitalize()} lets {names} use the key on behalf of any "
+                "customer: add an aws:SourceAccount or aws:SourceArn condition.",
+            )
+        )
+    return out
+
+
+def _summary(mask: int) -> str:
+    names = kms.names(mask)
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{len(names)} actions including {', '.join(names[:2])}"

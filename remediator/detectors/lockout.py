@@ -1,0 +1,74 @@
+"""IAM-KMS-1: the owner root must be able to call kms:PutKeyPolicy, or the key can be locked out.
+
+The default key policy's first statement gives the account root ``kms:*`` so that the account
+can always recover the key through IAM
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
+Being named is not enough: the Allow must hold for the root whatever the request, and no Deny
+may take it away.
+"""
+
+from __future__ import annotations
+
+from remediator.detectors.analysis import PolicyAnalysis, finding
+from remediator.policy import actions as kms
+from remediator.policy.access import applies_to_key, statement_mask
+from remediator.policy.conditions import Identity, holds_for
+from remediator.policy.document import Policy, Statement
+from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
+from remediator.types import Context, Finding
+
+_PUT = kms.bit("kms:PutKeyPolicy")
+
+
+def _names_root(stmt: Statement, owner: str) -> bool:
+    return stmt.principal is not None and any(
+        names_account_root(v, owner) for v in stmt.principal.aws
+    )
+
+
+def _deny_may_apply_to_root(stmt: Statement, owner: str) -> bool:
+    if stmt.principal is not None:
+        pr = stmt.principal
+        if not (pr.anyone or any(
+            parse_aws_principal(v).is_wildcard or parse_aws_principal(v).account == owner
+            for v in pr.aws
+        )):
+            return False
+    elif stmt.not_principal is not None and _names_root_in(stmt.not_principal.aws, owner):
+        return False
+    return True
+
+
+def _names_root_in(values: tuple[str, ...], owner: str) -> bool:
+    return any(names_account_root(v, owner) for v in values)
+
+
+def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
+    root = Identity(ctx.owner_account, root_arn(ctx.owner_account), ctx.org_id)
+    allowed = False
+    for stmt in policy.statements:
+        if not applies_to_key(stmt) or not statement_mask(stmt) & _PUT:
+            continue
+        verdicts = [holds_for(c, root) for c in stmt.conditions]
+        if stmt.allow:
+            if _names_root(stmt, ctx.owner_account) and all(v is True for v in verdicts):
+                allowed = True
+        elif _deny_may_apply_to_root(stmt, ctx.owner_account) and False not in verdicts:
+            return False
+    return allowed
+
+
+def detect_missing_root(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    if root_can_put_key_policy(analysis.policy, ctx):
+        return []
+    root = root_arn(ctx.owner_account)
+    return [
+        finding(
+            "IAM-KMS-1",
+            None,
+            (root,),
+            ("kms:PutKeyPolicy",),
+            f"The owner root {root} cannot call kms:PutKeyPolicy unconditionally, so losing the "
+            "principals named in the policy would lock the key out.",
+        )
+    ]

@@ -1,0 +1,109 @@
+"""KMS-WILDCARD-ACTION, IAM-KMS-2/3/4/5/7 and IAM-KMS-8: rights held by the wrong principals."""
+
+from __future__ import annotations
+
+from remediator.detectors.analysis import (
+    PolicyAnalysis,
+    by_statement,
+    finding,
+    is_authorised,
+    is_owner_root,
+    where,
+)
+from remediator.policy import actions as kms
+from remediator.policy.access import Access, statement_mask
+from remediator.policy.principals import parse_aws_principal, root_arn
+from remediator.types import Context, Finding
+
+# Guardrail id -> the destructive action it protects (iam-kms-guardrails).
+DESTRUCTIVE_RULES: dict[str, str] = {
+    "IAM-KMS-2": "kms:DeleteImportedKeyMaterial",
+    "IAM-KMS-3": "kms:ScheduleKeyDeletion",
+    "IAM-KMS-4": "kms:DisableKey",
+    "IAM-KMS-5": "kms:PutKeyPolicy",
+    "IAM-KMS-7": "kms:DisableKeyRotation",
+}
+_AUTHORISED = "the owner root and the configured key administrators"
+
+
+def detect_wildcard_action(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """A statement granting every key action (kms:* or *) to someone not an administrator."""
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        stmt = accs[0].statement
+        if statement_mask(stmt) != kms.ALL_KEY_ACTIONS:
+            continue
+        wrong = [a.grantee.label for a in accs if not is_authorised(a.grantee, ctx)]
+        if wrong:
+            out.append(
+                finding(
+                    "KMS-WILDCARD-ACTION",
+                    stmt,
+                    wrong,
+                    ("kms:*",),
+                    f"{where(stmt).capitalize()} grants every KMS action to "
+                    f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
+                )
+            )
+    return out
+
+
+def detect_destructive(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """Each destructive action allowed to a principal other than the authorised ones."""
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        stmt = accs[0].statement
+        for rule_id, action in DESTRUCTIVE_RULES.items():
+            b = kms.bit(action)
+            wrong = [a.grantee.label for a in accs if a.mask & b and not is_authorised(a.grantee,
+                                                                                       ctx)]
+            if wrong:
+                out.append(
+                    finding(
+                        rule_id,
+                        stmt,
+                        wrong,
+                        (action,),
+                        f"{where(stmt).capitalize()} lets {', '.join(dict.fromkeys(wrong))} call "
+                        f"{action}, which only {_AUTHORISED} should hold.",
+                    )
+                )
+    return out
+
+
+def _principal_key(acc: Access) -> str:
+    g = acc.grantee
+    if g.arn is not None:
+        p = parse_aws_principal(g.arn)
+        if p.is_root and p.account:
+            return root_arn(p.account)
+        return g.arn
+    return g.label
+
+
+def detect_separation_of_duties(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """One principal (not the owner root) with both key-management and cryptographic rights."""
+    held: dict[str, int] = {}
+    first_admin: dict[str, Access] = {}
+    for acc in analysis.accesses:
+        if is_owner_root(acc.grantee, ctx):
+            continue
+        key = _principal_key(acc)
+        held[key] = held.get(key, 0) | acc.mask
+        if acc.mask & kms.ADMIN_MASK and key not in first_admin:
+            first_admin[key] = acc
+    out = []
+    for key, mask in held.items():
+        if mask & kms.ADMIN_MASK and mask & kms.CRYPTO_MASK:
+            acc = first_admin[key]
+            out.append(
+                finding(
+                    "IAM-KMS-8",
+                    acc.statement,
+                    (acc.grantee.label,),
+                    kms.names(mask & (kms.ADMIN_MASK | kms.CRYPTO_MASK)),
+                    f"{acc.grantee.label} can both manage the key and use it for cryptography; "
+                    "give administration and use to separate principals.",
+                )
+            )
+    return out

@@ -1,0 +1,55 @@
+"""IAM-KMS-6: cryptographic use of the key by AWS principals should go through named services.
+
+``kms:ViaService`` limits use of a key to requests made by the named AWS services
+(https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+"""
+
+from __future__ import annotations
+
+from remediator.detectors.analysis import PolicyAnalysis, by_statement, finding, is_owner_root, where
+from remediator.policy import actions as kms
+from remediator.policy.access import AWS
+from remediator.policy.conditions import has_positive_via_service
+from remediator.types import Context, Finding
+
+
+def detect_via_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    out = []
+    for accs in by_statement(analysis.accesses).values():
+        stmt = accs[0].statement
+        users = [
+            a for a in accs
+            if a.grantee.kind == AWS and a.mask & kms.CRYPTO_MASK and not is_owner_root(a.grantee,
+                                                                                         ctx)
+        ]
+        if not users:
+            continue
+        mask = 0
+        for a in users:
+            mask |= a.mask & kms.CRYPTO_MASK
+        labels = [a.grantee.label for a in users]
+        if not has_positive_via_service(stmt.conditions):
+            out.append(finding(
+                "IAM-KMS-6", stmt, labels, kms.names(mask),
+                f"{where(stmt).capitalize()} lets {', '.join(dict.fromkeys(labels))} use the key "
+                "directly; limit use to the AWS services that need it with kms:ViaService.",
+            ))
+            continue
+        extra = _services_outside(stmt.conditions, ctx.via_services)
+        if extra:
+            out.append(finding(
+                "IAM-KMS-6", stmt, labels, kms.names(mask),
+                f"{where(stmt).capitalize()} allows use through {', '.join(extra)}, which the "
+                "configuration does not list in via_services.",
+            ))
+    return out
+
+
+def _services_outside(conditions: tuple, allowed: tuple[str, ...]) -> list[str]:  # type: ignore[type-arg]
+    if not allowed:
+        return []
+    named = [
+        v for c in conditions if c.key == "kms:viaservice" and c.operator.is_positive
+        for v in c.values
+    ]
+    return sorted({v for v in named if v not in allowed})

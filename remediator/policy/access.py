@@ -1,0 +1,265 @@
+"""Who can do what on a key: every Allow turned into grantees, minus what the Denies cover.
+
+A grantee is a class of callers described by constraints on their account, organisation,
+network path and exact principal. Deny overrides Allow
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+a Deny subtracts the callers it certainly applies to, for the actions it names; callers it
+might not apply to (a condition the caller controls) keep their access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from remediator.policy import actions as kms
+from remediator.policy.conditions import (
+    ANY,
+    Constraint,
+    Scope,
+    allow_scope,
+    deny_scope,
+    excluding,
+    only,
+)
+from remediator.policy.document import Policy, Principals, Statement
+from remediator.policy.principals import (
+    glob_match,
+    parse_aws_principal,
+    split_arn,
+)
+
+AWS, SERVICE = "aws", "service"
+
+
+@dataclass(frozen=True, slots=True)
+class Grantee:
+    """A class of callers one Allow statement lets in.
+
+    ``label`` is the principal as written (``"*"``, an ARN, a service name). ``arn`` is set when
+    the class is one exact principal (or an account root, which stands for its whole account).
+    """
+
+    kind: str  # "aws" or "service"
+    label: str
+    accounts: Constraint = ANY
+    orgs: Constraint = ANY
+    networks: Constraint = ANY
+    principals: Constraint = ANY
+    arn: str | None = None
+    is_root: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return self.accounts.is_empty or self.orgs.is_empty or self.principals.is_empty
+
+    @property
+    def is_open(self) -> bool:
+        """No condition or principal pins who the caller is: anyone can be this grantee."""
+        return (
+            self.accounts.include is None
+            and self.orgs.include is None
+            and self.networks.include is None
+            and self.principals.include is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Actions (a mask) a grantee has through one Allow statement, after the Denies."""
+
+    statement: Statement
+    grantee: Grantee
+    mask: int
+
+
+def statement_mask(stmt: Statement) -> int:
+    """Key actions a statement covers: its Action patterns, or all but its NotAction ones."""
+    if stmt.actions is not None:
+        m = 0
+        for a in stmt.actions:
+            m |= kms.expand(a)
+        return m
+    assert stmt.not_actions is not None
+    excluded = 0
+    for a in stmt.not_actions:
+        excluded |= kms.expand(a)
+    return kms.ALL_KEY_ACTIONS & ~excluded
+
+
+def _could_be_key(resource: str) -> bool:
+    if resource == "*":
+        return True
+    arn = split_arn(resource)
+    return arn is not None and glob_match(arn.service, "kms")
+
+
+def applies_to_key(stmt: Statement) -> bool:
+    """Whether the statement's Resource covers the key the policy is attached to.
+
+    In a key policy ``"*"`` means "this key"; an ARN of another service can never match it.
+    A NotResource naming ``"*"`` or a KMS ARN is taken to exclude this key.
+    """
+    if stmt.not_resources is not None:
+        return not any(_could_be_key(r) for r in stmt.not_resources)
+    if stmt.resources is None:
+        return True
+    return any(_could_be_key(r) for r in stmt.resources)
+
+
+def _pin_principal(pins: Constraint, arn: str) -> Constraint:
+    """An exact principal under a statement's aws:PrincipalArn pins: itself, or nobody."""
+    if not pins.contains(arn) and pins.include is not None:
+        return only(frozenset())
+    return only({arn}) if arn not in pins.exclude else only(frozenset())
+
+
+def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
+    base = Grantee(AWS, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
+    out: list[Grantee] = []
+    if principals.anyone:
+        out.append(base)
+    for value in principals.aws:
+        p = parse_aws_principal(value)
+        if p.is_wildcard:
+            if not principals.anyone:
+                out.append(replace(base, label=value))
+            continue
+        if p.account is None:
+            continue  # a deleted principal's unique id: nobody can use it
+        g = replace(
+            base,
+            label=value,
+            accounts=scope.accounts & only({p.account}),
+            arn=value,
+            is_root=p.is_root,
+        )
+        if not p.is_root:
+            g = replace(g, principals=_pin_principal(scope.principals, value))
+        out.append(g)
+    for value in principals.federated:
+        # Web identity providers (accounts.google.com, cognito) let anyone with an identity
+        # there in; a SAML/OIDC provider ARN belongs to one account.
+        p = parse_aws_principal(value)
+        if p.account is not None:
+            out.append(replace(base, label=value, accounts=scope.accounts & only({p.account})))
+        else:
+            out.append(replace(base, label=value))
+    out.extend(replace(base, kind=SERVICE, label=s) for s in principals.service)
+    return [g for g in out if not g.is_empty]
+
+
+def allow_grantees(stmt: Statement) -> list[Grantee]:
+    """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else)."""
+    scope = allow_scope(stmt.conditions)
+    if stmt.principal is None:
+        return [g for g in _grantees_for(Principals(anyone=True), scope) if not g.is_empty]
+    return _grantees_for(stmt.principal, scope)
+
+
+# --- Deny subtraction ------------------------------------------------------------------
+
+
+def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | None:
+    """The part of ``g`` a Deny's Principal/NotPrincipal does not name; None = nothing named."""
+    if stmt.principal is not None:
+        pr = stmt.principal
+        if g.kind == SERVICE:
+            return [] if g.label in pr.service or pr.anyone else None
+        if pr.anyone or any(parse_aws_principal(v).is_wildcard for v in pr.aws):
+            return []
+        denied_accounts = set()
+        for v in pr.aws:
+            p = parse_aws_principal(v)
+            if p.is_root and p.account:
+                denied_accounts.add(p.account)
+            elif g.arn is not None and v == g.arn:
+                return []
+        if not denied_accounts:
+            return None
+        rest = replace(g, accounts=g.accounts & excluding(denied_accounts))
+        return [] if rest.is_empty else [rest]
+    assert stmt.not_principal is not None
+    return _exempt_by_not_principal(g, stmt.not_principal)
+
+
+def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
+    """A Deny with NotPrincipal applies to everyone but the listed principals."""
+    if g.kind == SERVICE:
+        return [g] if g.label in exempt.service else []
+    if g.arn is not None and g.arn in exempt.aws:
+        return [g]
+    out = []
+    for v in exempt.aws:
+        p = parse_aws_principal(v)
+        if p.account is not None and g.accounts.contains(p.account):
+            pinned = replace(g, accounts=g.accounts & only({p.account}), arn=v, is_root=p.is_root,
+                             principals=only({v}))
+            if not pinned.is_empty:
+                out.append(pinned)
+    return out
+
+
+def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
+    """The part of ``g`` outside a Deny's condition scope (the union over its dimensions)."""
+    out: list[Grantee] = []
+    for dim in ("accounts", "orgs", "principals"):
+        c: Constraint = getattr(scope, dim)
+        if c.is_any:
+            continue
+        mine: Constraint = getattr(g, dim)
+        if c.include is not None:  # the Deny holds only inside c: keep what is outside
+            rest = replace(g, **{dim: mine & excluding(c.include - c.exclude)})
+        else:  # the Deny holds outside c.exclude: keep what is inside it
+            rest = replace(g, **{dim: mine & only(c.exclude)})
+        if not rest.is_empty:
+            out.append(rest)
+    net = scope.networks
+    if net.include is not None:
+        out.append(g)  # the Deny holds only on some networks: callers elsewhere avoid it
+    elif net.exclude:
+        out.append(replace(g, networks=g.networks & only(net.exclude)))
+    return out
+
+
+def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
+    """The callers of ``g`` that a Deny statement does not certainly cover."""
+    if scope.free:
+        return [g]
+    outside_principal = _minus_principal_element(g, deny)
+    if outside_principal is None:
+        return [g]
+    if scope.unconditional:
+        return outside_principal
+    return outside_principal + _minus_scope(g, scope)
+
+
+def effective_access(policy: Policy) -> list[Access]:
+    """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
+    accesses: list[Access] = []
+    denies: list[tuple[Statement, int, Scope]] = []
+    for stmt in policy.statements:
+        if not applies_to_key(stmt):
+            continue
+        mask = statement_mask(stmt)
+        if not mask:
+            continue
+        if stmt.allow:
+            accesses.extend(Access(stmt, g, mask) for g in allow_grantees(stmt))
+        else:
+            denies.append((stmt, mask, deny_scope(stmt.conditions)))
+    for deny, dmask, dscope in denies:
+        accesses = _apply_deny(accesses, deny, dmask, dscope)
+    return accesses
+
+
+def _apply_deny(accesses: list[Access], deny: Statement, dmask: int, dscope: Scope) -> list[Access]:
+    out: list[Access] = []
+    for acc in accesses:
+        hit = acc.mask & dmask
+        if not hit:
+            out.append(acc)
+            continue
+        if acc.mask & ~dmask:
+            out.append(Access(acc.statement, acc.grantee, acc.mask & ~dmask))
+        out.extend(Access(acc.statement, r, hit) for r in residual(acc.grantee, deny, dscope))
+    return out

@@ -1,0 +1,327 @@
+"""What a statement's conditions say about who the caller can be.
+
+Each condition on an identity key becomes a pin on one dimension of the caller: its account,
+its organisation, its network path, or the exact principal. Access Analyzer counts these keys
+as restricting when used with a positive operator and values without wildcards in the account
+or organisation part
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-resources.html#access-analyzer-kms-key,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html). Everything
+else (``kms:ViaService``, ``kms:EncryptionContext:*``, ``aws:SecureTransport``, ``aws:username``,
+negated operators on an Allow, ``Null``, ``ForAllValues:``, ``...IfExists`` on keys that can be
+absent, wildcard and policy-variable values) does not pin the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from remediator.policy.document import Condition
+from remediator.policy.principals import (
+    account_of_arn_value,
+    glob_match,
+    has_policy_variable,
+    has_wildcard,
+    is_account_id,
+)
+
+ACCOUNT_KEYS = frozenset(
+    {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
+)
+ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
+ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip"})
+USERID_KEY = "aws:userid"
+# Present in every request an AWS principal makes; IfExists on them changes nothing.
+ALWAYS_PRESENT = frozenset(
+    {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:userid"}
+)
+# Keys whose condition scopes a service principal to one customer (confused deputy):
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+SERVICE_SCOPE_KEYS = frozenset(
+    {"aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid",
+     "aws:sourceorgpaths"}
+)
+_OPEN_NETWORKS = frozenset({"0.0.0.0/0", "::/0"})
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A set of allowed values: ``include`` (None = any value) minus ``exclude``."""
+
+    include: frozenset[str] | None = None
+    exclude: frozenset[str] = frozenset()
+
+    @property
+    def is_any(self) -> bool:
+        return self.include is None and not self.exclude
+
+    @property
+    def is_empty(self) -> bool:
+        return self.include is not None and not (self.include - self.exclude)
+
+    def values(self) -> frozenset[str]:
+        assert self.include is not None
+        return self.include - self.exclude
+
+    def __and__(self, other: Constraint) -> Constraint:
+        if self.include is None:
+            inc = other.include
+        elif other.include is None:
+            inc = self.include
+        else:
+            inc = self.include & other.include
+        exc = self.exclude | other.exclude
+        if inc is not None:
+            return Constraint(inc - exc, frozenset())
+        return Constraint(None, exc)
+
+    def contains(self, value: str) -> bool:
+        if value in self.exclude:
+            return False
+        return self.include is None or value in self.include
+
+
+ANY = Constraint()
+
+
+def only(values: frozenset[str] | set[str]) -> Constraint:
+    return Constraint(frozenset(values))
+
+
+def excluding(values: frozenset[str] | set[str]) -> Constraint:
+    return Constraint(None, frozenset(values))
+
+
+DIMENSIONS = ("accounts", "orgs", "networks", "principals")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who can satisfy a statement's conditions, dimension by dimension.
+
+    ``free`` is set when some condition depends on something the caller chooses or that this
+    engine cannot pin (for a Deny: the caller may avoid it).
+    """
+
+    accounts: Constraint = ANY
+    orgs: Constraint = ANY
+    networks: Constraint = ANY
+    principals: Constraint = ANY
+    free: bool = False
+
+    @property
+    def unconditional(self) -> bool:
+        return (
+            not self.free
+            and self.accounts.is_any
+            and self.orgs.is_any
+            and self.networks.is_any
+            and self.principals.is_any
+        )
+
+
+UNCONDITIONAL = Scope()
+
+# A pin: (dimension, constraint); None when the condition does not pin the caller.
+Pin = tuple[str, Constraint]
+
+
+def _fixed(value: str, wildcards: bool) -> bool:
+    return not has_policy_variable(value) and not (wildcards and has_wildcard(value))
+
+
+def _org_of_path(value: str) -> str:
+    return value.split("/", 1)[0]
+
+
+def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
+    """The dimension a condition speaks of and the fixed values it names, or None.
+
+    None when the key is not an identity key or a value is not fixed (wildcard under a
+    wildcard-honouring operator, a policy variable, an open network).
+    """
+    key, op, wild = cond.key, cond.operator, cond.operator.wildcards
+    vals = cond.values
+    if key in ACCOUNT_KEYS:
+        if not all(_fixed(v, wild) for v in vals):
+            return None
+        # Under StringEquals a "*" is a literal: it names no real account.
+        return "accounts", {v for v in vals if is_account_id(v)}
+    if key in ARN_KEYS:
+        accts = set()
+        for v in vals:
+            a = account_of_arn_value(v, wild or op.family == "arn")
+            if a is None:
+                return None
+            accts.add(a)
+        return "accounts", accts
+    if key in ORG_KEYS or key in ORG_PATH_KEYS:
+        orgs = {_org_of_path(v) if key in ORG_PATH_KEYS else v for v in vals}
+        if not all(_fixed(o, wild) for o in orgs):
+            return None
+        return "orgs", orgs
+    if key in NETWORK_KEYS:
+        if any(v in _OPEN_NETWORKS or not _fixed(v, wild) for v in vals):
+            return None
+        return "networks", set(vals)
+    if key == USERID_KEY:
+        heads = {v.split(":", 1)[0] for v in vals}
+        if not all(_fixed(h, wild) for h in heads):
+            return None
+        if all(is_account_id(h) for h in heads):
+            return "accounts", heads
+        return "principals", set(vals)
+    return None
+
+
+def _principal_pin(cond: Condition) -> Pin | None:
+    """An aws:PrincipalArn/aws:SourceArn condition also pins the exact principal or resource."""
+    if cond.key in ARN_KEYS and all(_fixed(v, cond.operator.wildcards) for v in cond.values):
+        c = frozenset(cond.values)
+        return ("principals", only(c) if cond.operator.is_positive else excluding(c))
+    return None
+
+
+@lru_cache(maxsize=16384)
+def allow_pins(cond: Condition) -> tuple[Pin, ...]:
+    """How a condition of an Allow restricts the caller; () when it does not restrict."""
+    op = cond.operator
+    if not op.is_positive or op.qualifier == "ForAllValues":
+        return ()
+    if op.if_exists and cond.key not in ALWAYS_PRESENT:
+        return ()
+    dv = _dimension_values(cond)
+    if dv is None:
+        return ()
+    dim, vals = dv
+    extra = _principal_pin(cond)
+    pins: tuple[Pin, ...] = ((dim, only(vals)),)
+    return pins + ((extra,) if extra and dim != "principals" else ())
+
+
+@lru_cache(maxsize=16384)
+def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
+    """The callers a Deny's condition certainly holds for, as pins; None when uncertain.
+
+    A negated operator holds for every caller outside its values (and for a missing key); a
+    positive one only for the callers it names. Anything the caller might avoid is uncertain.
+    """
+    op = cond.operator
+    if op.family == "null" or op.qualifier == "ForAllValues":
+        return None
+    if op.is_positive and op.if_exists and cond.key not in ALWAYS_PRESENT:
+        return None
+    dv = _dimension_values(cond)
+    if dv is None:
+        return None
+    dim, vals = dv
+    if op.negated:
+        if cond.key in ARN_KEYS:
+            pin = _principal_pin(cond)
+            return (pin,) if pin else None
+        return ((dim, excluding(vals)),)
+    extra = _principal_pin(cond)
+    pins: tuple[Pin, ...] = ((dim, only(vals)),)
+    return pins + ((extra,) if extra and dim != "principals" else ())
+
+
+def _combine(pins: list[Pin], free: bool) -> Scope:
+    cons = {d: ANY for d in DIMENSIONS}
+    for dim, c in pins:
+        cons[dim] = cons[dim] & c
+    return Scope(cons["accounts"], cons["orgs"], cons["networks"], cons["principals"], free)
+
+
+def allow_scope(conditions: tuple[Condition, ...]) -> Scope:
+    """Conditions are ANDed; each restricting one narrows its dimension."""
+    if not conditions:
+        return UNCONDITIONAL
+    pins: list[Pin] = []
+    free = False
+    for cond in conditions:
+        p = allow_pins(cond)
+        if p:
+            pins.extend(p)
+        else:
+            free = True
+    return _combine(pins, free)
+
+
+def deny_scope(conditions: tuple[Condition, ...]) -> Scope:
+    """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller."""
+    if not conditions:
+        return UNCONDITIONAL
+    pins: list[Pin] = []
+    for cond in conditions:
+        p = deny_pins(cond)
+        if p is None:
+            return Scope(free=True)
+        pins.extend(p)
+    return _combine(pins, False)
+
+
+def has_positive_via_service(conditions: tuple[Condition, ...]) -> bool:
+    """True when kms:ViaService limits the statement to named services (no wildcard)."""
+    return any(
+        c.key == "kms:viaservice"
+        and c.operator.is_positive
+        and c.operator.qualifier != "ForAllValues"
+        and not c.operator.if_exists
+        and all(_fixed(v, c.operator.wildcards) for v in c.values)
+        for c in conditions
+    )
+
+
+def is_service_scoped(conditions: tuple[Condition, ...]) -> bool:
+    """True when a confused-deputy key pins the source account, resource or organisation."""
+    for c in conditions:
+        if c.key in SERVICE_SCOPE_KEYS and allow_pins(c):
+            return True
+    return False
+
+
+# --- evaluation against one known identity (used for the owner root) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    account: str
+    arn: str
+    org_id: str | None = None
+
+
+def _identity_value(key: str, who: Identity) -> str | None:
+    if key in ("aws:principalaccount", "kms:calleraccount"):
+        return who.account
+    if key == "aws:principalarn":
+        return who.arn
+    if key == "aws:principalorgid":
+        return who.org_id
+    if key == USERID_KEY and who.arn.endswith(":root"):
+        return who.account  # the root user's aws:userid is the account id
+    return None
+
+
+def _matches(cond: Condition, value: str) -> bool:
+    op = cond.operator
+    if op.family in ("string", "arn"):
+        if op.wildcards:
+            return any(glob_match(p, value, op.ignore_case) for p in cond.values)
+        if op.ignore_case:
+            return value.lower() in {v.lower() for v in cond.values}
+        return value in cond.values
+    return False
+
+
+def holds_for(cond: Condition, who: Identity) -> bool | None:
+    """Whether a condition holds for every request by ``who``: True, False, or None (depends)."""
+    value = _identity_value(cond.key, who)
+    op = cond.operator
+    if value is None or op.family not in ("string", "arn", "null"):
+        return None
+    if op.family == "null":
+        return cond.values == ("false",)  # the key is present
+    hit = _matches(cond, value)
+    return (not hit) if op.negated else hit

@@ -1,0 +1,209 @@
+"""Parse and normalise an IAM/KMS policy document into immutable statements.
+
+The IAM JSON grammar allows many spellings of one meaning: ``Statement`` as an object or a
+list, every value as a string or a list, ``Principal`` as ``"*"`` or a map of principal types.
+Parsing folds them into one shape so that the evaluator never sees the difference.
+Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from remediator.errors import PolicyError
+from remediator.policy.operators import Operator, parse_operator
+
+
+@dataclass(frozen=True, slots=True)
+class Principals:
+    """The principals a Principal or NotPrincipal element names, by type.
+
+    ``"*"`` and ``{"AWS": "*"}`` both set ``anyone``
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+    """
+
+    anyone: bool = False
+    aws: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical_user: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One (operator, key, values) triple of a Condition block.
+
+    ``key`` is lower-cased: condition key names are case-insensitive; ``key_as_written`` keeps
+    the author's spelling for messages and patches. Values stay as written (case-sensitive).
+    """
+
+    operator: Operator
+    key: str
+    key_as_written: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    index: int
+    sid: str | None
+    allow: bool
+    principal: Principals | None  # None when the statement uses NotPrincipal
+    not_principal: Principals | None
+    actions: tuple[str, ...] | None  # None when the statement uses NotAction
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...] | None  # None when NotResource is used, or Resource is absent
+    not_resources: tuple[str, ...] | None
+    conditions: tuple[Condition, ...]
+    raw: Mapping[str, Any]
+
+    @property
+    def effect(self) -> str:
+        return "Allow" if self.allow else "Deny"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    version: str | None
+    statements: tuple[Statement, ...]
+    raw: Mapping[str, Any]
+
+
+_PRINCIPAL_TYPES = {
+    "aws": "aws",
+    "service": "service",
+    "federated": "federated",
+    "canonicaluser": "canonical_user",
+}
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    """A string-or-list element as a tuple of strings; numbers and booleans as IAM prints them."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif isinstance(item, str | int | float):
+            out.append(str(item))
+        else:
+            raise PolicyError(f"{where} must be a string or a list of strings")
+    if not out:
+        raise PolicyError(f"{where} must not be empty")
+    return tuple(out)
+
+
+def _fields(stmt: Mapping[str, Any]) -> dict[str, Any]:
+    # Element names are matched case-insensitively so that a hand-written policy with
+    # "principal" is read, not silently ignored; AWS itself writes them capitalised.
+    return {str(k).lower(): v for k, v in stmt.items()}
+
+
+def parse_principals(value: Any, where: str) -> Principals:
+    if isinstance(value, str):
+        if value.strip() == "*":
+            return Principals(anyone=True)
+        raise PolicyError(f'{where} must be "*" or an object such as {{"AWS": [...]}}')
+    if not isinstance(value, Mapping) or not value:
+        raise PolicyError(f"{where} must be \"*\" or a non-empty object of principal types")
+    by_type: dict[str, tuple[str, ...]] = {}
+    for ptype, pvalue in value.items():
+        field = _PRINCIPAL_TYPES.get(str(ptype).lower())
+        if field is None:
+            raise PolicyError(
+                f"{where} has unknown principal type {ptype!r}; valid types are "
+                "AWS, Service, Federated, CanonicalUser"
+            )
+        by_type[field] = by_type.get(field, ()) + tuple(
+            v.strip() for v in _strings(pvalue, f"{where}.{ptype}")
+        )
+    aws = by_type.get("aws", ())
+    anyone = "*" in aws
+    return Principals(
+        anyone=anyone,
+        aws=aws,
+        service=by_type.get("service", ()),
+        federated=by_type.get("federated", ()),
+        canonical_user=by_type.get("canonical_user", ()),
+    )
+
+
+def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be an object of operators")
+    out: list[Condition] = []
+    for op_name, block in value.items():
+        op = parse_operator(str(op_name), where)
+        if not isinstance(block, Mapping):
+            raise PolicyError(f"{where}.{op_name} must be an object of condition keys")
+        for key, vals in block.items():
+            out.append(
+                Condition(op, str(key).lower(), str(key), _strings(vals, f"{where}.{op_name}.{key}"))
+            )
+    return tuple(out)
+
+
+def _pair(fields: dict[str, Any], name: str, where: str, required: bool) -> tuple[Any, Any]:
+    pos, neg = fields.get(name.lower()), fields.get(("not" + name).lower())
+    if pos is not None and neg is not None:
+        raise PolicyError(f"{where} has both {name} and Not{name}")
+    if required and pos is None and neg is None:
+        raise PolicyError(f"{where} has neither {name} nor Not{name}")
+    return pos, neg
+
+
+def parse_statement(index: int, stmt: Any) -> Statement:
+    where = f"Statement[{index}]"
+    if not isinstance(stmt, Mapping):
+        raise PolicyError(f"{where} must be an object")
+    f = _fields(stmt)
+    effect = f.get("effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
+    principal, not_principal = _pair(f, "Principal", where, required=True)
+    action, not_action = _pair(f, "Action", where, required=True)
+    resource, not_resource = _pair(f, "Resource", where, required=False)
+    sid = f.get("sid")
+    return Statement(
+        index=index,
+        sid=str(sid) if sid is not None else None,
+        allow=effect == "Allow",
+        principal=None if principal is None else parse_principals(principal, f"{where}.Principal"),
+        not_principal=None
+        if not_principal is None
+        else parse_principals(not_principal, f"{where}.NotPrincipal"),
+        actions=None if action is None else _strings(action, f"{where}.Action"),
+        not_actions=None if not_action is None else _strings(not_action, f"{where}.NotAction"),
+        resources=None if resource is None else _strings(resource, f"{where}.Resource"),
+        not_resources=None
+        if not_resource is None
+        else _strings(not_resource, f"{where}.NotResource"),
+        conditions=_parse_conditions(f.get("condition"), f"{where}.Condition"),
+        raw=stmt,
+    )
+
+
+def parse_policy(document: Any) -> Policy:
+    """Parse a key policy document (already decoded from JSON) or raise PolicyError."""
+    if not isinstance(document, Mapping):
+        raise PolicyError("a policy must be a JSON object with a Statement element")
+    f = _fields(document)
+    statements = f.get("statement")
+    if statements is None:
+        raise PolicyError("the policy has no Statement element")
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list):
+        raise PolicyError("Statement must be an object or a list of objects")
+    if not statements:
+        raise PolicyError("Statement must not be empty")
+    version = f.get("version")
+    return Policy(
+        version=str(version) if version is not None else None,
+        statements=tuple(parse_statement(i, s) for i, s in enumerate(statements)),
+        raw=document,
+    )

@@ -1,0 +1,112 @@
+"""Principal values and ARNs: which account a value names, and whether it is a wildcard.
+
+Forms (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
+a bare 12-digit account id and ``arn:PARTITION:iam::ID:root`` name the account;
+``arn:PARTITION:iam::ID:user/...``, ``:role/path/...``, ``arn:PARTITION:sts::ID:assumed-role/R/S``
+and ``:federated-user/N`` name one principal of that account. Account ids are compared whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+def is_account_id(value: str) -> bool:
+    return bool(_ACCOUNT_RE.match(value))
+
+
+def has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def has_policy_variable(value: str) -> bool:
+    """``${aws:PrincipalAccount}`` and friends are replaced at request time: never a fixed value."""
+    return "${" in value
+
+
+@dataclass(frozen=True, slots=True)
+class ArnParts:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+@lru_cache(maxsize=8192)
+def split_arn(value: str) -> ArnParts | None:
+    """The six colon-separated parts of an ARN (the resource part may hold colons), or None."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return ArnParts(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+@dataclass(frozen=True, slots=True)
+class AwsPrincipal:
+    """One value of ``Principal.AWS``."""
+
+    value: str
+    account: str | None  # the 12-digit account, or None when unknown (unique ids) or wildcard
+    is_root: bool  # names the whole account (bare id or :root)
+    is_wildcard: bool  # "*" or an ARN whose account part has a wildcard: anyone can be it
+
+
+@lru_cache(maxsize=8192)
+def parse_aws_principal(value: str) -> AwsPrincipal:
+    v = value.strip()
+    if v == "*":
+        return AwsPrincipal(v, None, False, True)
+    if is_account_id(v):
+        return AwsPrincipal(v, v, True, False)
+    arn = split_arn(v)
+    if arn is None:
+        # A unique id such as AROA...: what a key policy shows once the principal is deleted.
+        # Nobody can become that principal again, so it names no reachable account.
+        return AwsPrincipal(v, None, False, has_wildcard(v))
+    if has_wildcard(arn.account) or arn.account == "":
+        return AwsPrincipal(v, None, False, True)
+    return AwsPrincipal(v, arn.account, arn.resource == "root", False)
+
+
+def root_arn(account: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account}:root"
+
+
+def names_account_root(value: str, account: str) -> bool:
+    """True when a Principal.AWS value is that account's root (bare id or root ARN)."""
+    p = parse_aws_principal(value)
+    return p.is_root and p.account == account
+
+
+@lru_cache(maxsize=8192)
+def account_of_arn_value(value: str, wildcards: bool) -> str | None:
+    """The account part of an ARN used as a condition value, when it is one fixed account.
+
+    Returns None when the part is empty (S3 bucket ARNs have none), has a wildcard (under an
+    operator that honours wildcards), or is a policy variable.
+    """
+    arn = split_arn(value)
+    if arn is None or not arn.account:
+        return None
+    acct = arn.account
+    if has_policy_variable(acct) or (wildcards and has_wildcard(acct)):
+        return None
+    return acct if is_account_id(acct) else None
+
+
+def glob_to_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+@lru_cache(maxsize=8192)
+def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM ``*``/``?`` matching of a whole value."""
+    if not has_wildcard(pattern):
+        return pattern.lower() == value.lower() if ignore_case else pattern == value
+    return bool(glob_to_regex(pattern, ignore_case).fullmatch(value))

@@ -1,0 +1,1 @@
+"""Renderers: terminal tables, JSON, Markdown, SARIF and ASFF."""
