@@ -1,3 +1,3 @@
-"""kms-remediator: find exposed AWS KMS keys, propose minimal proven patches, apply and roll back."""
+"""kms-remediator: find exposed AWS KMS keys, propose minimal proven patches, apply, roll back."""
 
 __version__ = "0.1.0"

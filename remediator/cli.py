@@ -29,14 +29,29 @@ def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("file", metavar="FILE", help="key policy JSON file, or - for standard input")
     p.add_argument("--account", required=True, metavar="ID", help="the account that owns the key")
-    p.add_argument("--trusted-account", action="append", default=[], metavar="ID",
-                   help="another account trusted with the key (repeatable)")
+    p.add_argument(
+        "--trusted-account",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="another account trusted with the key (repeatable)",
+    )
     p.add_argument("--org-id", metavar="ID", help="the owner's organisation; members are trusted")
-    p.add_argument("--admin", action="append", default=[], metavar="ARN",
-                   help="ARN pattern of an authorised key administrator (repeatable); "
-                   "without one, only the owner root is authorised")
-    p.add_argument("--via-service", action="append", default=[], metavar="SERVICE",
-                   help="a service allowed in kms:ViaService (repeatable)")
+    p.add_argument(
+        "--admin",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="ARN pattern of an authorised key administrator (repeatable); "
+        "without one, only the owner root is authorised",
+    )
+    p.add_argument(
+        "--via-service",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="a service allowed in kms:ViaService (repeatable)",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(run=_run_check_policy)
 
@@ -44,8 +59,9 @@ def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _run_check_policy(args: argparse.Namespace) -> int:
     from remediator.commands.check_policy import build_context, check_policy
 
-    ctx = build_context(args.account, args.trusted_account, args.org_id, args.admin,
-                        args.via_service)
+    ctx = build_context(
+        args.account, args.trusted_account, args.org_id, args.admin, args.via_service
+    )
     findings = check_policy(args.file, ctx, args.format)
     return EXIT_FINDINGS if findings else EXIT_OK
 

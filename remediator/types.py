@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -30,9 +30,12 @@ class Context:
         return account == self.owner_account or account in self.trusted_accounts
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One rule broken by one statement (or by the key as a whole when statement is None)."""
+class Finding(NamedTuple):
+    """One rule broken by one statement (or by the key as a whole when statement is None).
+
+    A NamedTuple (immutable, like the frozen dataclasses elsewhere) because detectors create
+    many of these per policy and the engine must analyse tens of thousands of policies a second.
+    """
 
     rule: str
     severity: str
@@ -42,7 +45,6 @@ class Finding:
     principals: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     reference: str = ""
-    details: tuple[tuple[str, str], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {

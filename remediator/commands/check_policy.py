@@ -53,6 +53,7 @@ def check_policy(
         payload = {"account": ctx.owner_account, "findings": [f.to_dict() for f in findings]}
         out.write(json.dumps(payload, indent=2) + "\n")
     else:
-        render_findings_table(findings, out, title=f"Key policy check for account "
-                              f"{ctx.owner_account}")
+        render_findings_table(
+            findings, out, title=f"Key policy check for account {ctx.owner_account}"
+        )
     return findings

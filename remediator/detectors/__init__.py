@@ -9,7 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from remediator.detectors.analysis import PolicyAnalysis, analyse
-from remediator.detectors.exposure import detect_cross_account, detect_public, detect_unscoped_service
+from remediator.detectors.exposure import (
+    detect_cross_account,
+    detect_public,
+    detect_unscoped_service,
+)
 from remediator.detectors.lockout import detect_missing_root
 from remediator.detectors.privileges import (
     DESTRUCTIVE_RULES,

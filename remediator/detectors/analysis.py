@@ -16,13 +16,21 @@ from remediator.types import Context, Finding
 
 @dataclass(frozen=True, slots=True)
 class PolicyAnalysis:
+    """A parsed policy and its effective access, also grouped by Allow statement (in order)."""
+
     policy: Policy
     accesses: tuple[Access, ...]
+    groups: tuple[tuple[Statement, tuple[Access, ...]], ...]
 
 
 def analyse(document: Any) -> PolicyAnalysis:
     policy = parse_policy(document)
-    return PolicyAnalysis(policy, tuple(effective_access(policy)))
+    accesses = effective_access(policy)
+    grouped: dict[int, list[Access]] = {}
+    for a in accesses:
+        grouped.setdefault(a.statement.index, []).append(a)
+    groups = tuple((accs[0].statement, tuple(accs)) for accs in grouped.values())
+    return PolicyAnalysis(policy, tuple(accesses), groups)
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:
@@ -86,16 +94,9 @@ def finding(
         statement=stmt.index if stmt is not None else None,
         sid=stmt.sid if stmt is not None else None,
         principals=tuple(dict.fromkeys(principals)),
-        actions=tuple(dict.fromkeys(actions)),
+        actions=actions if type(actions) is tuple else tuple(actions),
         reference=rule.reference,
     )
-
-
-def by_statement(accesses: Iterable[Access]) -> dict[int, list[Access]]:
-    out: dict[int, list[Access]] = {}
-    for a in accesses:
-        out.setdefault(a.statement.index, []).append(a)
-    return out
 
 
 def where(stmt: Statement) -> str:

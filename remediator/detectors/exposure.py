@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from remediator.detectors.analysis import (
     PolicyAnalysis,
-    by_statement,
     finding,
     foreign_orgs,
     untrusted_accounts,
@@ -18,11 +17,10 @@ from remediator.types import Context, Finding
 def detect_public(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """An Allow that any caller can use: no condition pins the account, organisation or path."""
     out = []
-    for accs in by_statement(analysis.accesses).values():
+    for stmt, accs in analysis.groups:
         open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
         if not open_accs:
             continue
-        stmt = open_accs[0].statement
         mask = 0
         for a in open_accs:
             mask |= a.mask
@@ -43,7 +41,7 @@ def detect_public(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
 def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """An Allow to accounts (or a foreign organisation) that are neither the owner nor trusted."""
     out = []
-    for accs in by_statement(analysis.accesses).values():
+    for stmt, accs in analysis.groups:
         accounts: dict[str, None] = {}
         orgs: dict[str, None] = {}
         labels: list[str] = []
@@ -58,7 +56,6 @@ def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding
             mask |= a.mask
         if not labels:
             continue
-        stmt = accs[0].statement
         who = ", ".join([f"account {x}" for x in accounts] + [f"organisation {o}" for o in orgs])
         out.append(
             finding(
@@ -76,7 +73,7 @@ def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding
 def detect_unscoped_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """A service principal any customer's resources can drive (no aws:SourceAccount/SourceArn)."""
     out = []
-    for accs in by_statement(analysis.accesses).values():
+    for stmt, accs in analysis.groups:
         services = [
             a for a in accs
             if a.grantee.kind == SERVICE
@@ -86,7 +83,6 @@ def detect_unscoped_service(analysis: PolicyAnalysis, ctx: Context) -> list[Find
         ]
         if not services:
             continue
-        stmt = services[0].statement
         mask = 0
         for a in services:
             mask |= a.mask

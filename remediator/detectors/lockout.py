@@ -9,9 +9,11 @@ may take it away.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from remediator.detectors.analysis import PolicyAnalysis, finding
 from remediator.policy import actions as kms
-from remediator.policy.access import applies_to_key, statement_mask
+from remediator.policy.access import compile_statement
 from remediator.policy.conditions import Identity, holds_for
 from remediator.policy.document import Policy, Statement
 from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
@@ -43,18 +45,31 @@ def _names_root_in(values: tuple[str, ...], owner: str) -> bool:
     return any(names_account_root(v, owner) for v in values)
 
 
+GRANTS, TAKES_AWAY = "grants", "takes-away"
+
+
+@lru_cache(maxsize=65_536)
+def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
+    """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
+    away (a Deny whose conditions are not certainly false for the root), or neither."""
+    if not compile_statement(stmt).mask & _PUT:
+        return None
+    root = Identity(owner, root_arn(owner), org_id)
+    verdicts = [holds_for(c, root) for c in stmt.conditions]
+    if stmt.allow:
+        return GRANTS if _names_root(stmt, owner) and all(v is True for v in verdicts) else None
+    if _deny_may_apply_to_root(stmt, owner) and False not in verdicts:
+        return TAKES_AWAY
+    return None
+
+
 def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
-    root = Identity(ctx.owner_account, root_arn(ctx.owner_account), ctx.org_id)
     allowed = False
     for stmt in policy.statements:
-        if not applies_to_key(stmt) or not statement_mask(stmt) & _PUT:
-            continue
-        verdicts = [holds_for(c, root) for c in stmt.conditions]
-        if stmt.allow:
-            if _names_root(stmt, ctx.owner_account) and all(v is True for v in verdicts):
-                allowed = True
-        elif _deny_may_apply_to_root(stmt, ctx.owner_account) and False not in verdicts:
+        verdict = root_verdict(stmt, ctx.owner_account, ctx.org_id)
+        if verdict == TAKES_AWAY:
             return False
+        allowed = allowed or verdict == GRANTS
     return allowed
 
 

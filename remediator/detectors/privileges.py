@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from remediator.detectors.analysis import (
     PolicyAnalysis,
-    by_statement,
     finding,
     is_authorised,
     is_owner_root,
     where,
 )
 from remediator.policy import actions as kms
-from remediator.policy.access import Access, statement_mask
+from remediator.policy.access import Access, compile_statement
 from remediator.policy.principals import parse_aws_principal, root_arn
 from remediator.types import Context, Finding
 
@@ -29,9 +28,8 @@ _AUTHORISED = "the owner root and the configured key administrators"
 def detect_wildcard_action(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """A statement granting every key action (kms:* or *) to someone not an administrator."""
     out = []
-    for accs in by_statement(analysis.accesses).values():
-        stmt = accs[0].statement
-        if statement_mask(stmt) != kms.ALL_KEY_ACTIONS:
+    for stmt, accs in analysis.groups:
+        if compile_statement(stmt).mask != kms.ALL_KEY_ACTIONS:
             continue
         wrong = [a.grantee.label for a in accs if not is_authorised(a.grantee, ctx)]
         if wrong:
@@ -51,21 +49,24 @@ def detect_wildcard_action(analysis: PolicyAnalysis, ctx: Context) -> list[Findi
 def detect_destructive(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """Each destructive action allowed to a principal other than the authorised ones."""
     out = []
-    for accs in by_statement(analysis.accesses).values():
-        stmt = accs[0].statement
+    for stmt, accs in analysis.groups:
+        risky = [a for a in accs if a.mask & kms.DESTRUCTIVE_MASK
+                 and not is_authorised(a.grantee, ctx)]
+        if not risky:
+            continue
         for rule_id, action in DESTRUCTIVE_RULES.items():
             b = kms.bit(action)
-            wrong = [a.grantee.label for a in accs if a.mask & b and not is_authorised(a.grantee,
-                                                                                       ctx)]
+            wrong = [a.grantee.label for a in risky if a.mask & b]
             if wrong:
+                who = ", ".join(dict.fromkeys(wrong))
                 out.append(
                     finding(
                         rule_id,
                         stmt,
                         wrong,
                         (action,),
-                        f"{where(stmt).capitalize()} lets {', '.join(dict.fromkeys(wrong))} call "
-                        f"{action}, which only {_AUTHORISED} should hold.",
+                        f"{where(stmt).capitalize()} lets {who} call {action}, which only "
+                        f"{_AUTHORISED} should hold.",
                     )
                 )
     return out

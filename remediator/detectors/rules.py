@@ -43,9 +43,11 @@ RULES: dict[str, Rule] = {
              _GUARD + " IAM-KMS-6"),
         Rule("IAM-KMS-7", "medium", "Unauthorised principals can disable key rotation",
              _GUARD + " IAM-KMS-7"),
-        Rule("IAM-KMS-8", "medium", "A principal holds both administrative and cryptographic rights",
+        Rule("IAM-KMS-8", "medium",
+             "A principal holds both administrative and cryptographic rights",
              _GUARD + " IAM-KMS-8"),
-        Rule("KMS.1", "medium", "An IAM policy allows kms:Decrypt or kms:ReEncryptFrom on all keys",
+        Rule("KMS.1", "medium",
+             "An IAM policy allows kms:Decrypt or kms:ReEncryptFrom on all keys",
              "securityhub-kms-1"),
     )
 }

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from remediator.detectors.analysis import PolicyAnalysis, by_statement, finding, is_owner_root, where
+from remediator.detectors.analysis import PolicyAnalysis, finding, is_owner_root, where
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS
 from remediator.policy.conditions import has_positive_via_service
@@ -15,8 +15,7 @@ from remediator.types import Context, Finding
 
 def detect_via_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     out = []
-    for accs in by_statement(analysis.accesses).values():
-        stmt = accs[0].statement
+    for stmt, accs in analysis.groups:
         users = [
             a for a in accs
             if a.grantee.kind == AWS and a.mask & kms.CRYPTO_MASK and not is_owner_root(a.grantee,

@@ -9,7 +9,8 @@ might not apply to (a condition the caller controls) keep their access.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import NamedTuple
 
 from remediator.policy import actions as kms
 from remediator.policy.conditions import (
@@ -22,24 +23,20 @@ from remediator.policy.conditions import (
     only,
 )
 from remediator.policy.document import Policy, Principals, Statement
-from remediator.policy.principals import (
-    glob_match,
-    parse_aws_principal,
-    split_arn,
-)
+from remediator.policy.principals import glob_match, parse_aws_principal, split_arn
 
 AWS, SERVICE = "aws", "service"
+_NOBODY = Constraint(frozenset())
 
 
-@dataclass(frozen=True, slots=True)
-class Grantee:
+class Grantee(NamedTuple):
     """A class of callers one Allow statement lets in.
 
     ``label`` is the principal as written (``"*"``, an ARN, a service name). ``arn`` is set when
     the class is one exact principal (or an account root, which stands for its whole account).
     """
 
-    kind: str  # "aws" or "service"
+    kind: str  # AWS or SERVICE
     label: str
     accounts: Constraint = ANY
     orgs: Constraint = ANY
@@ -63,8 +60,7 @@ class Grantee:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
+class Access(NamedTuple):
     """Actions (a mask) a grantee has through one Allow statement, after the Denies."""
 
     statement: Statement
@@ -74,16 +70,15 @@ class Access:
 
 def statement_mask(stmt: Statement) -> int:
     """Key actions a statement covers: its Action patterns, or all but its NotAction ones."""
+    m = 0
     if stmt.actions is not None:
-        m = 0
         for a in stmt.actions:
             m |= kms.expand(a)
         return m
     assert stmt.not_actions is not None
-    excluded = 0
     for a in stmt.not_actions:
-        excluded |= kms.expand(a)
-    return kms.ALL_KEY_ACTIONS & ~excluded
+        m |= kms.expand(a)
+    return kms.ALL_KEY_ACTIONS & ~m
 
 
 def _could_be_key(resource: str) -> bool:
@@ -108,52 +103,52 @@ def applies_to_key(stmt: Statement) -> bool:
 
 def _pin_principal(pins: Constraint, arn: str) -> Constraint:
     """An exact principal under a statement's aws:PrincipalArn pins: itself, or nobody."""
-    if not pins.contains(arn) and pins.include is not None:
-        return only(frozenset())
-    return only({arn}) if arn not in pins.exclude else only(frozenset())
+    return only({arn}) if pins.contains(arn) else _NOBODY
+
+
+def _aws_grantee(value: str, scope: Scope) -> Grantee | None:
+    p = parse_aws_principal(value)
+    if p.is_wildcard:
+        return Grantee(AWS, value, scope.accounts, scope.orgs, scope.networks, scope.principals)
+    if p.account is None:
+        return None  # a deleted principal's unique id: nobody can use it
+    principals = scope.principals if p.is_root else _pin_principal(scope.principals, value)
+    return Grantee(
+        AWS, value, scope.accounts.meet(only({p.account})), scope.orgs, scope.networks,
+        principals, value, p.is_root,
+    )
 
 
 def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
-    base = Grantee(AWS, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
     out: list[Grantee] = []
     if principals.anyone:
-        out.append(base)
+        out.append(Grantee(AWS, "*", scope.accounts, scope.orgs, scope.networks,
+                           scope.principals))
     for value in principals.aws:
-        p = parse_aws_principal(value)
-        if p.is_wildcard:
-            if not principals.anyone:
-                out.append(replace(base, label=value))
+        if value == "*":
             continue
-        if p.account is None:
-            continue  # a deleted principal's unique id: nobody can use it
-        g = replace(
-            base,
-            label=value,
-            accounts=scope.accounts & only({p.account}),
-            arn=value,
-            is_root=p.is_root,
-        )
-        if not p.is_root:
-            g = replace(g, principals=_pin_principal(scope.principals, value))
-        out.append(g)
+        g = _aws_grantee(value, scope)
+        if g is not None:
+            out.append(g)
     for value in principals.federated:
         # Web identity providers (accounts.google.com, cognito) let anyone with an identity
         # there in; a SAML/OIDC provider ARN belongs to one account.
         p = parse_aws_principal(value)
-        if p.account is not None:
-            out.append(replace(base, label=value, accounts=scope.accounts & only({p.account})))
-        else:
-            out.append(replace(base, label=value))
-    out.extend(replace(base, kind=SERVICE, label=s) for s in principals.service)
+        accounts = scope.accounts if p.account is None else scope.accounts.meet(only({p.account}))
+        out.append(Grantee(AWS, value, accounts, scope.orgs, scope.networks, scope.principals))
+    for s in principals.service:
+        out.append(Grantee(SERVICE, s, scope.accounts, scope.orgs, scope.networks,
+                           scope.principals))
     return [g for g in out if not g.is_empty]
+
+
+_EVERYONE = Principals(anyone=True)
 
 
 def allow_grantees(stmt: Statement) -> list[Grantee]:
     """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else)."""
     scope = allow_scope(stmt.conditions)
-    if stmt.principal is None:
-        return [g for g in _grantees_for(Principals(anyone=True), scope) if not g.is_empty]
-    return _grantees_for(stmt.principal, scope)
+    return _grantees_for(stmt.principal if stmt.principal is not None else _EVERYONE, scope)
 
 
 # --- Deny subtraction ------------------------------------------------------------------
@@ -161,25 +156,27 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
 
 def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | None:
     """The part of ``g`` a Deny's Principal/NotPrincipal does not name; None = nothing named."""
-    if stmt.principal is not None:
-        pr = stmt.principal
-        if g.kind == SERVICE:
-            return [] if g.label in pr.service or pr.anyone else None
-        if pr.anyone or any(parse_aws_principal(v).is_wildcard for v in pr.aws):
+    if stmt.principal is None:
+        assert stmt.not_principal is not None
+        return _exempt_by_not_principal(g, stmt.not_principal)
+    pr = stmt.principal
+    if g.kind == SERVICE:
+        return [] if pr.anyone or g.label in pr.service else None
+    if pr.anyone:
+        return []
+    denied_accounts = set()
+    for v in pr.aws:
+        p = parse_aws_principal(v)
+        if p.is_wildcard:
             return []
-        denied_accounts = set()
-        for v in pr.aws:
-            p = parse_aws_principal(v)
-            if p.is_root and p.account:
-                denied_accounts.add(p.account)
-            elif g.arn is not None and v == g.arn:
-                return []
-        if not denied_accounts:
-            return None
-        rest = replace(g, accounts=g.accounts & excluding(denied_accounts))
-        return [] if rest.is_empty else [rest]
-    assert stmt.not_principal is not None
-    return _exempt_by_not_principal(g, stmt.not_principal)
+        if p.is_root and p.account:
+            denied_accounts.add(p.account)
+        elif g.arn is not None and v == g.arn:
+            return []
+    if not denied_accounts:
+        return None
+    rest = g._replace(accounts=g.accounts.meet(excluding(denied_accounts)))
+    return [] if rest.is_empty else [rest]
 
 
 def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
@@ -192,33 +189,35 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
     for v in exempt.aws:
         p = parse_aws_principal(v)
         if p.account is not None and g.accounts.contains(p.account):
-            pinned = replace(g, accounts=g.accounts & only({p.account}), arn=v, is_root=p.is_root,
-                             principals=only({v}))
+            pinned = g._replace(accounts=g.accounts.meet(only({p.account})), arn=v,
+                                is_root=p.is_root, principals=only({v}))
             if not pinned.is_empty:
                 out.append(pinned)
     return out
 
 
+def _outside(mine: Constraint, deny: Constraint) -> Constraint:
+    """The values of ``mine`` for which a Deny pinned to ``deny`` does not hold."""
+    if deny.include is not None:  # the Deny holds only inside deny.include
+        return mine.meet(excluding(deny.include - deny.exclude))
+    return mine.meet(only(deny.exclude))  # the Deny holds everywhere outside deny.exclude
+
+
 def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
     """The part of ``g`` outside a Deny's condition scope (the union over its dimensions)."""
     out: list[Grantee] = []
-    for dim in ("accounts", "orgs", "principals"):
-        c: Constraint = getattr(scope, dim)
-        if c.is_any:
-            continue
-        mine: Constraint = getattr(g, dim)
-        if c.include is not None:  # the Deny holds only inside c: keep what is outside
-            rest = replace(g, **{dim: mine & excluding(c.include - c.exclude)})
-        else:  # the Deny holds outside c.exclude: keep what is inside it
-            rest = replace(g, **{dim: mine & only(c.exclude)})
-        if not rest.is_empty:
-            out.append(rest)
+    if not scope.accounts.is_any:
+        out.append(g._replace(accounts=_outside(g.accounts, scope.accounts)))
+    if not scope.orgs.is_any:
+        out.append(g._replace(orgs=_outside(g.orgs, scope.orgs)))
+    if not scope.principals.is_any:
+        out.append(g._replace(principals=_outside(g.principals, scope.principals)))
     net = scope.networks
     if net.include is not None:
         out.append(g)  # the Deny holds only on some networks: callers elsewhere avoid it
     elif net.exclude:
-        out.append(replace(g, networks=g.networks & only(net.exclude)))
-    return out
+        out.append(g._replace(networks=g.networks.meet(only(net.exclude))))
+    return [r for r in out if not r.is_empty]
 
 
 def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
@@ -233,20 +232,39 @@ def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
     return outside_principal + _minus_scope(g, scope)
 
 
+class CompiledStatement(NamedTuple):
+    mask: int  # 0 when the statement grants or denies no action on this key
+    accesses: tuple[Access, ...]  # for an Allow
+    deny_scope: Scope | None  # for a Deny
+
+
+@lru_cache(maxsize=65_536)
+def compile_statement(stmt: Statement) -> CompiledStatement:
+    """A statement's key actions and grantees (Allow) or certain scope (Deny), computed once.
+
+    Statements are shared objects compared by identity, so this memo is exact.
+    """
+    mask = statement_mask(stmt) if applies_to_key(stmt) else 0
+    if not mask:
+        return CompiledStatement(0, (), None)
+    if stmt.allow:
+        return CompiledStatement(mask, tuple(Access(stmt, g, mask) for g in allow_grantees(stmt)),
+                                 None)
+    return CompiledStatement(mask, (), deny_scope(stmt.conditions))
+
+
 def effective_access(policy: Policy) -> list[Access]:
     """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
     accesses: list[Access] = []
     denies: list[tuple[Statement, int, Scope]] = []
     for stmt in policy.statements:
-        if not applies_to_key(stmt):
+        c = compile_statement(stmt)
+        if not c.mask:
             continue
-        mask = statement_mask(stmt)
-        if not mask:
-            continue
-        if stmt.allow:
-            accesses.extend(Access(stmt, g, mask) for g in allow_grantees(stmt))
+        if c.deny_scope is None:
+            accesses.extend(c.accesses)
         else:
-            denies.append((stmt, mask, deny_scope(stmt.conditions)))
+            denies.append((stmt, c.mask, c.deny_scope))
     for deny, dmask, dscope in denies:
         accesses = _apply_deny(accesses, deny, dmask, dscope)
     return accesses

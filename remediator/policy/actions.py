@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """What an action lets a principal do with a key."""
 
     ADMIN = "administrative"
@@ -153,6 +153,7 @@ def expand(pattern: str) -> int:
     return m
 
 
+@lru_cache(maxsize=4096)
 def names(mask: int) -> tuple[str, ...]:
     """Action names of a mask in catalogue order; the whole set is spelt ``kms:*``."""
     if mask & ALL_KEY_ACTIONS == ALL_KEY_ACTIONS:
@@ -160,6 +161,7 @@ def names(mask: int) -> tuple[str, ...]:
     return tuple(a.name for i, a in enumerate(KEY_ACTIONS) if mask >> i & 1)
 
 
+@lru_cache(maxsize=4096)
 def full_names(mask: int) -> tuple[str, ...]:
     """Every action name in a mask, never abbreviated."""
     return tuple(a.name for i, a in enumerate(KEY_ACTIONS) if mask >> i & 1)

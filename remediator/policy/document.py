@@ -45,8 +45,11 @@ class Condition:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Statement:
+    """One statement, normalised. Compared by identity: equal statements are shared objects
+    (see ``parse_statement``), which lets the evaluator memoise its work per statement."""
+
     index: int
     sid: str | None
     allow: bool
@@ -81,6 +84,8 @@ _PRINCIPAL_TYPES = {
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     """A string-or-list element as a tuple of strings; numbers and booleans as IAM prints them."""
+    if type(value) is str:
+        return (value,)
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
@@ -95,16 +100,34 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_CANONICAL = {
+    "Sid": "sid", "Effect": "effect", "Principal": "principal", "NotPrincipal": "notprincipal",
+    "Action": "action", "NotAction": "notaction", "Resource": "resource",
+    "NotResource": "notresource", "Condition": "condition", "Version": "version",
+    "Statement": "statement", "Id": "id",
+}
+
+
 def _fields(stmt: Mapping[str, Any]) -> dict[str, Any]:
     # Element names are matched case-insensitively so that a hand-written policy with
     # "principal" is read, not silently ignored; AWS itself writes them capitalised.
-    return {str(k).lower(): v for k, v in stmt.items()}
+    out = {}
+    for k, v in stmt.items():
+        name = _CANONICAL.get(k)
+        out[name if name is not None else str(k).lower()] = v
+    return out
+
+
+_ANYONE = Principals(anyone=True)
 
 
 def parse_principals(value: Any, where: str) -> Principals:
+    if type(value) is dict and len(value) == 1 and type(value.get("AWS")) is str:
+        v = value["AWS"].strip()
+        return _ANYONE if v == "*" else Principals(aws=(v,))
     if isinstance(value, str):
         if value.strip() == "*":
-            return Principals(anyone=True)
+            return _ANYONE
         raise PolicyError(f'{where} must be "*" or an object such as {{"AWS": [...]}}')
     if not isinstance(value, Mapping) or not value:
         raise PolicyError(f"{where} must be \"*\" or a non-empty object of principal types")
@@ -141,9 +164,8 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
         if not isinstance(block, Mapping):
             raise PolicyError(f"{where}.{op_name} must be an object of condition keys")
         for key, vals in block.items():
-            out.append(
-                Condition(op, str(key).lower(), str(key), _strings(vals, f"{where}.{op_name}.{key}"))
-            )
+            values = _strings(vals, f"{where}.{op_name}.{key}")
+            out.append(Condition(op, str(key).lower(), str(key), values))
     return tuple(out)
 
 
@@ -156,7 +178,32 @@ def _pair(fields: dict[str, Any], name: str, where: str, required: bool) -> tupl
     return pos, neg
 
 
+# Statements repeat across an estate (the root statement is in nearly every key policy), so
+# parsed statements are shared by content. repr() of decoded JSON is a faithful key: strings,
+# numbers, booleans, null, lists and objects all print distinctly.
+_MEMO: dict[tuple[int, str], Statement] = {}
+_MEMO_LIMIT = 65_536
+
+
 def parse_statement(index: int, stmt: Any) -> Statement:
+    """Parse one statement (position ``index``) or raise PolicyError naming the field."""
+    key = (index, repr(stmt))
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
+    parsed = _parse_statement(index, stmt)
+    if len(_MEMO) >= _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO[key] = parsed
+    return parsed
+
+
+def clear_memo() -> None:
+    """Forget shared statements (benchmarks use it to measure the cold path)."""
+    _MEMO.clear()
+
+
+def _parse_statement(index: int, stmt: Any) -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(stmt, Mapping):
         raise PolicyError(f"{where} must be an object")

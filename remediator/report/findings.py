@@ -30,8 +30,9 @@ def render_findings_table(findings: Sequence[Finding], out: TextIO, title: str) 
     if not findings:
         console.print(f"{title}: no findings.")
         return
-    table = Table(title=f"{title}: {len(findings)} finding(s)", show_lines=True,
-                  title_justify="left")
+    table = Table(
+        title=f"{title}: {len(findings)} finding(s)", show_lines=True, title_justify="left"
+    )
     table.add_column("Severity", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
     table.add_column("Stmt", justify="right", no_wrap=True)

@@ -1,0 +1,79 @@
+"""A reproducible mixed corpus of realistic key policies for benchmarks and fuzzing."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+OWNER = "111122223333"
+TRUSTED = "222233334444"
+OUTSIDER = "444455556666"
+ORG = "o-a1b2c3d4e5"
+
+_PRINCIPALS: list[Any] = [
+    {"AWS": f"arn:aws:iam::{OWNER}:root"},
+    {"AWS": f"arn:aws:iam::{OWNER}:role/KeyAdmin"},
+    {"AWS": [f"arn:aws:iam::{OWNER}:role/App", f"arn:aws:iam::{TRUSTED}:root"]},
+    {"AWS": OUTSIDER},
+    {"AWS": f"arn:aws:sts::{OUTSIDER}:assumed-role/Deploy/session"},
+    "*",
+    {"AWS": "*"},
+    {"Service": "cloudtrail.amazonaws.com"},
+    {"Service": ["logs.eu-west-1.amazonaws.com", "sns.amazonaws.com"]},
+]
+_ACTIONS: list[Any] = [
+    "kms:*",
+    ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+    ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+     "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+     "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+    ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+    "kms:Decrypt",
+    "*",
+]
+_CONDITIONS: list[Any] = [
+    None,
+    {"StringEquals": {"kms:CallerAccount": OWNER, "kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+    {"StringEquals": {"aws:PrincipalOrgID": ORG}},
+    {"StringEquals": {"aws:SourceAccount": OWNER}},
+    {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}},
+    {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}},
+    {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-0abc1234"}},
+    {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]}},
+]
+_DENIES: list[Any] = [
+    {"Sid": "DenyOutsideOrg", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+     "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}},
+    {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+     "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+]
+
+
+def random_policy(rng: random.Random) -> dict[str, Any]:
+    statements = []
+    if rng.random() < 0.8:
+        statements.append({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                           "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+                           "Action": "kms:*", "Resource": "*"})
+    for i in range(rng.randint(1, 4)):
+        stmt: dict[str, Any] = {
+            "Sid": f"S{i}",
+            "Effect": "Allow",
+            "Principal": rng.choice(_PRINCIPALS),
+            "Action": rng.choice(_ACTIONS),
+            "Resource": "*",
+        }
+        cond = rng.choice(_CONDITIONS)
+        if cond is not None:
+            stmt["Condition"] = cond
+        statements.append(stmt)
+    if rng.random() < 0.25:
+        statements.append(rng.choice(_DENIES))
+    rng.shuffle(statements)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def corpus(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [random_policy(rng) for _ in range(n)]
