@@ -44,10 +44,11 @@ def build_context(
 
 
 def check_policy(
-    source: str, ctx: Context, fmt: str, out: TextIO = sys.stdout, stdin: TextIO = sys.stdin
+    source: str, ctx: Context, fmt: str, out: TextIO | None = None, stdin: TextIO | None = None
 ) -> list[Finding]:
     """Analyse one document and print the result; returns the findings (the exit code's basis)."""
-    document = read_policy_document(source, stdin)
+    out = out or sys.stdout
+    document = read_policy_document(source, stdin or sys.stdin)
     findings = analyze_key_policy(document, ctx)
     if fmt == "json":
         payload = {"account": ctx.owner_account, "findings": [f.to_dict() for f in findings]}

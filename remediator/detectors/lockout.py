@@ -32,8 +32,7 @@ def _deny_may_apply_to_root(stmt: Statement, owner: str) -> bool:
     if stmt.principal is not None:
         pr = stmt.principal
         if not (pr.anyone or any(
-            parse_aws_principal(v).is_wildcard or parse_aws_principal(v).account == owner
-            for v in pr.aws
+            parse_aws_principal(v).is_wildcard or names_account_root(v, owner) for v in pr.aws
         )):
             return False
     elif stmt.not_principal is not None and _names_root_in(stmt.not_principal.aws, owner):

@@ -88,17 +88,30 @@ def _could_be_key(resource: str) -> bool:
     return arn is not None and glob_match(arn.service, "kms")
 
 
-def applies_to_key(stmt: Statement) -> bool:
+YES, NO, MAYBE = "yes", "no", "maybe"
+
+
+def resource_coverage(stmt: Statement) -> str:
     """Whether the statement's Resource covers the key the policy is attached to.
 
-    In a key policy ``"*"`` means "this key"; an ARN of another service can never match it.
-    A NotResource naming ``"*"`` or a KMS ARN is taken to exclude this key.
+    In a key policy ``"*"`` means "this key" and a KMS ARN names the key itself; an ARN of
+    another service never matches it. ``NotResource: "*"`` excludes it; a NotResource naming
+    particular KMS ARNs may or may not name this key (MAYBE): an Allow is then taken to apply
+    and a Deny not to, so that doubt never hides access.
     """
     if stmt.not_resources is not None:
-        return not any(_could_be_key(r) for r in stmt.not_resources)
+        if "*" in stmt.not_resources:
+            return NO
+        return MAYBE if any(_could_be_key(r) for r in stmt.not_resources) else YES
     if stmt.resources is None:
-        return True
-    return any(_could_be_key(r) for r in stmt.resources)
+        return YES
+    return YES if any(_could_be_key(r) for r in stmt.resources) else NO
+
+
+def applies_to_key(stmt: Statement) -> bool:
+    """True when the statement certainly applies (Deny) or may apply (Allow) to the key."""
+    coverage = resource_coverage(stmt)
+    return coverage == YES or (coverage == MAYBE and stmt.allow)
 
 
 def _pin_principal(pins: Constraint, arn: str) -> Constraint:

@@ -68,7 +68,7 @@ CATALOGUE: tuple[KmsAction, ...] = (
     KmsAction("kms:GetKeyLastUsage", _R),
     KmsAction("kms:GetKeyPolicy", _R),
     KmsAction("kms:GetKeyRotationStatus", _R),
-    KmsAction("kms:GetParametersForImport", _A),
+    KmsAction("kms:GetParametersForImport", _R),  # access level Read in the SAR
     KmsAction("kms:GetPublicKey", _R),
     KmsAction("kms:ImportKeyMaterial", _A),
     KmsAction("kms:ListAliases", _R, on_key=False),

@@ -226,8 +226,10 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     dim, vals = dv
     if op.negated:
         if cond.key in ARN_KEYS:
+            # Exact ARNs: the Deny spares just those principals. Patterns with a fixed account
+            # ("arn:aws:iam::111122223333:*"): it certainly holds in every other account.
             pin = _principal_pin(cond)
-            return (pin,) if pin else None
+            return (pin,) if pin else ((dim, excluding(vals)),)
         return ((dim, excluding(vals)),)
     extra = _principal_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)
