@@ -101,9 +101,9 @@ def detect_separation_of_duties(analysis: PolicyAnalysis, ctx: Context) -> list[
                 finding(
                     "IAM-KMS-8",
                     acc.statement,
-                    (acc.grantee.label,),
+                    (key,),
                     kms.names(mask & (kms.ADMIN_MASK | kms.CRYPTO_MASK)),
-                    f"{acc.grantee.label} can both manage the key and use it for cryptography; "
+                    f"{key} can both manage the key and use it for cryptography; "
                     "give administration and use to separate principals.",
                 )
             )

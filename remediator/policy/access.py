@@ -216,6 +216,19 @@ def _outside(mine: Constraint, deny: Constraint) -> Constraint:
     return mine.meet(only(deny.exclude))  # the Deny holds everywhere outside deny.exclude
 
 
+def _matches_any(patterns: frozenset[str], arn: str) -> bool:
+    return any(glob_match(p, arn) for p in patterns)
+
+
+def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
+    """Like ``_outside`` for principal ARNs, where the Deny's values may be ARN patterns."""
+    if mine.include is None:
+        return _outside(mine, deny)
+    if deny.include is not None:  # the Deny holds for principals matching deny.include
+        return only({p for p in mine.values() if not _matches_any(deny.include, p)})
+    return only({p for p in mine.values() if _matches_any(deny.exclude, p)})
+
+
 def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
     """The part of ``g`` outside a Deny's condition scope (the union over its dimensions)."""
     out: list[Grantee] = []
@@ -224,7 +237,7 @@ def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
     if not scope.orgs.is_any:
         out.append(g._replace(orgs=_outside(g.orgs, scope.orgs)))
     if not scope.principals.is_any:
-        out.append(g._replace(principals=_outside(g.principals, scope.principals)))
+        out.append(g._replace(principals=_principals_outside(g.principals, scope.principals)))
     net = scope.networks
     if net.include is not None:
         out.append(g)  # the Deny holds only on some networks: callers elsewhere avoid it

@@ -13,6 +13,7 @@ absent, wildcard and policy-variable values) does not pin the caller.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -44,7 +45,25 @@ SERVICE_SCOPE_KEYS = frozenset(
     {"aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid",
      "aws:sourceorgpaths"}
 )
-_OPEN_NETWORKS = frozenset({"0.0.0.0/0", "::/0"})
+
+
+@lru_cache(maxsize=4096)
+def covers_every_address(values: tuple[str, ...]) -> bool:
+    """Whether a set of CIDRs together matches every IPv4 or every IPv6 address.
+
+    ``0.0.0.0/0`` does, and so do ``0.0.0.0/1`` + ``128.0.0.0/1``: such a list pins nothing.
+    """
+    nets: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
+    for v in values:
+        try:
+            net = ipaddress.ip_network(v.strip(), strict=False)
+        except ValueError:
+            continue
+        nets[net.version].append(net)
+    for group in nets.values():
+        if any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(group)):  # type: ignore[type-var]
+            return True
+    return False
 
 
 class Constraint(NamedTuple):
@@ -150,7 +169,8 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
     wildcard-honouring operator, a policy variable, an open network).
     """
     key, op, wild = cond.key, cond.operator, cond.operator.wildcards
-    vals = cond.values
+    # Account and organisation ids are lower-case; IgnoreCase operators match any spelling.
+    vals = tuple(v.lower() for v in cond.values) if op.ignore_case else cond.values
     if key in ACCOUNT_KEYS:
         if not all(_fixed(v, wild) for v in vals):
             return None
@@ -170,7 +190,7 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
             return None
         return "orgs", orgs
     if key in NETWORK_KEYS:
-        if any(v in _OPEN_NETWORKS or not _fixed(v, wild) for v in vals):
+        if covers_every_address(vals) or not all(_fixed(v, wild) for v in vals):
             return None
         return "networks", set(vals)
     if key == USERID_KEY:
@@ -226,10 +246,9 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     dim, vals = dv
     if op.negated:
         if cond.key in ARN_KEYS:
-            # Exact ARNs: the Deny spares just those principals. Patterns with a fixed account
-            # ("arn:aws:iam::111122223333:*"): it certainly holds in every other account.
-            pin = _principal_pin(cond)
-            return (pin,) if pin else ((dim, excluding(vals)),)
+            # The Deny spares exactly the principals matching these ARNs or patterns (their
+            # account parts are fixed, or dv would be None); access.py matches the patterns.
+            return (("principals", excluding(frozenset(cond.values))),)
         return ((dim, excluding(vals)),)
     extra = _principal_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)

@@ -1,0 +1,205 @@
+"""Patch operations that close exposure: public principals, untrusted accounts, services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from remediator.patches.document import (
+    Document,
+    add_condition,
+    as_list,
+    field_name,
+    get_field,
+    next_sid,
+    principal_account,
+    replace_statement,
+    shaped_like,
+    statements_of,
+    trusted_caller_accounts,
+    with_statements,
+)
+from remediator.policy.conditions import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
+from remediator.policy.principals import account_of_arn_value, is_account_id
+from remediator.types import Context, Finding
+
+
+def _statement(doc: Document, finding: Finding) -> Mapping[str, Any] | None:
+    stmts = statements_of(doc)
+    if finding.statement is None or finding.statement >= len(stmts):
+        return None
+    stmt = stmts[finding.statement]
+    return stmt if isinstance(stmt, Mapping) else None
+
+
+def remove_wildcard_principal(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Drop ``"*"`` from a principal list that names other principals too.
+
+    Applies only when the list keeps at least one principal; whether those principals keep
+    what they had is for the verifier to prove.
+    """
+    stmt = _statement(doc, finding)
+    if stmt is None:
+        return None
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    if not isinstance(principal, Mapping):
+        return None
+    aname = field_name(principal, "AWS")
+    if aname is None:
+        return None
+    values = as_list(principal[aname])
+    kept = [v for v in values if v != "*"]
+    if len(kept) == len(values) or (not kept and len(principal) == 1):
+        return None
+    new_principal = dict(principal)
+    if kept:
+        new_principal[aname] = shaped_like(principal[aname], kept)
+    else:
+        del new_principal[aname]
+    new = dict(stmt)
+    new[pname] = new_principal  # type: ignore[index]
+    return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
+
+
+def restrict_to_trusted(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Pin a public statement to the owner and trusted accounts (or the trusted organisation).
+
+    With a trusted organisation the statement gets ``aws:PrincipalOrgID``; trusted accounts
+    outside it keep their access through a copy pinned with ``kms:CallerAccount``, because
+    conditions in one statement are ANDed and cannot say "this account or that organisation".
+    """
+    stmt = _statement(doc, finding)
+    if stmt is None:
+        return None
+    accounts = trusted_caller_accounts(ctx)
+    if not ctx.org_id:
+        new = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
+        return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
+    pinned = add_condition(stmt, "StringEquals", "aws:PrincipalOrgID", [ctx.org_id])
+    out = replace_statement(doc, finding.statement, pinned)  # type: ignore[arg-type]
+    if ctx.trusted_accounts:
+        copy_ = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
+        sid_key = field_name(copy_, "Sid") or "Sid"
+        copy_[sid_key] = next_sid(out, "TrustedAccounts")
+        out = with_statements(out, [*statements_of(out), copy_])
+    return out
+
+
+def _untrusted(value: str, ctx: Context) -> bool:
+    acct = principal_account(value)
+    return acct is not None and not ctx.is_trusted_account(acct)
+
+
+def _strip_principals(stmt: Mapping[str, Any], ctx: Context) -> tuple[dict[str, Any], bool]:
+    """The statement without principals of untrusted accounts, and whether anything went."""
+    new = dict(stmt)
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    if not isinstance(principal, Mapping):
+        return new, False
+    changed, kept_types = False, {}
+    for ptype, pvals in principal.items():
+        vals = as_list(pvals)
+        kept = [v for v in vals if not (isinstance(v, str) and _untrusted(v, ctx))]
+        changed |= len(kept) != len(vals)
+        if kept:
+            kept_types[ptype] = shaped_like(pvals, kept)
+    new[pname] = kept_types  # type: ignore[index]
+    return new, changed
+
+
+def _condition_value_untrusted(key: str, value: str, ctx: Context) -> bool:
+    if key in ACCOUNT_KEYS:
+        return is_account_id(value) and not ctx.is_trusted_account(value)
+    if key in ARN_KEYS:
+        acct = account_of_arn_value(value, True)
+        return acct is not None and not ctx.is_trusted_account(acct)
+    if key in ORG_KEYS or key in ORG_PATH_KEYS:
+        return value.split("/", 1)[0] != ctx.org_id
+    return False
+
+
+def _strip_condition_values(stmt: Mapping[str, Any], ctx: Context) -> tuple[dict[str, Any], bool,
+                                                                             bool]:
+    """Remove untrusted accounts/orgs from positive identity conditions.
+
+    Returns (statement, changed, emptied): ``emptied`` when a condition lost every value, so
+    the statement can no longer let anyone in and should go.
+    """
+    new = dict(stmt)
+    cname = field_name(stmt, "Condition")
+    if not cname or not isinstance(stmt[cname], Mapping):
+        return new, False, False
+    changed = emptied = False
+    cond: dict[str, Any] = {}
+    for op, block in stmt[cname].items():
+        positive = "Not" not in op and op != "Null"
+        new_block = {}
+        for key, vals in block.items():
+            values = as_list(vals)
+            kept = [v for v in values if not (positive and isinstance(v, str)
+                                              and _condition_value_untrusted(key.lower(), v, ctx))]
+            changed |= len(kept) != len(values)
+            emptied |= not kept
+            if kept:
+                new_block[key] = shaped_like(vals, kept)
+        cond[op] = new_block
+    new[cname] = cond
+    return new, changed, emptied
+
+
+def remove_untrusted(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Remove an untrusted account's principals or condition values; drop what is left empty."""
+    stmt = _statement(doc, finding)
+    if stmt is None:
+        return None
+    new, by_principal = _strip_principals(stmt, ctx)
+    new, by_condition, emptied = _strip_condition_values(new, ctx)
+    if not (by_principal or by_condition):
+        return None
+    pname = field_name(new, "Principal")
+    no_principal = pname is not None and not new[pname]
+    drop = emptied or no_principal
+    return replace_statement(doc, finding.statement, None if drop else new)  # type: ignore[arg-type]
+
+
+def scope_service(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Add ``aws:SourceAccount`` = owner for the statement's service principals.
+
+    A statement that also names AWS principals is split: the services move to a new statement
+    with the condition, because aws:SourceAccount is absent from a principal's direct calls and
+    would shut those principals out.
+    """
+    stmt = _statement(doc, finding)
+    if stmt is None:
+        return None
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    if not isinstance(principal, Mapping) or field_name(principal, "Service") is None:
+        return None
+    accounts = [ctx.owner_account]
+    sname = field_name(principal, "Service")
+    if len(principal) == 1:
+        new = add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts)
+        return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
+    rest = dict(stmt)
+    rest[pname] = {k: v for k, v in principal.items() if k != sname}  # type: ignore[index]
+    services = dict(stmt)
+    services[pname] = {sname: principal[sname]}  # type: ignore[index]
+    services = add_condition(services, "StringEquals", "aws:SourceAccount", accounts)
+    services[field_name(services, "Sid") or "Sid"] = next_sid(doc, "ScopedServices")
+    out = replace_statement(doc, finding.statement, rest)  # type: ignore[arg-type]
+    return with_statements(out, [*statements_of(out), services])
+
+
+def statement_sid(stmt: Mapping[str, Any]) -> Any:
+    return get_field(stmt, "Sid")

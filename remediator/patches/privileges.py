@@ -1,0 +1,196 @@
+"""Patch operations on rights: the owner-root statement, destructive and admin actions,
+kms:ViaService, and kms:* to non-administrators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from remediator.patches.document import (
+    Document,
+    account_root,
+    add_condition,
+    as_list,
+    field_name,
+    next_sid,
+    replace_statement,
+    statements_of,
+    with_statements,
+)
+from remediator.policy import actions as kms
+from remediator.policy.principals import glob_match, parse_aws_principal
+from remediator.types import Context, Finding
+
+# The AWS console's "key users" rights: what a principal needs to use a key, and no more
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-users).
+KEY_USER_ACTIONS = [
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
+]
+
+
+def add_root_statement(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Add the default key policy's first statement: the owner root may do everything.
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+    """
+    root = account_root(ctx, doc)
+    stmt = {
+        "Sid": next_sid(doc, "EnableRootAccess"),
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return with_statements(doc, [*statements_of(doc), stmt])
+
+
+def authorised_arns(ctx: Context, doc: Mapping[str, Any]) -> list[str]:
+    return [account_root(ctx, doc), *ctx.admins]
+
+
+DENY_SID = "KmsRemediatorDenyUnauthorisedActions"
+
+
+def deny_actions_except_authorised(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """A narrow Deny of the finding's actions for every principal but the owner root and the
+    configured administrators (``ArnNotLike aws:PrincipalArn``).
+
+    The tool keeps one such statement per policy and adds actions to it, so that several
+    findings make one readable Deny rather than one each.
+    """
+    wanted = [a for a in finding.actions if kms.bit(a)]
+    if not wanted:
+        return None
+    stmts = statements_of(doc)
+    index = next((i for i, s in enumerate(stmts) if isinstance(s, Mapping)
+                  and s.get("Sid") == DENY_SID), None)
+    have = [] if index is None else as_list(stmts[index].get("Action", []))
+    actions = list(dict.fromkeys([*have, *wanted]))
+    if len(actions) == len(have):
+        return None
+    stmt = {
+        "Sid": DENY_SID,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": actions if len(actions) > 1 else actions[0],
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": authorised_arns(ctx, doc)}},
+    }
+    if index is None:
+        return with_statements(doc, [*stmts, stmt])
+    return replace_statement(doc, index, stmt)
+
+
+def _explicit_actions(stmt: Mapping[str, Any]) -> tuple[str | None, list[Any]]:
+    aname = field_name(stmt, "Action")
+    return aname, (as_list(stmt[aname]) if aname else [])
+
+
+def remove_actions(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Take the finding's actions out of its statement when they are listed by name.
+
+    Applies only when every action to remove is spelt out (no wildcard covers it) and the
+    statement names no authorised principal; otherwise the Deny operation is the minimal fix.
+    The statement goes when no action is left.
+    """
+    if finding.statement is None:
+        return None
+    stmt = statements_of(doc)[finding.statement]
+    aname, values = _explicit_actions(stmt)
+    if aname is None or _names_authorised(stmt, ctx, doc):
+        return None
+    drop = {a.lower() for a in finding.actions}
+    kept = [v for v in values if not (isinstance(v, str) and v.lower() in drop)]
+    covered = [v for v in kept if isinstance(v, str) and
+               any(kms.expand(v) & kms.bit(a) for a in finding.actions)]
+    if len(kept) == len(values) or covered:
+        return None
+    if not kept:
+        return replace_statement(doc, finding.statement, None)
+    new = dict(stmt)
+    new[aname] = kept if len(kept) > 1 or isinstance(stmt[aname], list) else kept[0]
+    return replace_statement(doc, finding.statement, new)
+
+
+def _names_authorised(stmt: Mapping[str, Any], ctx: Context, doc: Mapping[str, Any]) -> bool:
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    if not isinstance(principal, Mapping):
+        return principal == "*"
+    allowed = set(authorised_arns(ctx, doc))
+    for v in as_list(principal.get(field_name(principal, "AWS") or "AWS", [])):
+        p = parse_aws_principal(str(v))
+        if str(v) in allowed or (p.is_root and p.account == ctx.owner_account):
+            return True
+    return False
+
+
+def add_via_service(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Limit the statement to the configured services with ``kms:ViaService``.
+
+    Applies only when services are configured and the statement grants nothing but
+    cryptographic use (adding the condition to management rights would change those too).
+    """
+    if not ctx.via_services or finding.statement is None:
+        return None
+    stmt = statements_of(doc)[finding.statement]
+    _, values = _explicit_actions(stmt)
+    mask = 0
+    for v in values:
+        mask |= kms.expand(str(v))
+    if not values or mask & ~(kms.CRYPTO_MASK | kms.READ_MASK):
+        return None
+    new = add_condition(stmt, "StringEquals", "kms:ViaService", list(ctx.via_services))
+    return replace_statement(doc, finding.statement, new)
+
+
+def replace_wildcard_action(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Replace ``kms:*``/``*`` by the key-user actions for a statement naming no administrator."""
+    if finding.statement is None:
+        return None
+    stmt = statements_of(doc)[finding.statement]
+    aname, values = _explicit_actions(stmt)
+    if aname is None or _names_authorised(stmt, ctx, doc):
+        return None
+    kept = [v for v in values if str(v).lower() not in ("*", "kms:*")]
+    if len(kept) == len(values):
+        return None
+    new = dict(stmt)
+    new[aname] = list(dict.fromkeys([*kept, *params.get("actions", KEY_USER_ACTIONS)]))
+    return replace_statement(doc, finding.statement, new)
+
+
+def separate_duties(
+    doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
+) -> Document | None:
+    """Deny one principal the half of its rights it should not hold: cryptographic use for a
+    configured administrator, key management for anyone else."""
+    arn = finding.principals[0] if finding.principals else None
+    if arn is None or parse_aws_principal(arn).account is None:
+        return None
+    is_admin = any(glob_match(p, arn) for p in authorised_arns(ctx, doc))
+    held = 0
+    for a in finding.actions:
+        held |= kms.expand(a)
+    take = held & (kms.CRYPTO_MASK if is_admin else kms.ADMIN_MASK)
+    if not take:
+        return None
+    stmt = {
+        "Sid": next_sid(doc, "SeparateDuties"),
+        "Effect": "Deny",
+        "Principal": {"AWS": arn},
+        "Action": list(kms.full_names(take)),
+        "Resource": "*",
+    }
+    return with_statements(doc, [*statements_of(doc), stmt])
+
