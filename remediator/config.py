@@ -24,9 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from remediator.aws.ratelimit import KMS_DEFAULT_QUOTAS
 from remediator.errors import BadInputError
+from remediator.field_errors import describe_error
 from remediator.types import Context
-from remediator.validation import describe_error
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -34,6 +35,9 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,512}$")
 _ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 _RULE_RE = re.compile(r"^[A-Z][A-Z0-9]*([.-][A-Z0-9]+)*$")
+_KEY_ARN_RE = re.compile(r"^arn:[a-z*?-]+:kms:[a-z0-9*?-]*:[0-9*?]*:[\w*?/:-]+$")
+_ACCOUNT_PATTERN_RE = re.compile(r"^[0-9*?]{1,12}$")
+_URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _PLAYBOOK_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -62,6 +66,22 @@ Region = Annotated[str, _pattern(_REGION_RE, "an AWS Region name such as eu-west
 RoleName = Annotated[str, _pattern(_ROLE_RE, "an IAM role name or path/name")]
 RuleId = Annotated[str, _pattern(_RULE_RE, "a rule id such as KMS-PUBLIC or KMS.1")]
 PlaybookId = Annotated[str, _pattern(_PLAYBOOK_RE, "a kebab-case playbook id")]
+OrgId = Annotated[str, _pattern(_ORG_RE, "an organization id such as o-a1b2c3d4e5")]
+KeyArnPattern = Annotated[str, _pattern(_KEY_ARN_RE, "a KMS key ARN pattern (* and ? wildcards)")]
+AccountPattern = Annotated[str, _pattern(_ACCOUNT_PATTERN_RE, "an account id pattern like 1111*")]
+
+
+def _kms_api(value: object) -> object:
+    if value not in KMS_DEFAULT_QUOTAS:
+        raise ValueError(
+            f"expected a KMS API with a request quota ({', '.join(sorted(KMS_DEFAULT_QUOTAS))}), "
+            f"got {value!r}"
+        )
+    return value
+
+
+ApiName = Annotated[str, BeforeValidator(_kms_api)]
+EndpointUrl = Annotated[str, _pattern(_URL_RE, "an http(s) URL such as http://127.0.0.1:5000")]
 
 
 class _Strict(BaseModel):
@@ -93,9 +113,7 @@ class OrganizationTarget(_Strict):
 
 class Trust(_Strict):
     trusted_accounts: tuple[AccountId, ...] = ()
-    org_id: Annotated[str, _pattern(_ORG_RE, "an organization id such as o-a1b2c3d4e5")] | None = (
-        None
-    )
+    org_id: OrgId | None = None
 
 
 class Backup(_Strict):
@@ -121,8 +139,8 @@ class Suppression(_Strict):
     """Hide findings of one rule for matching keys or accounts until ``expires``."""
 
     rule: RuleId
-    key_arn: str | None = None
-    account: str | None = None
+    key_arn: KeyArnPattern | None = None
+    account: AccountPattern | None = None
     reason: Annotated[str, Field(min_length=3)]
     expires: date
 
@@ -146,8 +164,7 @@ class Limits(_Strict):
     """How hard the tool may push each account's KMS request quotas."""
 
     share: Annotated[float, Field(gt=0, le=1)] = 0.5
-    quotas: dict[Annotated[str, _pattern(re.compile(r"^[A-Z][A-Za-z]+$"), "a KMS API name")],
-                 Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    quotas: dict[ApiName, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     max_shards: Annotated[int, Field(ge=1, le=64)] = 4
     workers_per_shard: Annotated[int, Field(ge=1, le=64)] = 16
 
@@ -158,9 +175,7 @@ class Config(_Strict):
     accounts: tuple[AccountTarget, ...] = ()
     organization: Annotated[OrganizationTarget | None, BeforeValidator(_organization)] = None
     regions: Annotated[tuple[Region, ...], Field(min_length=1)]
-    endpoint_url: Annotated[
-        str, _pattern(re.compile(r"^https?://[^\s/]+(/\S*)?$"), "an http(s) URL")
-    ] | None = None
+    endpoint_url: EndpointUrl | None = None
     trust: Trust = Trust()
     admins: tuple[str, ...] = ()
     via_services: tuple[str, ...] = ()
@@ -195,8 +210,9 @@ class Config(_Strict):
         rules, books = set(rule_ids), set(playbook_ids)
         named = [("rules.disable", r) for r in self.rules.disable]
         named += [("rules.severity", r) for r in self.rules.severity]
-        named += [(f"rules.suppressions[{i}].rule", s.rule)
-                  for i, s in enumerate(self.rules.suppressions)]
+        named += [
+            (f"rules.suppressions[{i}].rule", s.rule) for i, s in enumerate(self.rules.suppressions)
+        ]
         for path, rule in named:
             if rule not in rules:
                 raise BadInputError(
@@ -225,7 +241,7 @@ _Loader.yaml_implicit_resolvers = {
 def parse_config(text: str, source: str = "config.yaml") -> Config:
     """Validate config text; ``source`` names it in error messages."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no object tags
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

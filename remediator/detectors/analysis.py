@@ -34,12 +34,12 @@ def analyse(document: Any) -> PolicyAnalysis:
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:
+    """The owner-root grant, or what a Deny left of it (still the owner's own delegation)."""
     return (
         g.kind == AWS
         and g.is_root
         and g.arn is not None
         and names_account_root(g.arn, ctx.owner_account)
-        and g.principals.include is None
     )
 
 
@@ -53,6 +53,8 @@ def is_authorised(g: Grantee, ctx: Context) -> bool:
     """The owner root or a configured key administrator, and nobody else."""
     if g.kind != AWS:
         return False
+    if is_owner_root(g, ctx):
+        return True
     if g.principals.include is not None:
         arns: Iterable[str] = g.principals.values()
     elif g.arn is not None:

@@ -236,9 +236,17 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     positive one only for the callers it names. Anything the caller might avoid is uncertain.
     """
     op = cond.operator
-    if op.family == "null" or op.qualifier == "ForAllValues":
+    if op.family == "null":
         return None
-    if op.is_positive and op.if_exists and cond.key not in ALWAYS_PRESENT:
+    can_be_absent = cond.key not in ALWAYS_PRESENT
+    # A missing key: ForAnyValue is false, ForAllValues is true, IfExists is true, a negated
+    # operator is true, a positive one false
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+    # Where the missing case makes the Deny hold for fewer callers than the pin says, the
+    # caller could avoid it: uncertain.
+    if op.is_positive and can_be_absent and (op.if_exists or op.qualifier == "ForAllValues"):
+        return None
+    if op.negated and can_be_absent and op.qualifier == "ForAnyValue":
         return None
     dv = _dimension_values(cond)
     if dv is None:
@@ -340,10 +348,20 @@ def _matches(cond: Condition, value: str) -> bool:
     return False
 
 
+def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
+    """Whether ``who``'s organisation path certainly matches a value (``o-id/*`` does)."""
+    if who.org_id and cond.operator.wildcards and f"{who.org_id}/*" in cond.values:
+        return True
+    return None
+
+
 def holds_for(cond: Condition, who: Identity) -> bool | None:
     """Whether a condition holds for every request by ``who``: True, False, or None (depends)."""
-    value = _identity_value(cond.key, who)
     op = cond.operator
+    if cond.key == "aws:principalorgpaths" and op.family == "string":
+        hit = _org_path_hit(cond, who)
+        return None if hit is None else (not hit if op.negated else hit)
+    value = _identity_value(cond.key, who)
     if value is None or op.family not in ("string", "arn", "null"):
         return None
     if op.family == "null":

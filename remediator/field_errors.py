@@ -39,6 +39,8 @@ def format_loc(loc: Sequence[int | str]) -> str:
     """``("accounts", 0, "id")`` -> ``accounts[0].id``; the empty path is ``(top level)``."""
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for "the key itself" in a mapping
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -48,12 +50,24 @@ def format_loc(loc: Sequence[int | str]) -> str:
 
 def describe_error(source: str, exc: ValidationError, model: type[BaseModel] | None) -> str:
     """One sentence for the first error, with a count of the others."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
+    errors = _without_echoes(exc.errors(include_url=False))
+    # An unknown key usually explains a "missing" one (a typo), so it is reported first.
+    first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
     sentence = f"{source}: {format_loc(first['loc'])}: {_expected(first, model)}"
     if len(errors) > 1:
         sentence += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return sentence + "."
+
+
+def _without_echoes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "too short" on a list whose entries failed: it only echoes the entry's error."""
+    inner = [e["loc"] for e in errors]
+    return [
+        e
+        for e in errors
+        if e["type"] != "too_short"
+        or not any(len(loc) > len(e["loc"]) and loc[: len(e["loc"])] == e["loc"] for loc in inner)
+    ]
 
 
 def _expected(error: ErrorDetails, model: type[BaseModel] | None) -> str:
@@ -63,11 +77,15 @@ def _expected(error: ErrorDetails, model: type[BaseModel] | None) -> str:
         listing = f"; expected one of: {', '.join(allowed)}" if allowed else ""
         return f"is not a known field{listing}"
     if kind in ("value_error", "assertion_error"):
-        text = str(error["msg"]).split(", ", 1)[-1]
-    elif kind == "literal_error":
-        text = "expected " + str(error["msg"]).removeprefix("Input should be ")
+        # Our own validators already say what was expected and what was given.
+        return str(error["msg"]).split(", ", 1)[-1]
+    message = str(error["msg"])
+    if kind in _EXPECTED_BY_TYPE:
+        text = _EXPECTED_BY_TYPE[kind]
+    elif message.startswith("Input should be "):
+        text = "expected " + message.removeprefix("Input should be ")
     else:
-        text = _EXPECTED_BY_TYPE.get(kind, str(error["msg"]))
+        text = message[:1].lower() + message[1:]
     return text + _got(error)
 
 

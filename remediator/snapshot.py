@@ -1,0 +1,194 @@
+"""The inventory snapshot: what ``scan --snapshot-out`` writes and ``plan --snapshot`` reads.
+
+A versioned contract (DESIGN.md, "Files that are contracts"). A key whose policy could not be
+read is kept with ``policy`` null and ``policy_error`` saying why, never dropped, so the plan can
+show it as unknown instead of clean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from remediator.errors import BadInputError
+from remediator.field_errors import describe_error
+
+SNAPSHOT_VERSION = 1
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and fixed separators: equal data, equal text, equal hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def utc_now() -> str:
+    """Now, as the snapshot writes times: ``2025-01-31T12:00:00Z``."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySnapshot:
+    """One customer-managed KMS key as read from AWS (one Region: replicas are separate keys)."""
+
+    arn: str
+    account: str
+    region: str
+    key_id: str
+    manager: str | None
+    state: str
+    multi_region: bool | None
+    policy: dict[str, Any] | None
+    policy_error: str | None
+    grants: tuple[dict[str, Any], ...] = ()
+    aliases: tuple[str, ...] = ()
+    rotation_enabled: bool | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    key_spec: str | None = None
+    key_usage: str | None = None
+    origin: str | None = None
+    description: str | None = None
+    multi_region_type: str | None = None
+    grants_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **{name: getattr(self, name) for name in _SCALAR_KEY_FIELDS},
+            "grants": list(self.grants),
+            "aliases": list(self.aliases),
+            "tags": dict(self.tags),
+        }
+
+
+_SCALAR_KEY_FIELDS = tuple(
+    name for name in KeySnapshot.__dataclass_fields__ if name not in ("grants", "aliases", "tags")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IamPolicySnapshot:
+    """The default version of one customer-managed IAM policy."""
+
+    arn: str
+    account: str
+    version_id: str
+    document: dict[str, Any]
+    name: str | None = None
+    attachment_count: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one scan read, and every error it met on the way."""
+
+    taken_at: str
+    keys: tuple[KeySnapshot, ...] = ()
+    iam_policies: tuple[IamPolicySnapshot, ...] = ()
+    errors: tuple[dict[str, Any], ...] = ()
+    version: int = SNAPSHOT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "taken_at": self.taken_at,
+            "keys": [k.to_dict() for k in self.keys],
+            "iam_policies": [p.to_dict() for p in self.iam_policies],
+            "errors": list(self.errors),
+        }
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # newer minor fields are read, not refused
+
+
+class _KeyModel(_Model):
+    arn: str
+    account: str
+    region: str
+    key_id: str
+    manager: str | None
+    state: str
+    multi_region: bool | None
+    policy: dict[str, Any] | None
+    policy_error: str | None
+    grants: list[dict[str, Any]]
+    aliases: list[str]
+    rotation_enabled: bool | None
+    tags: dict[str, str]
+    key_spec: str | None = None
+    key_usage: str | None = None
+    origin: str | None = None
+    description: str | None = None
+    multi_region_type: str | None = None
+    grants_error: str | None = None
+
+    @model_validator(mode="after")
+    def _policy_or_reason(self) -> _KeyModel:
+        if self.policy is None and not self.policy_error:
+            raise ValueError("expected policy_error to say why, since policy is null")
+        return self
+
+
+class _IamModel(_Model):
+    arn: str
+    account: str
+    version_id: str
+    document: dict[str, Any]
+    name: str | None = None
+    attachment_count: int | None = None
+
+
+class _SnapshotModel(_Model):
+    version: Literal[1]
+    taken_at: datetime
+    keys: list[_KeyModel]
+    iam_policies: list[_IamModel]
+    errors: list[dict[str, Any]]
+
+
+def snapshot_from_dict(data: Mapping[str, Any], source: str = "snapshot") -> Snapshot:
+    """Validate a parsed snapshot: version, required fields and their types."""
+    try:
+        model = _SnapshotModel.model_validate(data)
+    except ValidationError as exc:
+        raise BadInputError(describe_error(source, exc, _SnapshotModel)) from exc
+    keys = tuple(
+        KeySnapshot(**{**k.model_dump(), "grants": tuple(k.grants), "aliases": tuple(k.aliases)})
+        for k in model.keys
+    )
+    return Snapshot(
+        taken_at=str(data["taken_at"]),
+        keys=keys,
+        iam_policies=tuple(IamPolicySnapshot(**p.model_dump()) for p in model.iam_policies),
+        errors=tuple(model.errors),
+        version=model.version,
+    )
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    """Read and validate a snapshot file; every problem is one ``BadInputError`` sentence."""
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"{file}: cannot read the snapshot ({exc.strerror}).") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{file}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+        ) from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"{file}: expected a JSON object with version, taken_at and keys.")
+    return snapshot_from_dict(data, str(file))
+
+
+def dump_snapshot(snapshot: Snapshot, path: str | Path) -> None:
+    """Write the snapshot as canonical JSON (sorted keys, fixed separators) and a newline."""
+    Path(path).write_text(canonical_json(snapshot.to_dict()) + "\n", encoding="utf-8")

@@ -1,0 +1,2134 @@
+"""Table-driven semantics tests for the key-policy engine (``analyze_key_policy``).
+
+Written from the rule catalogue in DESIGN.md, issue 2 (sections 2 and 3) and AWS documentation,
+independently of the engine's code. Each case lists the rule ids that ``must`` be reported and the
+ones that ``must_not`` be; ``must_not`` is kept to the rules a case is about. Core cases also pin
+the exact set of rule ids. Where an AWS documentation page decides a case, its URL is next to it.
+
+Pages cited repeatedly:
+  Condition operators (IfExists, Null, negated operators, missing keys):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+  Condition element (context key names are not case-sensitive):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+  ForAllValues returns true when the key is missing from the request:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+  Policy variables:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+  AWS Config kms-key-policy-no-public-access (non-public = fixed values, no wildcard/variable):
+    https://docs.aws.amazon.com/config/latest/developerguide/kms-key-policy-no-public-access.html
+  IAM Access Analyzer findings (zone of trust = account or organisation):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html
+  S3 "The meaning of public" (fixed aws:SourceIp/SourceVpc(e)/SourceArn/SourceAccount/...):
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+  Default key policies (root statement, key administrators, key users):
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+  KMS condition keys (kms:CallerAccount and the AWS managed key policy, kms:ViaService):
+    https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+  Confused deputy (aws:SourceArn / aws:SourceAccount on service principals):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+  Explicit deny overrides allow:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+  Principal element (accounts, roles, assumed-role sessions, services):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+  NotPrincipal (only meaningful with Deny):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from remediator.detectors import analyze_key_policy
+from remediator.types import Context, Finding
+
+# --- the world the cases live in ------------------------------------------------------------
+
+OWNER = "111122223333"
+TRUSTED = "444455556666"
+UNTRUSTED = "999988887777"
+ORG = "o-a1b2c3d4e5"
+FOREIGN_ORG = "o-zz99yy88xx"
+REGION = "us-east-1"
+
+OWNER_ROOT = f"arn:aws:iam::{OWNER}:root"
+KEY_ADMIN = f"arn:aws:iam::{OWNER}:role/KeyAdmin"
+KEY_USER = f"arn:aws:iam::{OWNER}:role/KeyUser"
+APP_ROLE = f"arn:aws:iam::{OWNER}:role/App"
+TRUSTED_ROOT = f"arn:aws:iam::{TRUSTED}:root"
+TRUSTED_ROLE = f"arn:aws:iam::{TRUSTED}:role/team/Reader"
+UNTRUSTED_ROOT = f"arn:aws:iam::{UNTRUSTED}:root"
+UNTRUSTED_USER = f"arn:aws:iam::{UNTRUSTED}:user/ops/mallory"
+
+CANONICAL_USER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+CTX = Context(owner_account=OWNER, trusted_accounts=frozenset({TRUSTED}), org_id=ORG)
+CTX_ADMIN = Context(
+    owner_account=OWNER, trusted_accounts=frozenset({TRUSTED}), org_id=ORG, admins=(KEY_ADMIN,)
+)
+CTX_NO_ORG = Context(owner_account=OWNER, trusted_accounts=frozenset({TRUSTED}))
+
+# --- rule ids -----------------------------------------------------------------------------
+
+PUBLIC = "KMS-PUBLIC"
+CROSS = "KMS-CROSS-ACCOUNT"
+SVC = "KMS-SERVICE-UNSCOPED"
+WILD = "KMS-WILDCARD-ACTION"
+LOCKOUT = "IAM-KMS-1"
+DEL_IMPORTED = "IAM-KMS-2"
+SCHEDULE = "IAM-KMS-3"
+DISABLE = "IAM-KMS-4"
+PUT_POLICY = "IAM-KMS-5"
+NO_VIA = "IAM-KMS-6"
+DISABLE_ROT = "IAM-KMS-7"
+SOD = "IAM-KMS-8"
+DESTRUCTIVE = (DEL_IMPORTED, SCHEDULE, DISABLE, PUT_POLICY, DISABLE_ROT)
+
+SEVERITY = {
+    PUBLIC: "critical",
+    CROSS: "high",
+    SVC: "medium",
+    WILD: "high",
+    LOCKOUT: "high",
+    DEL_IMPORTED: "high",
+    SCHEDULE: "high",
+    DISABLE: "medium",
+    PUT_POLICY: "high",
+    NO_VIA: "low",
+    DISABLE_ROT: "medium",
+    SOD: "medium",
+}
+
+# --- policy building blocks ---------------------------------------------------------------
+
+Json = dict[str, Any]
+
+
+def doc(*statements: Json) -> Json:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def aws(*principals: str) -> Json:
+    return {"AWS": principals[0] if len(principals) == 1 else list(principals)}
+
+
+def svc(*services: str) -> Json:
+    return {"Service": services[0] if len(services) == 1 else list(services)}
+
+
+def stmt(
+    effect: str,
+    principal: Any,
+    action: str | list[str],
+    *,
+    sid: str | None = None,
+    cond: Json | None = None,
+) -> Json:
+    out: Json = {"Effect": effect, "Principal": principal, "Action": action, "Resource": "*"}
+    if sid is not None:
+        out = {"Sid": sid, **out}
+    if cond is not None:
+        out["Condition"] = cond
+    return out
+
+
+def allow(principal: Any, action: str | list[str], **kw: Any) -> Json:
+    return stmt("Allow", principal, action, **kw)
+
+
+def deny(principal: Any, action: str | list[str], **kw: Any) -> Json:
+    return stmt("Deny", principal, action, **kw)
+
+
+# AWS's own root statement: "Allows access to the AWS account and enables IAM policies".
+# https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+ROOT = allow(aws(OWNER_ROOT), "kms:*", sid="Enable IAM User Permissions")
+
+
+def with_root(*statements: Json) -> Json:
+    return doc(ROOT, *statements)
+
+
+def public(cond: Json | None = None, action: str | list[str] = "kms:Decrypt") -> Json:
+    """The root statement plus one Allow to ``"*"`` (Sid "Public") under ``cond``."""
+    return with_root(allow("*", action, sid="Public", cond=cond))
+
+
+def star_if(operator: str, key: str, value: Any) -> Json:
+    return public({operator: {key: value}})
+
+
+CONSOLE_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+]
+KEY_USER_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+]
+
+# The console default policy, key administrator KeyAdmin and key user KeyUser.
+# https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators
+# https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-users
+CONSOLE_DEFAULT: Json = {
+    "Id": "key-consolepolicy-3",
+    "Version": "2012-10-17",
+    "Statement": [
+        ROOT,
+        allow(aws(KEY_ADMIN), CONSOLE_ADMIN_ACTIONS, sid="Allow access for Key Administrators"),
+        allow(aws(KEY_USER), KEY_USER_ACTIONS, sid="Allow use of the key"),
+        allow(
+            aws(KEY_USER),
+            ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            sid="Allow attachment of persistent resources",
+            cond={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ],
+}
+
+
+def aws_managed(service: str, *, caller_key: str = "kms:CallerAccount") -> Json:
+    """The policy AWS writes on an AWS managed key (aws/ebs, aws/secretsmanager, ...)."""
+    via_key = "kms:ViaService" if caller_key == "kms:CallerAccount" else "KMS:VIASERVICE"
+    return {
+        "Version": "2012-10-17",
+        "Id": f"auto-{service}-2",
+        "Statement": [
+            allow(
+                aws("*"),
+                [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
+                sid=f"Allow access through {service} for all principals in the account",
+                cond={
+                    "StringEquals": {
+                        caller_key: OWNER,
+                        via_key: f"{service}.{REGION}.amazonaws.com",
+                    }
+                },
+            ),
+            allow(
+                aws(OWNER_ROOT),
+                ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                sid="Allow direct access to key metadata to the account",
+            ),
+        ],
+    }
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    doc: Json
+    must: frozenset[str] = frozenset()
+    must_not: frozenset[str] = frozenset()
+    exact: frozenset[str] | None = None
+    ctx: Context = CTX
+
+
+def case(
+    case_id: str,
+    document: Json,
+    *,
+    must: Iterable[str] = (),
+    must_not: Iterable[str] = (),
+    exact: Iterable[str] | None = None,
+    ctx: Context = CTX,
+) -> Case:
+    return Case(
+        case_id,
+        document,
+        frozenset(must),
+        frozenset(must_not),
+        None if exact is None else frozenset(exact),
+        ctx,
+    )
+
+
+CASES: list[Case] = [
+    # ---- AWS's own policies -------------------------------------------------------------
+    # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+    case("aws-default-key-policy", doc(ROOT), exact=()),
+    case(
+        "aws-default-key-policy-statement-object",
+        {"Version": "2012-10-17", "Id": "key-default-1", "Statement": ROOT},
+        exact=(),
+    ),
+    # Console default, no admins configured: KeyAdmin's Delete*/ScheduleKeyDeletion/Disable*/
+    # Put* are destructive rights of an unauthorised principal; KeyUser decrypts without
+    # kms:ViaService. Key administrators cannot use the key, so no separation-of-duty finding.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators
+    case(
+        "console-default-no-admins",
+        CONSOLE_DEFAULT,
+        exact=(*DESTRUCTIVE, NO_VIA),
+    ),
+    case("console-default-keyadmin-authorised", CONSOLE_DEFAULT, exact=(NO_VIA,), ctx=CTX_ADMIN),
+    # The AWS managed key policy: "*" pinned by kms:CallerAccount and kms:ViaService is not
+    # public; the root statement has no kms:PutKeyPolicy, so the owner root cannot manage it.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account
+    case("aws-managed-ebs", aws_managed("ec2"), exact=(LOCKOUT,)),
+    case(
+        "aws-managed-secretsmanager",
+        aws_managed("secretsmanager"),
+        must=(LOCKOUT,),
+        must_not=(PUBLIC, CROSS, NO_VIA, WILD),
+    ),
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+    case(
+        "aws-managed-ebs-condition-keys-uppercase",
+        aws_managed("ec2", caller_key="KMS:CALLERACCOUNT"),
+        must_not=(PUBLIC, CROSS, NO_VIA),
+    ),
+    # ---- KMS-PUBLIC: every principal form that means "anyone" ------------------------------
+    case("public-principal-star-string", public(), must=(PUBLIC,), must_not=(SVC,)),
+    case(
+        "public-principal-aws-star",
+        with_root(allow(aws("*"), "kms:Decrypt", sid="Public")),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-principal-aws-star-list",
+        with_root(allow({"AWS": ["*"]}, "kms:Decrypt", sid="Public")),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-principal-list-with-star-among-arns",
+        with_root(allow(aws(TRUSTED_ROLE, "*"), "kms:Decrypt", sid="Public")),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-wildcard-account-root-arn",
+        with_root(allow(aws("arn:aws:iam::*:root"), "kms:Decrypt", sid="Public")),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-wildcard-account-role-arn",
+        with_root(allow(aws("arn:aws:iam::*:role/Admin"), "kms:Decrypt", sid="Public")),
+        must=(PUBLIC,),
+    ),
+    # NotPrincipal with Allow grants everyone except the named principals.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    case(
+        "public-notprincipal-with-allow",
+        with_root(
+            {
+                "Sid": "AllButRoot",
+                "Effect": "Allow",
+                "NotPrincipal": aws(OWNER_ROOT),
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            }
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-statement-object",
+        {"Version": "2012-10-17", "Statement": allow("*", "kms:Decrypt", sid="Only")},
+        must=(PUBLIC, LOCKOUT),
+    ),
+    case("public-action-star", public(action="*"), must=(PUBLIC, WILD)),
+    case("public-action-mixed-case", public(action="KMS:decrypt"), must=(PUBLIC,)),
+    case("public-action-decrypt-wildcard", public(action="kms:Decrypt*"), must=(PUBLIC,)),
+    case(
+        "public-action-list-kms-and-s3",
+        public(action=["s3:GetObject", "kms:Decrypt"]),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-notaction-leaves-kms-actions",
+        with_root(
+            {
+                "Sid": "Public",
+                "Effect": "Allow",
+                "Principal": "*",
+                "NotAction": ["kms:Decrypt", "kms:Encrypt"],
+                "Resource": "*",
+            }
+        ),
+        must=(PUBLIC,),
+    ),
+    # NotResource matches every resource except those listed: this key is not listed.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
+    case(
+        "public-notresource-other-key",
+        with_root(
+            {
+                "Sid": "Public",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "NotResource": f"arn:aws:kms:{REGION}:{OWNER}:key/00000000-other-key",
+            }
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-resource-list-key-arn",
+        with_root(
+            {
+                "Sid": "Public",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt"],
+                "Resource": [f"arn:aws:kms:{REGION}:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234"],
+            }
+        ),
+        must=(PUBLIC,),
+    ),
+    # ---- KMS-PUBLIC traps: conditions that do not pin the caller --------------------------
+    # Wildcards under *Like operators match any account / organisation.
+    # https://docs.aws.amazon.com/config/latest/developerguide/kms-key-policy-no-public-access.html
+    case(
+        "trap-like-principalaccount-star",
+        star_if("StringLike", "aws:PrincipalAccount", "*"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-like-orgid-wildcard",
+        star_if("StringLike", "aws:PrincipalOrgID", "o-*"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-arnlike-principalarn-wildcard-account",
+        star_if("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/KeyUser"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-like-calleraccount-question-mark",
+        star_if("StringLike", "kms:CallerAccount", "1111?2223333"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-like-calleraccount-prefix-wildcard",
+        star_if("StringLike", "kms:CallerAccount", "1111222233*"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-like-value-list-with-one-wildcard",
+        star_if("StringLike", "aws:PrincipalAccount", [OWNER, "*"]),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-userid-wildcard",
+        star_if("StringLike", "aws:userid", "AIDA*"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-sourcearn-wildcard-account",
+        star_if("ArnLike", "aws:SourceArn", f"arn:aws:sns:{REGION}:*:alerts"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-sourceip-any-ipv4", star_if("IpAddress", "aws:SourceIp", "0.0.0.0/0"), must=(PUBLIC,)
+    ),
+    case("trap-sourceip-any-ipv6", star_if("IpAddress", "aws:SourceIp", "::/0"), must=(PUBLIC,)),
+    case(
+        "trap-sourceip-list-with-any",
+        star_if("IpAddress", "aws:SourceIp", ["203.0.113.0/24", "0.0.0.0/0"]),
+        must=(PUBLIC,),
+    ),
+    # ArnEquals, like ArnLike, accepts * and ? in every ARN component.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+    case(
+        "trap-arnequals-wildcard-account",
+        star_if("ArnEquals", "aws:PrincipalArn", "arn:aws:iam::*:role/KeyUser"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-like-sourcevpce-wildcard",
+        star_if("StringLike", "aws:SourceVpce", "vpce-*"),
+        must=(PUBLIC,),
+    ),
+    case("trap-like-sourcevpc-star", star_if("StringLike", "aws:SourceVpc", "*"), must=(PUBLIC,)),
+    # "::/0" has other spellings (RFC 4291 section 2.2); all of them match every IPv6 address.
+    # https://www.rfc-editor.org/rfc/rfc4291#section-2.2
+    case(
+        "trap-sourceip-any-ipv6-uncompressed",
+        star_if("IpAddress", "aws:SourceIp", "0:0:0:0:0:0:0:0/0"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-sourceip-any-ipv6-leading-zero",
+        star_if("IpAddress", "aws:SourceIp", "0::/0"),
+        must=(PUBLIC,),
+    ),
+    # Two /1 blocks together are the whole IPv4 space, i.e. 0.0.0.0/0 (RFC 4632).
+    # https://www.rfc-editor.org/rfc/rfc4632
+    case(
+        "trap-sourceip-two-halves-cover-everything",
+        star_if("IpAddress", "aws:SourceIp", ["0.0.0.0/1", "128.0.0.0/1"]),
+        must=(PUBLIC,),
+    ),
+    # Negated operators on an Allow match every value but the listed ones.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    case(
+        "trap-notipaddress-on-allow",
+        star_if("NotIpAddress", "aws:SourceIp", "203.0.113.0/24"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-stringnotequals-principalaccount-on-allow",
+        star_if("StringNotEquals", "aws:PrincipalAccount", UNTRUSTED),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-arnnotlike-principalarn-on-allow",
+        star_if("ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:*"),
+        must=(PUBLIC,),
+    ),
+    # Null only checks presence: every organisation member of any organisation passes.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
+    case("trap-null-orgid-false", star_if("Null", "aws:PrincipalOrgID", "false"), must=(PUBLIC,)),
+    # ForAllValues is true when the key is absent (a caller outside any organisation).
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    case(
+        "trap-forallvalues-orgpaths-on-allow",
+        star_if("ForAllValues:StringLike", "aws:PrincipalOrgPaths", f"{ORG}/*"),
+        must=(PUBLIC,),
+    ),
+    # ...IfExists is true when the key is absent, and these keys are absent on direct calls.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists
+    case(
+        "trap-ifexists-sourceaccount",
+        star_if("StringEqualsIfExists", "aws:SourceAccount", OWNER),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-ifexists-orgid",
+        star_if("StringEqualsIfExists", "aws:PrincipalOrgID", ORG),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-ifexists-sourcevpc",
+        star_if("StringEqualsIfExists", "aws:SourceVpc", "vpc-111bbb22"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-ifexists-sourcearn",
+        star_if(
+            "ArnLikeIfExists", "aws:SourceArn", f"arn:aws:cloudtrail:{REGION}:{OWNER}:trail/main"
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-ipaddressifexists-sourceip",
+        star_if("IpAddressIfExists", "aws:SourceIp", "203.0.113.0/24"),
+        must=(PUBLIC,),
+    ),
+    # Keys the caller controls, or that any account satisfies, do not pin the account.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+    case(
+        "trap-viaservice-alone",
+        star_if("StringEquals", "kms:ViaService", f"s3.{REGION}.amazonaws.com"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-encryption-context-alone",
+        star_if("StringEquals", "kms:EncryptionContext:Department", "Finance"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-securetransport-alone",
+        star_if("Bool", "aws:SecureTransport", "true"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-grant-for-aws-resource-alone",
+        public(
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            action=["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+        ),
+        must=(PUBLIC,),
+    ),
+    case("trap-empty-condition-object", public({}), must=(PUBLIC,)),
+    case("trap-username-alone", star_if("StringEquals", "aws:username", "alice"), must=(PUBLIC,)),
+    case(
+        "trap-numeric-mfa-age-alone",
+        star_if("NumericLessThan", "aws:MultiFactorAuthAge", "3600"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-date-current-time-alone",
+        star_if("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+        must=(PUBLIC,),
+    ),
+    # A policy variable resolves to the caller's own value: it matches everyone.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+    case(
+        "trap-policy-variable-principalaccount",
+        star_if("StringEquals", "aws:PrincipalAccount", "${aws:PrincipalAccount}"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-policy-variable-in-arn-account",
+        star_if("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:role/App"),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-deny-on-other-principal-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(aws(UNTRUSTED_ROOT), "kms:*", sid="DenyOne"),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "trap-foranyvalue-orgpaths-wildcard-org",
+        star_if("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", "o-*/*"),
+        must=(PUBLIC,),
+    ),
+    # ---- Conditions that pin the caller: not public -------------------------------------
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+    case(
+        "pinned-principalaccount-owner",
+        star_if("StringEquals", "aws:PrincipalAccount", OWNER),
+        exact=(NO_VIA,),
+    ),
+    case(
+        "pinned-calleraccount-owner",
+        star_if("StringEquals", "kms:CallerAccount", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-principalarn-owner-role",
+        star_if("ArnEquals", "aws:PrincipalArn", APP_ROLE),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-principalarn-like-owner-roles",
+        star_if("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{OWNER}:role/app-*"),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-principalarn-like-owner-anything",
+        star_if("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{OWNER}:*"),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-foranyvalue-principalaccount-owner",
+        star_if("ForAnyValue:StringEquals", "aws:PrincipalAccount", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-principalarn-stringequals",
+        star_if("StringEquals", "aws:PrincipalArn", TRUSTED_ROLE),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # The owner's organisation is the zone of trust.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html
+    case(
+        "pinned-orgid-own-org",
+        star_if("StringEquals", "aws:PrincipalOrgID", ORG),
+        exact=(NO_VIA,),
+    ),
+    # StringEqualsIgnoreCase compares values ignoring case: this is the owner's organisation.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String
+    case(
+        "pinned-orgid-ignorecase-uppercase-own-org",
+        star_if("StringEqualsIgnoreCase", "aws:PrincipalOrgID", ORG.upper()),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-orgpaths-own-org-subtree",
+        star_if("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", f"{ORG}/*"),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-orgid-like-without-wildcard",
+        star_if("StringLike", "aws:PrincipalOrgID", ORG),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-orgpaths-foranyvalue-equals",
+        star_if(
+            "ForAnyValue:StringEquals", "aws:PrincipalOrgPaths", f"{ORG}/r-ab12/ou-ab12-11111111/"
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # The aws:PrincipalOrgPaths example of the global condition keys page.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+    case(
+        "pinned-orgpaths-foranyvalue-like-ou-subtree",
+        star_if(
+            "ForAnyValue:StringLike",
+            "aws:PrincipalOrgPaths",
+            f"{ORG}/r-ab12/ou-ab12-11111111/ou-ab12-22222222/*",
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-sourcevpce",
+        star_if("StringEquals", "aws:SourceVpce", "vpce-1a2b3c4d"),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "pinned-sourcevpc",
+        star_if("StringEquals", "aws:SourceVpc", "vpc-111bbb22"),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "pinned-sourceip-cidr",
+        star_if("IpAddress", "aws:SourceIp", "203.0.113.0/24"),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "pinned-sourceip-ipv6-cidr",
+        star_if("IpAddress", "aws:SourceIp", "2001:db8:1234::/48"),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "pinned-userid-fixed",
+        star_if("StringEquals", "aws:userid", "AIDACKCEVSQ6C2EXAMPLE"),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "pinned-sourceaccount-owner",
+        star_if("StringEquals", "aws:SourceAccount", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-sourcearn-fixed",
+        star_if("ArnEquals", "aws:SourceArn", f"arn:aws:cloudtrail:{REGION}:{OWNER}:trail/main"),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-sourceowner-owner",
+        star_if("StringEquals", "aws:SourceOwner", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-principalaccount-owner-and-trusted",
+        star_if("StringEquals", "aws:PrincipalAccount", [OWNER, TRUSTED]),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # Context key names are case-insensitive.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+    case(
+        "pinned-condition-key-uppercase",
+        star_if("StringEquals", "AWS:PRINCIPALACCOUNT", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-condition-key-lowercase",
+        star_if("StringEquals", "kms:calleraccount", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-stringequalsignorecase-principalaccount",
+        star_if("StringEqualsIgnoreCase", "aws:PrincipalAccount", OWNER),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # Condition operators in one block are ANDed: one pinning operator is enough.
+    case(
+        "pinned-and-wildcard-condition-together",
+        public(
+            {
+                "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/KeyUser"},
+                "StringEquals": {"aws:PrincipalAccount": OWNER},
+            }
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-plus-securetransport",
+        public(
+            {
+                "Bool": {"aws:SecureTransport": "true"},
+                "StringEquals": {"aws:PrincipalOrgID": ORG},
+            }
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "pinned-orgid-and-viaservice-same-block",
+        public(
+            {
+                "StringEquals": {
+                    "kms:ViaService": f"s3.{REGION}.amazonaws.com",
+                    "aws:PrincipalOrgID": ORG,
+                }
+            }
+        ),
+        must_not=(PUBLIC, CROSS, NO_VIA),
+    ),
+    # NotPrincipal with Allow is public only while no condition pins the caller.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    case(
+        "pinned-notprincipal-allow-with-principalaccount",
+        with_root(
+            {
+                "Effect": "Allow",
+                "NotPrincipal": aws(UNTRUSTED_ROOT),
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": OWNER}},
+            }
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "principal-federated-owner-saml-provider",
+        with_root(allow({"Federated": f"arn:aws:iam::{OWNER}:saml-provider/Okta"}, "kms:Decrypt")),
+        must_not=(PUBLIC, CROSS, SVC),
+    ),
+    case(
+        "principal-canonical-user",
+        with_root(
+            allow(
+                {"CanonicalUser": CANONICAL_USER},
+                "kms:Decrypt",
+            )
+        ),
+        must_not=(PUBLIC, CROSS, SVC),
+    ),
+    case(
+        "public-second-of-two-grants",
+        doc(ROOT, allow(aws(APP_ROLE), "kms:Decrypt"), allow("*", "kms:Encrypt", sid="P")),
+        must=(PUBLIC,),
+    ),
+    # ---- KMS-CROSS-ACCOUNT --------------------------------------------------------------
+    case(
+        "cross-untrusted-root-arn",
+        with_root(allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share")),
+        exact=(CROSS, NO_VIA),
+    ),
+    case(
+        "cross-untrusted-bare-account-id",
+        with_root(allow(aws(UNTRUSTED), "kms:Decrypt", sid="Share")),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-untrusted-in-list-with-trusted",
+        with_root(allow(aws(TRUSTED_ROLE, UNTRUSTED_USER), ["kms:Decrypt"], sid="Share")),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-untrusted-assumed-role-session",
+        with_root(
+            allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/Ops/alice"), "kms:Decrypt", sid="S")
+        ),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-untrusted-role-with-path",
+        with_root(
+            allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/service-role/team/App"), "kms:Decrypt")
+        ),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-untrusted-user-with-path",
+        with_root(allow(aws(UNTRUSTED_USER), "kms:Encrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-untrusted-aws-cn-partition",
+        with_root(allow(aws(f"arn:aws-cn:iam::{UNTRUSTED}:root"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-untrusted-aws-us-gov-partition",
+        with_root(allow(aws(f"arn:aws-us-gov:iam::{UNTRUSTED}:role/Reader"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-star-pinned-to-untrusted-account",
+        star_if("StringEquals", "aws:PrincipalAccount", UNTRUSTED),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-star-pinned-to-foreign-org",
+        star_if("StringEquals", "aws:PrincipalOrgID", FOREIGN_ORG),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-star-pinned-to-org-none-configured",
+        star_if("StringEquals", "aws:PrincipalOrgID", ORG),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+        ctx=CTX_NO_ORG,
+    ),
+    case(
+        "cross-orgpaths-foreign-org",
+        star_if("ForAnyValue:StringEquals", "aws:PrincipalOrgPaths", f"{FOREIGN_ORG}/r-zz99/"),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-orgid-list-with-foreign-org",
+        star_if("StringEquals", "aws:PrincipalOrgID", [ORG, FOREIGN_ORG]),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-principalarn-list-with-untrusted",
+        star_if("ArnEquals", "aws:PrincipalArn", [APP_ROLE, f"arn:aws:iam::{UNTRUSTED}:role/R"]),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-calleraccount-list-with-untrusted",
+        star_if("StringEquals", "kms:CallerAccount", [OWNER, UNTRUSTED]),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-principalarn-untrusted-role",
+        star_if("ArnEquals", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:role/Reader"),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-service-scoped-to-untrusted-account",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                sid="CloudTrail",
+                cond={"StringEquals": {"aws:SourceAccount": UNTRUSTED}},
+            )
+        ),
+        must=(CROSS,),
+        must_not=(SVC, PUBLIC),
+    ),
+    # Account ids are compared whole: the owner id inside a name, or as a prefix, is not owner.
+    case(
+        "cross-service-sourcearn-untrusted-account",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{UNTRUSTED}:trail/x"
+                    }
+                },
+            )
+        ),
+        must=(CROSS,),
+        must_not=(SVC, PUBLIC),
+    ),
+    case(
+        "cross-star-sourceaccount-untrusted",
+        star_if("StringEquals", "aws:SourceAccount", UNTRUSTED),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "cross-trap-owner-id-as-role-name",
+        with_root(allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/{OWNER}"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-trap-owner-id-as-session-name",
+        with_root(allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/Ops/{OWNER}"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-trap-owner-id-prefix-13-digits",
+        with_root(allow(aws(f"arn:aws:iam::{OWNER}0:root"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-trap-owner-id-truncated-11-digits",
+        with_root(allow(aws(f"arn:aws:iam::{OWNER[:-1]}:root"), "kms:Decrypt")),
+        must=(CROSS,),
+    ),
+    case(
+        "cross-trap-trusted-id-as-role-name-in-condition",
+        star_if("ArnEquals", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:role/{TRUSTED}"),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "trusted-root-arn",
+        with_root(allow(aws(TRUSTED_ROOT), "kms:Decrypt")),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "trusted-bare-account-id",
+        with_root(allow(aws(TRUSTED), "kms:Decrypt")),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "trusted-role-with-path",
+        with_root(allow(aws(TRUSTED_ROLE), "kms:Decrypt")),
+        exact=(NO_VIA,),
+    ),
+    case(
+        "trusted-role-with-viaservice",
+        with_root(
+            allow(
+                aws(TRUSTED_ROLE),
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                cond={"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+            )
+        ),
+        exact=(),
+    ),
+    case(
+        "trusted-assumed-role-session",
+        with_root(allow(aws(f"arn:aws:sts::{TRUSTED}:assumed-role/Reader/bob"), "kms:Decrypt")),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "trusted-star-pinned-to-trusted-account",
+        star_if("StringEquals", "aws:PrincipalAccount", TRUSTED),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "owner-root-other-partition",
+        doc(allow(aws(f"arn:aws-cn:iam::{OWNER}:root"), "kms:*", sid="Enable IAM policies")),
+        exact=(),
+    ),
+    case(
+        "cross-removed-by-deny-outside-trusted-accounts",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+            deny(
+                "*",
+                "kms:*",
+                sid="OnlyTrusted",
+                cond={"StringNotEquals": {"aws:PrincipalAccount": [OWNER, TRUSTED]}},
+            ),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "cross-removed-by-explicit-deny",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), ["kms:Decrypt", "kms:Encrypt"], sid="Share"),
+            deny(aws(UNTRUSTED_ROOT), "kms:*", sid="Revoke"),
+        ),
+        must_not=(CROSS,),
+    ),
+    # ---- KMS-SERVICE-UNSCOPED (confused deputy) -------------------------------------------
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    case(
+        "service-cloudtrail-unscoped",
+        with_root(allow(svc("cloudtrail.amazonaws.com"), "kms:GenerateDataKey*", sid="CT")),
+        exact=(SVC,),
+    ),
+    # The CloudTrail documentation's key policy: aws:SourceArn pins the trail.
+    # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+    case(
+        "service-cloudtrail-sourcearn-scoped",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                sid="Allow CloudTrail to encrypt logs",
+                cond={
+                    "StringEquals": {
+                        "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{OWNER}:trail/main"
+                    },
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:aws:cloudtrail:*:{OWNER}:trail/*"
+                        )
+                    },
+                },
+            )
+        ),
+        exact=(),
+    ),
+    case(
+        "service-encryption-context-only",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:aws:cloudtrail:*:{OWNER}:trail/*"
+                        )
+                    }
+                },
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-logs-encryption-context-arn-only",
+        with_root(
+            allow(
+                svc(f"logs.{REGION}.amazonaws.com"),
+                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+                cond={
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:aws:logs:{REGION}:{OWNER}:log-group:app"
+                        )
+                    }
+                },
+            )
+        ),
+        must=(SVC,),
+        must_not=(NO_VIA,),
+    ),
+    case(
+        "service-sourceaccount-owner",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEquals": {"aws:SourceAccount": OWNER}},
+            )
+        ),
+        exact=(),
+    ),
+    case(
+        "service-sourceaccount-key-uppercase",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEquals": {"AWS:SOURCEACCOUNT": OWNER}},
+            )
+        ),
+        must_not=(SVC, CROSS),
+    ),
+    case(
+        "service-sourceowner-owner",
+        with_root(
+            allow(
+                svc("sns.amazonaws.com"),
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                cond={"StringEquals": {"aws:SourceOwner": OWNER}},
+            )
+        ),
+        must_not=(SVC, CROSS),
+    ),
+    case(
+        "service-sourceorgid-own-org",
+        with_root(
+            allow(
+                svc("delivery.logs.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEquals": {"aws:SourceOrgID": ORG}},
+            )
+        ),
+        must_not=(SVC, CROSS),
+    ),
+    case(
+        "service-sourcearn-like-owner-resources",
+        with_root(
+            allow(
+                svc("sns.amazonaws.com"),
+                "kms:Decrypt",
+                cond={"ArnLike": {"aws:SourceArn": f"arn:aws:sns:{REGION}:{OWNER}:*"}},
+            )
+        ),
+        must_not=(SVC, CROSS, PUBLIC),
+    ),
+    # Confused-deputy protection needs the account fixed: wildcards, negation, IfExists and
+    # policy variables leave any account's resource able to drive the service.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    case(
+        "service-sourceaccount-like-star",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringLike": {"aws:SourceAccount": "*"}},
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-sourcearn-wildcard-account",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"}},
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-sourceaccount-ifexists",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEqualsIfExists": {"aws:SourceAccount": OWNER}},
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-sourceaccount-negated",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringNotEquals": {"aws:SourceAccount": UNTRUSTED}},
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-sourceaccount-policy-variable",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}},
+            )
+        ),
+        must=(SVC,),
+    ),
+    case(
+        "service-list-unscoped",
+        with_root(
+            allow(
+                svc(f"logs.{REGION}.amazonaws.com", "delivery.logs.amazonaws.com"),
+                "kms:GenerateDataKey*",
+            )
+        ),
+        must=(SVC,),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "service-trusted-sourceaccount",
+        with_root(
+            allow(
+                svc("cloudtrail.amazonaws.com"),
+                "kms:GenerateDataKey*",
+                cond={"StringEquals": {"aws:SourceAccount": TRUSTED}},
+            )
+        ),
+        must_not=(SVC, CROSS),
+    ),
+    # ---- Only KMS actions that apply to a key count ----------------------------------------
+    case("no-kms-action-s3-only", public(action="s3:GetObject"), exact=()),
+    case(
+        "no-kms-action-service-s3-only",
+        with_root(allow(svc("s3.amazonaws.com"), ["s3:GetObject", "s3:PutObject"])),
+        exact=(),
+    ),
+    case(
+        "no-kms-action-notaction-kms-star",
+        with_root({"Effect": "Allow", "Principal": "*", "NotAction": "kms:*", "Resource": "*"}),
+        exact=(),
+    ),
+    # CreateKey, ListKeys and GenerateRandom are not authorised on a key.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html
+    case(
+        "no-kms-key-action-account-level-only",
+        public(action=["kms:CreateKey", "kms:ListKeys", "kms:GenerateRandom"]),
+        must_not=(PUBLIC, CROSS, WILD),
+    ),
+    # ---- KMS-WILDCARD-ACTION ----------------------------------------------------------
+    case(
+        "wildcard-owner-role-no-admins",
+        with_root(allow(aws(APP_ROLE), "kms:*", sid="App")),
+        must=(WILD,),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "wildcard-keyadmin-authorised",
+        with_root(allow(aws(KEY_ADMIN), "kms:*", sid="Admin")),
+        must=(SOD,),
+        must_not=(WILD, *DESTRUCTIVE),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "wildcard-other-role-with-admins-configured",
+        with_root(allow(aws(APP_ROLE), "kms:*", sid="App")),
+        must=(WILD, *DESTRUCTIVE),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "wildcard-admin-pattern-with-path",
+        with_root(allow(aws(f"arn:aws:iam::{OWNER}:role/admins/Bob"), "kms:*")),
+        must_not=(WILD, SCHEDULE, PUT_POLICY),
+        ctx=Context(
+            owner_account=OWNER,
+            trusted_accounts=frozenset({TRUSTED}),
+            org_id=ORG,
+            admins=(f"arn:aws:iam::{OWNER}:role/admins/*",),
+        ),
+    ),
+    case(
+        "wildcard-admin-pattern-question-mark",
+        with_root(allow(aws(f"arn:aws:iam::{OWNER}:role/KeyAdmin1"), "kms:*")),
+        must_not=(WILD, PUT_POLICY),
+        ctx=Context(owner_account=OWNER, admins=(f"arn:aws:iam::{OWNER}:role/KeyAdmin?",)),
+    ),
+    case(
+        "wildcard-star-action-trusted-role",
+        with_root(allow(aws(TRUSTED_ROLE), "*")),
+        must=(WILD,),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "wildcard-mixed-case-list",
+        with_root(allow(aws(APP_ROLE), ["KMS:*"])),
+        must=(WILD,),
+    ),
+    case(
+        "wildcard-trusted-root",
+        with_root(allow(aws(TRUSTED_ROOT), "kms:*")),
+        must=(WILD,),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "wildcard-star-pinned-to-owner-account",
+        with_root(allow("*", "kms:*", cond={"StringEquals": {"aws:PrincipalAccount": OWNER}})),
+        must=(WILD,),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # NotAction "s3:*" allows every KMS action.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
+    case(
+        "wildcard-notaction-other-service",
+        with_root(
+            {"Effect": "Allow", "Principal": aws(APP_ROLE), "NotAction": "s3:*", "Resource": "*"}
+        ),
+        must=(WILD, *DESTRUCTIVE),
+    ),
+    case(
+        "wildcard-kms-star-among-others",
+        with_root(allow(aws(APP_ROLE), ["kms:Decrypt", "kms:*"])),
+        must=(WILD,),
+    ),
+    case(
+        "wildcard-bare-owner-id-is-root",
+        doc(allow(aws(OWNER), "kms:*", sid="Account")),
+        exact=(),
+    ),
+    case(
+        "wildcard-decrypt-star-is-not-all-actions",
+        with_root(allow(aws(APP_ROLE), "kms:Decrypt*")),
+        must_not=(WILD,),
+    ),
+    # ---- IAM-KMS-1: the owner root must be able to call kms:PutKeyPolicy --------------------
+    case(
+        "lockout-no-root-statement",
+        doc(
+            allow(aws(KEY_ADMIN), CONSOLE_ADMIN_ACTIONS),
+            allow(aws(KEY_USER), KEY_USER_ACTIONS),
+        ),
+        must=(LOCKOUT,),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "lockout-root-decrypt-only",
+        doc(allow(aws(OWNER_ROOT), "kms:Decrypt", sid="RootDecrypt")),
+        must=(LOCKOUT,),
+        must_not=(NO_VIA, SOD),
+    ),
+    case(
+        "lockout-root-under-mfa-condition",
+        doc(
+            allow(
+                aws(OWNER_ROOT),
+                "kms:*",
+                cond={"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            )
+        ),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-under-viaservice-condition",
+        doc(
+            allow(
+                aws(OWNER_ROOT),
+                "kms:*",
+                cond={"StringEquals": {"kms:ViaService": f"ec2.{REGION}.amazonaws.com"}},
+            )
+        ),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-under-sourceip-condition",
+        doc(
+            allow(aws(OWNER_ROOT), "kms:*", cond={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
+        ),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-grant-expired",
+        doc(
+            allow(
+                aws(OWNER_ROOT),
+                "kms:*",
+                cond={"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+            )
+        ),
+        must=(LOCKOUT,),
+    ),
+    # aws:PrincipalAccount is always the owner for the owner root: this condition cannot fail.
+    case(
+        "no-lockout-root-pinned-to-own-account",
+        doc(
+            allow(aws(OWNER_ROOT), "kms:*", cond={"StringEquals": {"aws:PrincipalAccount": OWNER}})
+        ),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "lockout-star-only",
+        doc(allow("*", "kms:*", sid="Everyone")),
+        must=(LOCKOUT, PUBLIC, WILD),
+    ),
+    case(
+        "lockout-root-putkeypolicy-denied",
+        doc(ROOT, deny("*", "kms:PutKeyPolicy", sid="NoPolicyChanges")),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-deny-all",
+        doc(ROOT, allow("*", "kms:Decrypt"), deny("*", "kms:*", sid="Freeze")),
+        must=(LOCKOUT,),
+        must_not=(PUBLIC,),
+    ),
+    # A Deny naming only App takes nothing from the owner root.
+    case(
+        "lockout-deny-all-but-keyadmin-by-arn",
+        doc(
+            ROOT,
+            deny("*", "kms:PutKeyPolicy", cond={"ArnNotEquals": {"aws:PrincipalArn": KEY_ADMIN}}),
+        ),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-notprincipal-deny-all-but-keyadmin",
+        doc(
+            ROOT,
+            {
+                "Effect": "Deny",
+                "NotPrincipal": aws(KEY_ADMIN),
+                "Action": "kms:PutKeyPolicy",
+                "Resource": "*",
+            },
+        ),
+        must=(LOCKOUT,),
+    ),
+    # A Deny only takes access away: narrowing the owner root's statement with a Deny
+    # ("only KeyAdmin may schedule deletion") must not make the owner root unauthorised.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+    case(
+        "deny-only-keyadmin-schedules-deletion-keeps-root-authorised",
+        doc(
+            ROOT,
+            deny(
+                "*",
+                "kms:ScheduleKeyDeletion",
+                sid="OnlyKeyAdminDeletes",
+                cond={"ArnNotEquals": {"aws:PrincipalArn": KEY_ADMIN}},
+            ),
+        ),
+        must_not=(WILD, SOD, NO_VIA, *DESTRUCTIVE, PUBLIC, CROSS),
+    ),
+    case(
+        "no-lockout-deny-putkeypolicy-other-principal",
+        doc(ROOT, deny(aws(APP_ROLE), "kms:PutKeyPolicy")),
+        exact=(),
+    ),
+    case(
+        "no-lockout-root-put-wildcard",
+        doc(allow(aws(OWNER_ROOT), ["kms:Put*", "kms:Describe*"])),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "no-lockout-root-notaction",
+        doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": OWNER_ROOT},
+                "NotAction": "kms:Decrypt",
+                "Resource": "*",
+            }
+        ),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "no-lockout-root-in-principal-list",
+        doc(allow(aws(OWNER_ROOT, KEY_ADMIN), "kms:*")),
+        must_not=(LOCKOUT,),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "no-lockout-root-mixed-case-action",
+        doc(allow(aws(OWNER_ROOT), ["KMS:PutKeyPolicy", "kms:describekey"])),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "notprincipal-deny-all-but-root",
+        doc(
+            ROOT,
+            allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="AppPolicy"),
+            {
+                "Sid": "OnlyRootChangesPolicy",
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": [OWNER_ROOT]},
+                "Action": "kms:PutKeyPolicy",
+                "Resource": "*",
+            },
+        ),
+        must_not=(PUT_POLICY, LOCKOUT),
+    ),
+    # ---- IAM-KMS-2/3/4/5/7: destructive actions to unauthorised principals -----------------
+    case(
+        "destructive-delete-imported-key-material",
+        with_root(allow(aws(APP_ROLE), "kms:DeleteImportedKeyMaterial")),
+        exact=(DEL_IMPORTED,),
+    ),
+    case(
+        "destructive-schedule-key-deletion",
+        with_root(allow(aws(APP_ROLE), "kms:ScheduleKeyDeletion")),
+        exact=(SCHEDULE,),
+    ),
+    case(
+        "destructive-disable-key",
+        with_root(allow(aws(APP_ROLE), "kms:DisableKey")),
+        exact=(DISABLE,),
+    ),
+    case(
+        "destructive-put-key-policy",
+        with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy")),
+        exact=(PUT_POLICY,),
+    ),
+    case(
+        "destructive-disable-key-rotation",
+        with_root(allow(aws(APP_ROLE), "kms:DisableKeyRotation")),
+        exact=(DISABLE_ROT,),
+    ),
+    case(
+        "destructive-disable-wildcard",
+        with_root(allow(aws(APP_ROLE), "kms:Disable*")),
+        exact=(DISABLE, DISABLE_ROT),
+    ),
+    case(
+        "destructive-leading-wildcard-action",
+        with_root(allow(aws(APP_ROLE), "kms:*Deletion")),
+        exact=(SCHEDULE,),
+    ),
+    case(
+        "destructive-question-mark-action",
+        with_root(allow(aws(APP_ROLE), "kms:?isableKey")),
+        exact=(DISABLE,),
+    ),
+    case(
+        "destructive-denied-to-same-role",
+        doc(
+            ROOT,
+            allow(aws(APP_ROLE), ["kms:ScheduleKeyDeletion", "kms:DescribeKey"]),
+            deny(aws(APP_ROLE), "kms:Schedule*"),
+        ),
+        exact=(),
+    ),
+    case(
+        "destructive-removed-by-deny-notaction",
+        doc(
+            ROOT,
+            allow(aws(APP_ROLE), "kms:*"),
+            {
+                "Effect": "Deny",
+                "Principal": aws(APP_ROLE),
+                "NotAction": "kms:Decrypt",
+                "Resource": "*",
+            },
+        ),
+        must_not=DESTRUCTIVE,
+    ),
+    case(
+        "destructive-notaction-leaves-them",
+        with_root(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": APP_ROLE},
+                "NotAction": KEY_USER_ACTIONS,
+                "Resource": "*",
+            }
+        ),
+        must=DESTRUCTIVE,
+    ),
+    case(
+        "destructive-public-disable-key",
+        public(action="kms:DisableKey"),
+        must=(DISABLE, PUBLIC),
+    ),
+    case(
+        "destructive-untrusted-put-key-policy",
+        with_root(allow(aws(UNTRUSTED_ROOT), "kms:PutKeyPolicy")),
+        must=(PUT_POLICY, CROSS),
+    ),
+    case(
+        "destructive-keyadmin-authorised",
+        with_root(
+            allow(
+                aws(KEY_ADMIN),
+                [
+                    "kms:DeleteImportedKeyMaterial",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:DisableKey",
+                    "kms:PutKeyPolicy",
+                    "kms:DisableKeyRotation",
+                ],
+            )
+        ),
+        exact=(),
+        ctx=CTX_ADMIN,
+    ),
+    # ---- IAM-KMS-6: cryptographic use without kms:ViaService --------------------------------
+    case(
+        "crypto-role-decrypt-direct",
+        with_root(allow(aws(APP_ROLE), ["kms:Decrypt", "kms:Encrypt"])),
+        exact=(NO_VIA,),
+    ),
+    case(
+        "crypto-role-viaservice",
+        with_root(
+            allow(
+                aws(APP_ROLE),
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                cond={"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+            )
+        ),
+        exact=(),
+    ),
+    case(
+        "crypto-role-viaservice-negated",
+        with_root(
+            allow(
+                aws(APP_ROLE),
+                "kms:Decrypt",
+                cond={"StringNotEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+            )
+        ),
+        must=(NO_VIA,),
+    ),
+    # With ...IfExists, a direct call (no kms:ViaService in the request) is allowed too.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists
+    case(
+        "crypto-role-viaservice-ifexists",
+        with_root(
+            allow(
+                aws(APP_ROLE),
+                "kms:Decrypt",
+                cond={"StringEqualsIfExists": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+            )
+        ),
+        must=(NO_VIA,),
+    ),
+    case(
+        "crypto-role-sign-verify",
+        with_root(allow(aws(APP_ROLE), ["kms:Sign", "kms:Verify", "kms:GetPublicKey"])),
+        must=(NO_VIA,),
+    ),
+    case(
+        "crypto-role-generate-data-key-wildcard",
+        with_root(allow(aws(APP_ROLE), "kms:GenerateDataKey*")),
+        must=(NO_VIA,),
+    ),
+    case(
+        "crypto-role-describe-only",
+        with_root(allow(aws(APP_ROLE), ["kms:DescribeKey", "kms:GetKeyRotationStatus"])),
+        exact=(),
+    ),
+    # ---- IAM-KMS-8: separation of duties ----------------------------------------------------
+    case(
+        "duties-same-statement",
+        with_root(allow(aws(APP_ROLE), ["kms:Decrypt", "kms:PutKeyPolicy"])),
+        must=(SOD,),
+    ),
+    case(
+        "duties-across-statements",
+        with_root(
+            allow(aws(APP_ROLE), ["kms:EnableKey", "kms:UpdateKeyDescription"], sid="Manage"),
+            allow({"AWS": [APP_ROLE]}, "kms:Encrypt", sid="Use"),
+        ),
+        must=(SOD,),
+    ),
+    case(
+        "duties-admin-right-denied",
+        doc(
+            ROOT,
+            allow(aws(APP_ROLE), ["kms:PutKeyPolicy", "kms:Decrypt"]),
+            deny(aws(APP_ROLE), "kms:PutKeyPolicy"),
+        ),
+        must_not=(SOD, PUT_POLICY),
+    ),
+    # The account root ARN and the bare 12-digit id name the same principal.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+    case(
+        "duties-account-written-two-ways",
+        with_root(
+            allow(aws(TRUSTED_ROOT), "kms:PutKeyPolicy", sid="Manage"),
+            allow(aws(TRUSTED), "kms:Decrypt", sid="Use"),
+        ),
+        must=(SOD, PUT_POLICY),
+        must_not=(CROSS,),
+    ),
+    case(
+        "duties-separate-principals",
+        with_root(
+            allow(aws(KEY_ADMIN), ["kms:EnableKey", "kms:UpdateKeyDescription"], sid="Manage"),
+            allow(aws(APP_ROLE), "kms:Encrypt", sid="Use"),
+        ),
+        must_not=(SOD,),
+    ),
+    # Read-only Describe*/List*/Get* are not key administration (GetParametersForImport is a
+    # read-only call: CloudTrail records it with "readOnly": true).
+    # https://docs.aws.amazon.com/kms/latest/developerguide/ct-getparametersforimport.html
+    case(
+        "duties-readonly-plus-crypto",
+        with_root(allow(aws(APP_ROLE), ["kms:Describe*", "kms:List*", "kms:Get*", "kms:Decrypt"])),
+        must_not=(SOD,),
+    ),
+    case(
+        "duties-tagresource-plus-encrypt",
+        with_root(allow(aws(APP_ROLE), ["kms:TagResource", "kms:Encrypt"])),
+        must=(SOD,),
+    ),
+    case(
+        "duties-createalias-plus-decrypt",
+        with_root(allow(aws(APP_ROLE), ["kms:CreateAlias", "kms:Decrypt"])),
+        must=(SOD,),
+    ),
+    # ---- Deny subtraction ---------------------------------------------------------------
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+    case(
+        "deny-outside-owner-account-removes-public",
+        doc(
+            ROOT,
+            allow("*", ["kms:Decrypt", "kms:Encrypt"], sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                sid="DenyOutsiders",
+                cond={"StringNotEquals": {"aws:PrincipalAccount": OWNER}},
+            ),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "deny-outside-owner-and-trusted-removes-public",
+        doc(
+            ROOT,
+            allow({"AWS": "*"}, "kms:Decrypt", sid="Public"),
+            deny(
+                {"AWS": "*"},
+                "kms:*",
+                cond={"StringNotEquals": {"aws:PrincipalAccount": [OWNER, TRUSTED]}},
+            ),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "deny-outside-org-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "kms:*", cond={"StringNotEquals": {"aws:PrincipalOrgID": ORG}}),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "deny-outside-calleraccount-action-star-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "*", cond={"StringNotEquals": {"kms:CallerAccount": OWNER}}),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # Every outsider's aws:PrincipalArn is outside arn:aws:iam::OWNER:*, so all are denied.
+    case(
+        "deny-arnnotlike-owner-arns-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:*"}},
+            ),
+        ),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "deny-notaction-outside-owner-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "NotAction": "kms:Describe*",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": OWNER}},
+            },
+        ),
+        must_not=(PUBLIC,),
+    ),
+    # Conditions in a Deny are ANDed: the outsider who meets one of them avoids the Deny.
+    case(
+        "deny-outsiders-only-without-tls-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={
+                    "StringNotEquals": {"aws:PrincipalAccount": OWNER},
+                    "Bool": {"aws:SecureTransport": "false"},
+                },
+            ),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-outsiders-only-outside-s3-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={
+                    "StringNotEquals": {
+                        "aws:PrincipalAccount": OWNER,
+                        "kms:ViaService": f"s3.{REGION}.amazonaws.com",
+                    }
+                },
+            ),
+        ),
+        must=(PUBLIC,),
+    ),
+    # ForAnyValue is false when the key is absent, so callers outside any organisation (no
+    # aws:PrincipalOrgPaths) are not denied; ForAllValues is true then, so everyone outside the
+    # owner's organisation is denied.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html
+    case(
+        "deny-foranyvalue-notlike-orgpaths-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": f"{ORG}/*"}},
+            ),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-forallvalues-notlike-orgpaths-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": f"{ORG}/*"}},
+            ),
+        ),
+        must_not=(PUBLIC,),
+    ),
+    # StringNotEqualsIfExists in a Deny also denies when the key is absent: stricter still.
+    case(
+        "deny-notequals-ifexists-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={"StringNotEqualsIfExists": {"aws:PrincipalAccount": OWNER}},
+            ),
+        ),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "deny-partial-actions-keeps-rest-public",
+        doc(
+            ROOT,
+            allow("*", ["kms:Decrypt", "kms:Encrypt"], sid="Public"),
+            deny(
+                "*",
+                "kms:Decrypt",
+                sid="DenyDecryptOutside",
+                cond={"StringNotEquals": {"aws:PrincipalAccount": OWNER}},
+            ),
+        ),
+        must=(PUBLIC,),
+    ),
+    # A Deny on other actions or other resources leaves the key's kms:Decrypt alone.
+    case(
+        "deny-notaction-kms-star-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "NotAction": "kms:*",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": OWNER}},
+            },
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-s3-actions-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "s3:*", cond={"StringNotEquals": {"aws:PrincipalAccount": OWNER}}),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-other-resource-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:*",
+                "Resource": "arn:aws:s3:::other-bucket",
+                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": OWNER}},
+            },
+        ),
+        must=(PUBLIC,),
+    ),
+    # The attacker controls these keys, so a Deny conditioned only on them is avoidable.
+    case(
+        "deny-securetransport-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "kms:*", cond={"Bool": {"aws:SecureTransport": "false"}}),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-viaservice-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny(
+                "*",
+                "kms:*",
+                cond={"StringNotEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+            ),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-encryption-context-avoidable",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "kms:*", cond={"Null": {"kms:EncryptionContext:Department": "true"}}),
+        ),
+        must=(PUBLIC,),
+    ),
+]
+
+_IDS = [c.id for c in CASES]
+assert len(_IDS) == len(set(_IDS)), "case ids must be unique"
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def run(c: Case) -> list[Finding]:
+    return analyze_key_policy(c.doc, c.ctx)
+
+
+def rules_of(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def only(findings: list[Finding], rule: str) -> list[Finding]:
+    picked = [f for f in findings if f.rule == rule]
+    assert picked, f"no {rule} finding in {sorted(rules_of(findings))}"
+    return picked
+
+
+def low(values: Iterable[str]) -> list[str]:
+    return [v.lower() for v in values]
+
+
+CASE_BY_ID = {c.id: c for c in CASES}
+
+
+# --- the table-driven tests ---------------------------------------------------------------
+
+
+def test_there_are_at_least_seventy_distinct_policies() -> None:
+    import json
+
+    distinct = {json.dumps(c.doc, sort_keys=True) + repr(c.ctx) for c in CASES}
+    assert len(distinct) >= 70
+
+
+@pytest.mark.parametrize("c", CASES, ids=_IDS)
+def test_case(c: Case) -> None:
+    got = rules_of(run(c))
+    missing = c.must - got
+    unexpected = c.must_not & got
+    assert not missing, f"missing {sorted(missing)}; got {sorted(got)}"
+    assert not unexpected, f"unexpected {sorted(unexpected)}; got {sorted(got)}"
+    if c.exact is not None:
+        assert got == c.exact, f"expected exactly {sorted(c.exact)}; got {sorted(got)}"
+
+
+@pytest.mark.parametrize("c", CASES, ids=_IDS)
+def test_findings_are_well_formed(c: Case) -> None:
+    n_statements = len(c.doc["Statement"]) if isinstance(c.doc["Statement"], list) else 1
+    for f in run(c):
+        assert isinstance(f, Finding)
+        assert f.rule in SEVERITY, f"{f.rule} is not a key-policy rule"
+        assert f.severity == SEVERITY[f.rule], f"{f.rule}: severity {f.severity}"
+        assert isinstance(f.message, str) and f.message.strip()
+        assert f.statement is None or 0 <= f.statement < n_statements
+
+
+def test_reanalysis_follows_document_edits_and_context() -> None:
+    """Whatever the engine caches, an edited document or another context gets its own verdict."""
+    document = with_root(allow(aws(TRUSTED_ROLE), "kms:Decrypt", sid="Share"))
+    assert CROSS not in rules_of(analyze_key_policy(document, CTX))
+    document["Statement"][1]["Principal"]["AWS"] = UNTRUSTED_ROOT
+    assert CROSS in rules_of(analyze_key_policy(document, CTX))
+    trusting = Context(owner_account=OWNER, trusted_accounts=frozenset({TRUSTED, UNTRUSTED}))
+    assert CROSS not in rules_of(analyze_key_policy(document, trusting))
+    assert CROSS in rules_of(analyze_key_policy(document, CTX))
+    document["Statement"][1]["Action"] = ["kms:Decrypt", "kms:PutKeyPolicy"]
+    assert PUT_POLICY in rules_of(analyze_key_policy(document, CTX))
+
+
+def test_analysis_does_not_change_the_document() -> None:
+    import copy
+
+    c = CASE_BY_ID["console-default-no-admins"]
+    before = copy.deepcopy(c.doc)
+    run(c)
+    assert c.doc == before
+
+
+# --- what a finding reports ---------------------------------------------------------------
+
+
+def test_public_finding_names_statement_sid_and_star() -> None:
+    findings = run(CASE_BY_ID["public-principal-star-string"])
+    (f,) = only(findings, PUBLIC)
+    assert f.statement == 1
+    assert f.sid == "Public"
+    assert any("*" in p for p in f.principals)
+    assert "kms:decrypt" in low(f.actions)
+
+
+def test_public_second_grant_reports_its_own_index() -> None:
+    findings = run(CASE_BY_ID["public-second-of-two-grants"])
+    (f,) = only(findings, PUBLIC)
+    assert (f.statement, f.sid) == (2, "P")
+    assert "kms:encrypt" in low(f.actions)
+
+
+def test_statement_object_is_statement_zero() -> None:
+    findings = run(CASE_BY_ID["public-statement-object"])
+    (f,) = only(findings, PUBLIC)
+    assert f.statement == 0
+    assert f.sid == "Only"
+
+
+def test_cross_account_finding_names_only_the_outsider() -> None:
+    findings = run(CASE_BY_ID["cross-untrusted-in-list-with-trusted"])
+    cross = only(findings, CROSS)
+    assert all(f.statement == 1 and f.sid == "Share" for f in cross)
+    reported = [p for f in cross for p in f.principals]
+    assert any(UNTRUSTED_USER in p for p in reported), reported
+    assert not any(TRUSTED in p for p in reported), reported
+
+
+def test_cross_account_bare_id_is_reported() -> None:
+    findings = run(CASE_BY_ID["cross-untrusted-bare-account-id"])
+    reported = [p for f in only(findings, CROSS) for p in f.principals]
+    assert any(UNTRUSTED in p for p in reported), reported
+
+
+def test_service_finding_names_the_service() -> None:
+    findings = run(CASE_BY_ID["service-cloudtrail-unscoped"])
+    (f,) = only(findings, SVC)
+    assert (f.statement, f.sid) == (1, "CT")
+    assert any("cloudtrail.amazonaws.com" in p for p in f.principals)
+
+
+def test_partial_deny_reports_only_the_actions_left() -> None:
+    findings = run(CASE_BY_ID["deny-partial-actions-keeps-rest-public"])
+    actions = {a for f in only(findings, PUBLIC) for a in low(f.actions)}
+    assert "kms:encrypt" in actions
+    assert "kms:decrypt" not in actions
+
+
+def test_non_kms_actions_are_not_reported() -> None:
+    findings = run(CASE_BY_ID["public-action-list-kms-and-s3"])
+    actions = [a for f in only(findings, PUBLIC) for a in low(f.actions)]
+    assert "kms:decrypt" in actions
+    assert not any(a.startswith("s3:") for a in actions)
+
+
+def test_wildcard_action_names_principal_and_statement() -> None:
+    findings = run(CASE_BY_ID["wildcard-owner-role-no-admins"])
+    (f,) = only(findings, WILD)
+    assert (f.statement, f.sid) == (1, "App")
+    assert any(APP_ROLE in p for p in f.principals)
+
+
+def test_separation_of_duties_names_the_principal() -> None:
+    findings = run(CASE_BY_ID["duties-across-statements"])
+    reported = [p for f in only(findings, SOD) for p in f.principals]
+    assert any(APP_ROLE in p for p in reported)
+    assert not any(OWNER_ROOT in p for p in reported)
+
+
+def test_destructive_finding_names_principal_and_action() -> None:
+    findings = run(CASE_BY_ID["destructive-schedule-key-deletion"])
+    (f,) = only(findings, SCHEDULE)
+    assert any(APP_ROLE in p for p in f.principals)
+    assert "kms:schedulekeydeletion" in low(f.actions)

@@ -1,0 +1,138 @@
+"""The snapshot contract: version 1, required fields, keys kept with their errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from remediator.errors import BadInputError
+from remediator.snapshot import (
+    IamPolicySnapshot,
+    KeySnapshot,
+    Snapshot,
+    canonical_json,
+    dump_snapshot,
+    load_snapshot,
+    snapshot_from_dict,
+)
+
+ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def sample() -> Snapshot:
+    readable = KeySnapshot(
+        arn=ARN,
+        account="111111111111",
+        region="eu-west-1",
+        key_id="1234abcd-12ab-34cd-56ef-1234567890ab",
+        manager="CUSTOMER",
+        state="Enabled",
+        multi_region=False,
+        policy={"Version": "2012-10-17", "Statement": []},
+        policy_error=None,
+        grants=({"GrantId": "g", "GranteePrincipal": "x"},),
+        aliases=("alias/a",),
+        rotation_enabled=True,
+        tags={"team": "sec"},
+    )
+    unreadable = KeySnapshot(
+        arn=ARN.replace("1234abcd", "5678abcd"),
+        account="111111111111",
+        region="eu-west-1",
+        key_id="5678abcd-12ab-34cd-56ef-1234567890ab",
+        manager="CUSTOMER",
+        state="Enabled",
+        multi_region=None,
+        policy=None,
+        policy_error="GetKeyPolicy failed: AccessDenied",
+    )
+    policy = IamPolicySnapshot(
+        arn="arn:aws:iam::111111111111:policy/p",
+        account="111111111111",
+        version_id="v2",
+        document={"Version": "2012-10-17", "Statement": []},
+    )
+    return Snapshot(
+        taken_at="2025-01-31T12:00:00Z",
+        keys=(readable, unreadable),
+        iam_policies=(policy,),
+        errors=({"operation": "GetKeyPolicy"},),
+    )
+
+
+def test_round_trip_through_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json"
+    dump_snapshot(sample(), path)
+    assert load_snapshot(path) == sample()
+    text = path.read_text()
+    assert text == canonical_json(json.loads(text)) + "\n"
+
+
+def test_the_contract_fields_are_written() -> None:
+    data = sample().to_dict()
+    assert list(data) == ["version", "taken_at", "keys", "iam_policies", "errors"]
+    assert data["version"] == 1
+    assert {
+        "arn",
+        "account",
+        "region",
+        "key_id",
+        "manager",
+        "state",
+        "multi_region",
+        "policy",
+        "policy_error",
+        "grants",
+        "aliases",
+        "rotation_enabled",
+        "tags",
+    } <= set(data["keys"][0])
+    assert set(data["iam_policies"][0]) >= {"arn", "account", "version_id", "document"}
+
+
+def test_canonical_json_is_stable() -> None:
+    assert (
+        canonical_json({"b": 1, "a": [1, {"d": 2, "c": "é"}]}) == '{"a":[1,{"c":"é","d":2}],"b":1}'
+    )
+
+
+def _broken(change: Any) -> str:
+    data = copy.deepcopy(sample().to_dict())
+    change(data)
+    with pytest.raises(BadInputError) as info:
+        snapshot_from_dict(data, "snap.json")
+    return str(info.value)
+
+
+def test_wrong_version_is_refused() -> None:
+    assert _broken(lambda d: d.update(version=2)) == "snap.json: version: expected 1, got 2."
+
+
+def test_missing_field_is_named() -> None:
+    message = _broken(lambda d: d["keys"][0].pop("policy_error"))
+    assert message == "snap.json: keys[0].policy_error: is required."
+
+
+def test_null_policy_needs_a_reason() -> None:
+    message = _broken(lambda d: d["keys"][1].update(policy_error=None))
+    assert message.startswith("snap.json: keys[1]: expected policy_error to say why")
+
+
+def test_bad_timestamp_is_refused() -> None:
+    assert _broken(lambda d: d.update(taken_at="yesterday")).startswith("snap.json: taken_at:")
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="cannot read the snapshot"):
+        load_snapshot(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(BadInputError, match="not valid JSON at line 1"):
+        load_snapshot(bad)
+    bad.write_text("[]")
+    with pytest.raises(BadInputError, match="expected a JSON object"):
+        load_snapshot(bad)
