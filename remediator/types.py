@@ -45,9 +45,13 @@ class Finding(NamedTuple):
     principals: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     reference: str = ""
+    grant_id: str | None = None  # for grant findings (KMS-GRANT-EXTERNAL)
+    resource: str | None = None  # for IAM policy findings (KMS.1): the policy ARN
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra = {k: v for k, v in (("grant_id", self.grant_id), ("resource", self.resource))
+                 if v is not None}
+        return extra | {
             "rule": self.rule,
             "severity": self.severity,
             "statement": self.statement,

@@ -102,4 +102,4 @@ def finding(
 
 
 def where(stmt: Statement) -> str:
-    return f"statement {stmt.index}" + (f" ({stmt.sid})" if stmt.sid else "")
+    return f"Statement {stmt.index}" + (f" ({stmt.sid})" if stmt.sid else "")

@@ -30,7 +30,7 @@ def detect_public(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
                 stmt,
                 (a.grantee.label for a in open_accs),
                 kms.names(mask),
-                f"{where(stmt).capitalize()} lets any AWS principal, in any account, call "
+                f"{where(stmt)} lets any AWS principal, in any account, call "
                 f"{_summary(mask)} on the key: no condition pins the caller's account, "
                 "organisation or network.",
             )
@@ -63,7 +63,7 @@ def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding
                 stmt,
                 labels,
                 kms.names(mask),
-                f"{where(stmt).capitalize()} lets {who}, outside the trusted accounts, call "
+                f"{where(stmt)} lets {who}, outside the trusted accounts, call "
                 f"{_summary(mask)} on the key.",
             )
         )
@@ -93,7 +93,7 @@ def detect_unscoped_service(analysis: PolicyAnalysis, ctx: Context) -> list[Find
                 stmt,
                 (a.grantee.label for a in services),
                 kms.names(mask),
-                f"{where(stmt).capitalize()} lets {names} use the key on behalf of any "
+                f"{where(stmt)} lets {names} use the key on behalf of any "
                 "customer: add an aws:SourceAccount or aws:SourceArn condition.",
             )
         )

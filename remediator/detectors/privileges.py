@@ -39,7 +39,7 @@ def detect_wildcard_action(analysis: PolicyAnalysis, ctx: Context) -> list[Findi
                     stmt,
                     wrong,
                     ("kms:*",),
-                    f"{where(stmt).capitalize()} grants every KMS action to "
+                    f"{where(stmt)} grants every KMS action to "
                     f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
                 )
             )
@@ -65,7 +65,7 @@ def detect_destructive(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
                         stmt,
                         wrong,
                         (action,),
-                        f"{where(stmt).capitalize()} lets {who} call {action}, which only "
+                        f"{where(stmt)} lets {who} call {action}, which only "
                         f"{_AUTHORISED} should hold.",
                     )
                 )

@@ -30,7 +30,7 @@ def detect_via_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
         if not has_positive_via_service(stmt.conditions):
             out.append(finding(
                 "IAM-KMS-6", stmt, labels, kms.names(mask),
-                f"{where(stmt).capitalize()} lets {', '.join(dict.fromkeys(labels))} use the key "
+                f"{where(stmt)} lets {', '.join(dict.fromkeys(labels))} use the key "
                 "directly; limit use to the AWS services that need it with kms:ViaService.",
             ))
             continue
@@ -38,7 +38,7 @@ def detect_via_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
         if extra:
             out.append(finding(
                 "IAM-KMS-6", stmt, labels, kms.names(mask),
-                f"{where(stmt).capitalize()} allows use through {', '.join(extra)}, which the "
+                f"{where(stmt)} allows use through {', '.join(extra)}, which the "
                 "configuration does not list in via_services.",
             ))
     return out

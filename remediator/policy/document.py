@@ -185,13 +185,16 @@ _MEMO: dict[tuple[int, str], Statement] = {}
 _MEMO_LIMIT = 65_536
 
 
-def parse_statement(index: int, stmt: Any) -> Statement:
-    """Parse one statement (position ``index``) or raise PolicyError naming the field."""
-    key = (index, repr(stmt))
+def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
+    """Parse one statement (position ``index``) or raise PolicyError naming the field.
+
+    ``identity``: an IAM identity policy statement, which has no Principal.
+    """
+    key = (index, repr(stmt) + ("#identity" if identity else ""))
     hit = _MEMO.get(key)
     if hit is not None:
         return hit
-    parsed = _parse_statement(index, stmt)
+    parsed = _parse_statement(index, stmt, identity)
     if len(_MEMO) >= _MEMO_LIMIT:
         _MEMO.clear()
     _MEMO[key] = parsed
@@ -203,7 +206,7 @@ def clear_memo() -> None:
     _MEMO.clear()
 
 
-def _parse_statement(index: int, stmt: Any) -> Statement:
+def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(stmt, Mapping):
         raise PolicyError(f"{where} must be an object")
@@ -211,7 +214,7 @@ def _parse_statement(index: int, stmt: Any) -> Statement:
     effect = f.get("effect")
     if effect not in ("Allow", "Deny"):
         raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
-    principal, not_principal = _pair(f, "Principal", where, required=True)
+    principal, not_principal = _pair(f, "Principal", where, required=not identity)
     action, not_action = _pair(f, "Action", where, required=True)
     resource, not_resource = _pair(f, "Resource", where, required=False)
     sid = f.get("sid")
@@ -234,8 +237,11 @@ def _parse_statement(index: int, stmt: Any) -> Statement:
     )
 
 
-def parse_policy(document: Any) -> Policy:
-    """Parse a key policy document (already decoded from JSON) or raise PolicyError."""
+def parse_policy(document: Any, identity: bool = False) -> Policy:
+    """Parse a key policy document (already decoded from JSON) or raise PolicyError.
+
+    ``identity``: parse an IAM identity policy (statements without Principal).
+    """
     if not isinstance(document, Mapping):
         raise PolicyError("a policy must be a JSON object with a Statement element")
     f = _fields(document)
@@ -251,6 +257,6 @@ def parse_policy(document: Any) -> Policy:
     version = f.get("version")
     return Policy(
         version=str(version) if version is not None else None,
-        statements=tuple(parse_statement(i, s) for i, s in enumerate(statements)),
+        statements=tuple(parse_statement(i, s, identity) for i, s in enumerate(statements)),
         raw=document,
     )

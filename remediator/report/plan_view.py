@@ -1,0 +1,93 @@
+"""Render a plan for review: a terminal view with a coloured diff, and Markdown for tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from remediator.diffs import unified_diff
+from remediator.report.findings import SEVERITY_STYLE
+
+Plan = Mapping[str, Any]
+
+
+def _verdict(change: Mapping[str, Any]) -> str:
+    checks = change.get("proof", {}).get("checks", [])
+    if not checks:
+        return "not proven"
+    failed = [c["name"] for c in checks if not c["passed"]]
+    return "proven: " + ", ".join(c["name"] for c in checks) if not failed else (
+        "FAILED: " + ", ".join(failed))
+
+
+def _summary_line(plan: Plan) -> str:
+    changes, people = plan["changes"], plan["needs_a_person"]
+    auto = sum(1 for c in changes if c["auto_fix"])
+    return (f"Plan {plan['plan_id']} ({plan['created_at']}): {len(changes)} key(s) to change "
+            f"({auto} auto-fix), {len(people)} item(s) need a person. Digest {plan['digest']}")
+
+
+def _diff_lines(change: Mapping[str, Any]) -> list[str]:
+    return unified_diff(change["before"]["policy"], change["after"]["policy"])
+
+
+def render_plan_terminal(plan: Plan, out: TextIO) -> None:
+    console = Console(file=out, width=None if out.isatty() else 100, highlight=False)
+    console.print(_summary_line(plan))
+    for change in plan["changes"]:
+        console.rule(f"{change['key_arn']}")
+        for f in change["findings"]:
+            sev = f["severity"]
+            console.print(f"  [{SEVERITY_STYLE.get(sev, '')}]{sev:8}[/] {f['rule']:20} "
+                          f"{escape(f['message'])}")
+        console.print(f"  playbooks: {', '.join(change['playbooks'])}   "
+                      f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
+                      f"proof: {_verdict(change)}")
+        for line in _diff_lines(change):
+            style = ("green" if line.startswith("+") else "red" if line.startswith("-")
+                     else "cyan" if line.startswith("@@") else "")
+            console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+    if plan["needs_a_person"]:
+        _people_table(plan, console)
+
+
+def _people_table(plan: Plan, console: Console) -> None:
+    table = Table(title="Needs a person", title_justify="left", show_lines=True)
+    table.add_column("Key", overflow="fold", max_width=34)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Why", ratio=1)
+    for item in plan["needs_a_person"]:
+        rule = item["finding"]["rule"] if item.get("finding") else "-"
+        table.add_row(item["key_arn"], rule, item["reason"])
+    console.print(table)
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    """Markdown fit for a change ticket or a pull request."""
+    lines = [f"# KMS remediation plan `{plan['plan_id']}`", "",
+             f"- created: {plan['created_at']} by kms-remediator {plan['tool_version']}",
+             f"- digest: `{plan['digest']}` (approve with `remediator apply PLAN --approve "
+             f"{plan['digest']}`)",
+             f"- keys to change: {len(plan['changes'])}; items that need a person: "
+             f"{len(plan['needs_a_person'])}", ""]
+    for change in plan["changes"]:
+        lines += [f"## `{change['key_arn']}`", "",
+                  f"Playbooks: {', '.join(change['playbooks'])} · auto-fix: "
+                  f"{'yes' if change['auto_fix'] else 'no'} · proof: {_verdict(change)}", "",
+                  "| Severity | Rule | Statement | Finding |", "|---|---|---|---|"]
+        for f in change["findings"]:
+            stmt = "-" if f["statement"] is None else str(f["statement"])
+            lines.append(f"| {f['severity']} | {f['rule']} | {stmt} | "
+                         f"{f['message'].replace('|', '/')} |")
+        lines += ["", "```diff", *_diff_lines(change), "```", ""]
+    if plan["needs_a_person"]:
+        lines += ["## Needs a person", "", "| Key | Rule | Why |", "|---|---|---|"]
+        for item in plan["needs_a_person"]:
+            rule = item["finding"]["rule"] if item.get("finding") else "-"
+            lines.append(f"| `{item['key_arn']}` | {rule} | {item['reason'].replace('|', '/')} |")
+        lines.append("")
+    return "\n".join(lines)
