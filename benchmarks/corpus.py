@@ -77,3 +77,63 @@ def random_policy(rng: random.Random) -> dict[str, Any]:
 def corpus(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     return [random_policy(rng) for _ in range(n)]
+
+
+def _console_default(rng: random.Random) -> dict[str, Any]:
+    n = rng.randrange(2000)
+    admin = f"arn:aws:iam::{OWNER}:role/KeyAdmin"
+    user = f"arn:aws:iam::{OWNER}:role/app-{n}"
+    return {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow access for Key Administrators", "Effect": "Allow",
+         "Principal": {"AWS": admin}, "Action": _ACTIONS[2], "Resource": "*"},
+        {"Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": user},
+         "Action": _ACTIONS[1], "Resource": "*"},
+        {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+         "Principal": {"AWS": user}, "Action": _ACTIONS[3], "Resource": "*",
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+    ]}
+
+
+def _service_default(rng: random.Random) -> dict[str, Any]:
+    service = rng.choice(["ec2", "s3", "rds", "secretsmanager", "sqs"])
+    return {"Version": "2012-10-17", "Id": f"auto-{service}", "Statement": [
+        {"Sid": "Allow access through the service for all principals in the account",
+         "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": _ACTIONS[1] + ["kms:CreateGrant"],
+         "Resource": "*", "Condition": {"StringEquals": {
+             "kms:CallerAccount": OWNER, "kms:ViaService": f"{service}.eu-west-1.amazonaws.com"}}},
+        {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+         "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+         "Resource": "*"},
+    ]}
+
+
+def realistic_policy(rng: random.Random) -> dict[str, Any]:
+    """An estate's mix: console defaults with per-key roles, AWS default and service
+    policies, and a quarter exposed in assorted ways."""
+    roll = rng.random()
+    if roll < 0.4:
+        return _console_default(rng)
+    if roll < 0.55:
+        return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"}, "Action": "kms:*",
+             "Resource": "*"}]}
+    if roll < 0.75:
+        return _service_default(rng)
+    return random_policy(rng)
+
+
+def realistic_corpus(n: int, seed: int = 11, unique_statements: bool = False
+                     ) -> list[dict[str, Any]]:
+    """``unique_statements`` gives every statement a distinct Sid, so that no parsed statement
+    can be shared between policies: the engine's cold path."""
+    rng = random.Random(seed)
+    docs = [realistic_policy(rng) for _ in range(n)]
+    if unique_statements:
+        for i, d in enumerate(docs):
+            for j, s in enumerate(d["Statement"]):
+                s["Sid"] = f"p{i}s{j}"
+    return docs

@@ -5,6 +5,7 @@ A bad playbook is rejected at start-up with its file name, the field and what wa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,12 @@ from remediator.errors import BadInputError
 from remediator.patches import OPERATIONS
 from remediator.policy import actions as kms
 
-BUILTIN_FOLDER = Path(__file__).resolve().parent.parent / "playbooks"
+# The shipped playbooks live in the repository's top-level playbooks/ folder; an installed copy
+# (the Docker image) points at them with KMS_REMEDIATOR_PLAYBOOKS.
+BUILTIN_FOLDER = Path(
+    os.environ.get("KMS_REMEDIATOR_PLAYBOOKS")
+    or Path(__file__).resolve().parent.parent / "playbooks"
+)
 _ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 

@@ -15,6 +15,7 @@ from remediator.aws.inventory import limiter_from_config, options_from_config, s
 from remediator.aws.progress import ProgressCallback, ScanProgress
 from remediator.aws.session import base_session, factory_from_config, settings_from_config
 from remediator.config import Config
+from remediator.gc_tuning import tune_for_batch
 from remediator.report import formats
 from remediator.report.findings import render_findings_table
 from remediator.snapshot import Snapshot, dump_snapshot, load_snapshot
@@ -53,6 +54,7 @@ def get_snapshot(config: Config, snapshot_path: str | None, snapshot_out: str | 
                                                                              region)
     if snapshot_out:
         dump_snapshot(snap, snapshot_out)
+    tune_for_batch()
     return snap
 
 

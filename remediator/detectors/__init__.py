@@ -6,9 +6,10 @@ The registry below is the one place that says which rule ids exist and who check
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from remediator.detectors.analysis import PolicyAnalysis, analyse
+from remediator.detectors.analysis import PolicyAnalysis, analyse, single_statement
 from remediator.detectors.exposure import (
     detect_cross_account,
     detect_public,
@@ -23,21 +24,27 @@ from remediator.detectors.privileges import (
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
+from remediator.policy.access import compile_statement
+from remediator.policy.document import Statement
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
 
-# detector -> the rule ids it can report
-KEY_POLICY_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
+# Detectors that look at one Allow statement at a time -> the rule ids they can report.
+STATEMENT_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
     detect_public: ("KMS-PUBLIC",),
     detect_cross_account: ("KMS-CROSS-ACCOUNT",),
     detect_unscoped_service: ("KMS-SERVICE-UNSCOPED",),
     detect_wildcard_action: ("KMS-WILDCARD-ACTION",),
-    detect_missing_root: ("IAM-KMS-1",),
     detect_destructive: tuple(DESTRUCTIVE_RULES),
     detect_via_service: ("IAM-KMS-6",),
+}
+# Detectors that need the whole policy.
+POLICY_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
+    detect_missing_root: ("IAM-KMS-1",),
     detect_separation_of_duties: ("IAM-KMS-8",),
 }
+KEY_POLICY_DETECTORS = STATEMENT_DETECTORS | POLICY_DETECTORS
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
@@ -48,9 +55,24 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     )
 
 
+@lru_cache(maxsize=65_536)
+def _statement_findings(stmt: Statement, ctx: Context) -> tuple[Finding, ...]:
+    """Statement-level findings of a statement no Deny touched: shared by every policy that
+    holds the same statement (statements are shared objects, see policy.document)."""
+    one = single_statement(stmt, compile_statement(stmt).accesses)
+    return tuple(f for d in STATEMENT_DETECTORS for f in d(one, ctx))
+
+
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
-    for detector in KEY_POLICY_DETECTORS:
+    for stmt, accs in analysis.groups:
+        if stmt.index in analysis.pristine:
+            findings.extend(_statement_findings(stmt, ctx))
+        else:
+            one = single_statement(stmt, accs)
+            for detector in STATEMENT_DETECTORS:
+                findings.extend(detector(one, ctx))
+    for detector in POLICY_DETECTORS:
         findings.extend(detector(analysis, ctx))
     return sort_findings(findings)
 

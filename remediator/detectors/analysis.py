@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from remediator.detectors.rules import RULES
-from remediator.policy.access import AWS, Access, Grantee, effective_access
+from remediator.policy.access import AWS, Access, Grantee, compile_statement, effective_access
 from remediator.policy.document import Policy, Statement, parse_policy
 from remediator.policy.principals import glob_match, names_account_root
 from remediator.types import Context, Finding
@@ -21,6 +21,9 @@ class PolicyAnalysis:
     policy: Policy
     accesses: tuple[Access, ...]
     groups: tuple[tuple[Statement, tuple[Access, ...]], ...]
+    # Allow statements whose access no Deny changed: their statement-level findings depend
+    # on the statement and the context alone, so they can be shared across policies.
+    pristine: frozenset[int] = frozenset()
 
 
 def analyse(document: Any) -> PolicyAnalysis:
@@ -30,7 +33,14 @@ def analyse(document: Any) -> PolicyAnalysis:
     for a in accesses:
         grouped.setdefault(a.statement.index, []).append(a)
     groups = tuple((accs[0].statement, tuple(accs)) for accs in grouped.values())
-    return PolicyAnalysis(policy, tuple(accesses), groups)
+    pristine = frozenset(stmt.index for stmt, accs in groups
+                         if accs == compile_statement(stmt).accesses)
+    return PolicyAnalysis(policy, tuple(accesses), groups, pristine)
+
+
+def single_statement(stmt: Statement, accs: tuple[Access, ...]) -> PolicyAnalysis:
+    """An analysis holding one statement's access, for statement-level detectors."""
+    return PolicyAnalysis(Policy(None, (stmt,), {}), accs, ((stmt, accs),))
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:
@@ -69,6 +79,10 @@ def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
     """Accounts outside the trust that this grantee is pinned to (empty when not pinned)."""
     if g.accounts.include is None:
         return []
+    if g.arn is None and g.networks.include is not None:
+        # Any principal on a fixed network path is not exposure (Access Analyzer's rule);
+        # narrowing it to some accounts must not make it one.
+        return []
     if ctx.org_id and g.orgs.include is not None and g.orgs.values() <= {ctx.org_id}:
         return []  # only members of the trusted organisation qualify
     return sorted(a for a in g.accounts.values() if not ctx.is_trusted_account(a))
@@ -76,7 +90,7 @@ def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
 
 def foreign_orgs(g: Grantee, ctx: Context) -> list[str]:
     """Organisations other than the trusted one this grantee is pinned to (no account pin)."""
-    if g.accounts.include is not None or g.orgs.include is None:
+    if g.accounts.include is not None or g.orgs.include is None or g.networks.include is not None:
         return []
     return sorted(o for o in g.orgs.values() if o != ctx.org_id)
 
