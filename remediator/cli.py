@@ -66,6 +66,77 @@ def _run_check_policy(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="config.yaml", metavar="FILE",
+                   help="configuration (default: config.yaml)")
+    p.add_argument("--snapshot", metavar="FILE",
+                   help="use a saved inventory snapshot instead of scanning AWS")
+    p.add_argument("--snapshot-out", metavar="FILE", help="save the inventory snapshot here")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
+    p.add_argument("--region", metavar="REGION", help="home Region for STS and Organizations")
+
+
+def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "scan", help="find exposed keys in the configured accounts and Regions",
+        description="Scan the configured targets (or read a snapshot) and report findings. "
+        "Exit 0 when nothing is found, 1 when there are findings, 2 on bad input.")
+    _add_source_options(p)
+    p.add_argument("--format", choices=("table", "json", "markdown", "sarif", "asff"),
+                   default="table")
+    p.set_defaults(run=_run_scan)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from remediator.commands.scanning import run_scan
+    from remediator.config import load_config
+
+    result = run_scan(load_config(args.config), args.format, args.snapshot, args.snapshot_out,
+                      args.profile, args.region)
+    return EXIT_FINDINGS if result.findings or result.unknown else EXIT_OK
+
+
+def _add_plan(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="propose minimal, proven policy patches for the findings",
+        description="Plan from a live scan of the configured targets, or offline from a saved "
+        "snapshot. Prints the review; with "
+        "--out, writes the plan file whose digest 'apply' needs. Exit 1 when there is anything "
+        "to change or for a person to look at, 0 when nothing.",
+    )
+    _add_source_options(p)
+    p.add_argument("--out", metavar="FILE", help="write the plan JSON here")
+    p.add_argument("--include-manual", action="append", default=[], metavar="PLAYBOOK",
+                   help="include the proven patches of a playbook that is not auto-fix")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.set_defaults(run=_run_plan)
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from remediator.commands.planning import run_plan
+
+    plan = run_plan(args.snapshot, args.config, args.out, args.format, args.include_manual,
+                    snapshot_out=args.snapshot_out, profile=args.profile, region=args.region)
+    return EXIT_FINDINGS if plan["changes"] or plan["needs_a_person"] else EXIT_OK
+
+
+def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("show", help="render a saved plan for review",
+                       description="Render a saved plan; refuses (exit 2) a plan whose digest "
+                       "does not match its content.")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p.set_defaults(run=_run_show)
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from remediator.commands.planning import run_show
+
+    run_show(args.plan, args.format)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="remediator",
@@ -75,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_scan(sub)
+    _add_plan(sub)
+    _add_show(sub)
     _add_check_policy(sub)
     return parser
 

@@ -85,7 +85,9 @@ class Playbook(_Strict):
         """Action names this playbook may take away from principals that are not authorised."""
         if self.removable_all_actions:
             return frozenset(kms.full_names(kms.ALL_KEY_ACTIONS))
-        return frozenset(kms.lookup(a).name for a in self.removable_actions)  # type: ignore[union-attr]
+        return frozenset(
+            kms.lookup(a).name for a in self.removable_actions  # type: ignore[union-attr]
+        )
 
 
 def _describe(exc: ValidationError) -> str:
@@ -127,8 +129,9 @@ class PlaybookSet:
 
 
 # Exposure first: a later playbook sees a policy already closed to outsiders.
-APPLY_ORDER = ("public-principal", "untrusted-account", "unscoped-service", "missing-root",
-               "destructive-actions", "wildcard-action", "separation-of-duties", "via-service")
+APPLY_ORDER = ("external-grant", "public-principal", "untrusted-account", "unscoped-service",
+               "missing-root", "destructive-actions", "wildcard-action", "separation-of-duties",
+               "via-service")
 
 
 def load_playbooks(folders: Iterable[str | Path] = (),

@@ -47,7 +47,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 
 def test_clean_default_policy_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, _ = _run(
         ["check-policy", _write(tmp_path, DEFAULT_POLICY), "--account", OWNER, "--format", "json"],
         capsys,
     )
@@ -98,10 +98,10 @@ def test_trusted_account_and_org_options(tmp_path: Path,
          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}},
     ]}
     path = _write(tmp_path, doc)
-    code, out, _ = _run(["check-policy", path, "--account", OWNER, "--format", "json"], capsys)
+    _, out, _ = _run(["check-policy", path, "--account", OWNER, "--format", "json"], capsys)
     rules = {f["rule"] for f in json.loads(out)["findings"]}
     assert "KMS-CROSS-ACCOUNT" in rules
-    code, out, _ = _run(["check-policy", path, "--account", OWNER, "--format", "json",
+    _, out, _ = _run(["check-policy", path, "--account", OWNER, "--format", "json",
                          "--trusted-account", "222233334444", "--org-id", "o-a1b2c3d4e5"], capsys)
     rules = {f["rule"] for f in json.loads(out)["findings"]}
     assert "KMS-CROSS-ACCOUNT" not in rules

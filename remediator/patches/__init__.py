@@ -6,6 +6,9 @@ bot's own least-privilege policy can be generated from the playbooks it runs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from remediator.patches.document import SID_PREFIX, Document, Operation, PatchFn
 from remediator.patches.exposure import (
     remove_untrusted,
@@ -21,15 +24,23 @@ from remediator.patches.privileges import (
     replace_wildcard_action,
     separate_duties,
 )
+from remediator.types import Context, Finding
 
 _PUT = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
+REVOKE_GRANT_PERMISSIONS = ("kms:ListGrants", "kms:RevokeGrant", "kms:CreateGrant")
+
+
+def revoke_grant(doc: Document, finding: Finding, ctx: Context,
+                 params: Mapping[str, Any]) -> Document | None:
+    """Not a policy patch: the planner lists the finding's grant under revoke_grants."""
+    return None
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation("remove-wildcard-principal", remove_wildcard_principal, frozenset(), _PUT,
                   "remove \"*\" from a principal list that names others"),
-        Operation("restrict-to-trusted", restrict_to_trusted, frozenset(), _PUT,
+        Operation("restrict-to-trusted", restrict_to_trusted, frozenset({"accounts_only"}), _PUT,
                   "pin the statement to the owner and trusted accounts or organisation"),
         Operation("remove-untrusted", remove_untrusted, frozenset(), _PUT,
                   "remove an untrusted account's principals or condition values"),
@@ -47,9 +58,9 @@ OPERATIONS: dict[str, Operation] = {
                   _PUT, "replace kms:* by the key-user actions"),
         Operation("separate-duties", separate_duties, frozenset(), _PUT,
                   "deny one principal the half of its rights it should not hold"),
+        Operation("revoke-grant", revoke_grant, frozenset(), REVOKE_GRANT_PERMISSIONS,
+                  "revoke the finding's grant (rollback re-creates it)"),
     )
 }
-
-REVOKE_GRANT_PERMISSIONS = ("kms:ListGrants", "kms:RevokeGrant", "kms:CreateGrant")
 
 __all__ = ["OPERATIONS", "SID_PREFIX", "Document", "Operation", "PatchFn"]

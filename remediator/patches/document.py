@@ -82,16 +82,26 @@ def next_sid(doc: Mapping[str, Any], name: str) -> str:
     return sid
 
 
+# Spellings with the same meaning for a single-valued key that is present: when the key is
+# already used under one (a JSON object cannot hold it twice), the next one carries the new
+# condition, which is then ANDed with the old one as it should be.
+_EQUIVALENT = {"StringEquals": ("StringEquals", "ForAnyValue:StringEquals", "StringLike",
+                                "ForAnyValue:StringLike")}
+
+
 def add_condition(stmt: Mapping[str, Any], operator: str, key: str, values: list[str]) -> Document:
     """A copy of ``stmt`` with one more condition (ANDed with the ones it has)."""
     new = dict(stmt)
     cname = field_name(stmt, "Condition") or "Condition"
     cond = copy.deepcopy(dict(stmt.get(cname) or {}))
-    block = dict(cond.get(operator) or {})
-    block[key] = values[0] if len(values) == 1 else values
-    cond[operator] = block
-    new[cname] = cond
-    return new
+    for op in _EQUIVALENT.get(operator, (operator,)):
+        block = dict(cond.get(op) or {})
+        if field_name(block, key) is None:
+            block[key] = values[0] if len(values) == 1 else values
+            cond[op] = block
+            new[cname] = cond
+            return new
+    raise ValueError(f"cannot add a {operator} condition on {key}: every spelling is taken")
 
 
 def trusted_caller_accounts(ctx: Context) -> list[str]:

@@ -69,6 +69,8 @@ def restrict_to_trusted(
 ) -> Document | None:
     """Pin a public statement to the owner and trusted accounts (or the trusted organisation).
 
+    ``accounts_only``: pin to the owner and trusted accounts only (for a statement already
+    pinned to a foreign organisation, whose members cannot be in ours).
     With a trusted organisation the statement gets ``aws:PrincipalOrgID``; trusted accounts
     outside it keep their access through a copy pinned with ``kms:CallerAccount``, because
     conditions in one statement are ANDed and cannot say "this account or that organisation".
@@ -77,7 +79,7 @@ def restrict_to_trusted(
     if stmt is None:
         return None
     accounts = trusted_caller_accounts(ctx)
-    if not ctx.org_id:
+    if not ctx.org_id or params.get("accounts_only"):
         new = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
         return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
     pinned = add_condition(stmt, "StringEquals", "aws:PrincipalOrgID", [ctx.org_id])
@@ -170,13 +172,26 @@ def remove_untrusted(
     return replace_statement(doc, finding.statement, None if drop else new)  # type: ignore[arg-type]
 
 
+def _with_services_scoped(stmt: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    """The service statement pinned to the trust: the organisation by aws:SourceOrgID when one
+    is trusted, and the owner and trusted accounts by aws:SourceAccount (in a copy, when both
+    are needed, since conditions in one statement are ANDed)."""
+    accounts = trusted_caller_accounts(ctx)
+    if not ctx.org_id:
+        return [add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts)]
+    out = [add_condition(stmt, "StringEquals", "aws:SourceOrgID", [ctx.org_id])]
+    if ctx.trusted_accounts:
+        out.append(add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts))
+    return out
+
+
 def scope_service(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
-    """Add ``aws:SourceAccount`` = owner for the statement's service principals.
+    """Scope the statement's service principals to the trust (confused deputy).
 
-    A statement that also names AWS principals is split: the services move to a new statement
-    with the condition, because aws:SourceAccount is absent from a principal's direct calls and
+    A statement that also names AWS principals is split first: the services move to their
+    own statement, because aws:SourceAccount is absent from a principal's direct calls and
     would shut those principals out.
     """
     stmt = _statement(doc, finding)
@@ -184,21 +199,25 @@ def scope_service(
         return None
     pname = field_name(stmt, "Principal")
     principal = stmt.get(pname) if pname else None
-    if not isinstance(principal, Mapping) or field_name(principal, "Service") is None:
+    sname = field_name(principal, "Service") if isinstance(principal, Mapping) else None
+    if not isinstance(principal, Mapping) or sname is None:
         return None
-    accounts = [ctx.owner_account]
-    sname = field_name(principal, "Service")
-    if len(principal) == 1:
-        new = add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts)
-        return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
-    rest = dict(stmt)
-    rest[pname] = {k: v for k, v in principal.items() if k != sname}  # type: ignore[index]
     services = dict(stmt)
     services[pname] = {sname: principal[sname]}  # type: ignore[index]
-    services = add_condition(services, "StringEquals", "aws:SourceAccount", accounts)
-    services[field_name(services, "Sid") or "Sid"] = next_sid(doc, "ScopedServices")
-    out = replace_statement(doc, finding.statement, rest)  # type: ignore[arg-type]
-    return with_statements(out, [*statements_of(out), services])
+    scoped = _with_services_scoped(services, ctx)
+    rest = {k: v for k, v in principal.items() if k != sname}
+    if rest:
+        kept = dict(stmt)
+        kept[pname] = rest  # type: ignore[index]
+        out = replace_statement(doc, finding.statement, kept)  # type: ignore[arg-type]
+        new_stmts = scoped
+    else:
+        out = replace_statement(doc, finding.statement, scoped[0])  # type: ignore[arg-type]
+        new_stmts = scoped[1:]
+    for extra in new_stmts:
+        extra[field_name(extra, "Sid") or "Sid"] = next_sid(out, "ScopedServices")
+        out = with_statements(out, [*statements_of(out), extra])
+    return out
 
 
 def statement_sid(stmt: Mapping[str, Any]) -> Any:

@@ -18,7 +18,8 @@ Plan = Mapping[str, Any]
 def _verdict(change: Mapping[str, Any]) -> str:
     checks = change.get("proof", {}).get("checks", [])
     if not checks:
-        return "not proven"
+        return "no policy change" if change["before"]["policy"] == change["after"]["policy"] \
+            else "not proven"
     failed = [c["name"] for c in checks if not c["passed"]]
     return "proven: " + ", ".join(c["name"] for c in checks) if not failed else (
         "FAILED: " + ", ".join(failed))
@@ -47,6 +48,10 @@ def render_plan_terminal(plan: Plan, out: TextIO) -> None:
         console.print(f"  playbooks: {', '.join(change['playbooks'])}   "
                       f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
                       f"proof: {_verdict(change)}")
+        for g in change["revoke_grants"]:
+            console.print(f"  [red]revoke grant[/] {g.get('GrantId')} to "
+                          f"{escape(str(g.get('GranteePrincipal')))} "
+                          f"({', '.join(g.get('Operations', []))})")
         for line in _diff_lines(change):
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
                      else "cyan" if line.startswith("@@") else "")
@@ -83,7 +88,12 @@ def render_plan_markdown(plan: Plan) -> str:
             stmt = "-" if f["statement"] is None else str(f["statement"])
             lines.append(f"| {f['severity']} | {f['rule']} | {stmt} | "
                          f"{f['message'].replace('|', '/')} |")
-        lines += ["", "```diff", *_diff_lines(change), "```", ""]
+        lines += [""]
+        for g in change["revoke_grants"]:
+            lines.append(f"- revoke grant `{g.get('GrantId')}` to `{g.get('GranteePrincipal')}` "
+                         f"({', '.join(g.get('Operations', []))})")
+        diff = _diff_lines(change)
+        lines += (["", "```diff", *diff, "```", ""] if diff else [""])
     if plan["needs_a_person"]:
         lines += ["## Needs a person", "", "| Key | Rule | Why |", "|---|---|---|"]
         for item in plan["needs_a_person"]:

@@ -1,0 +1,133 @@
+"""The plan file: a versioned contract (DESIGN.md) carrying the world it was made from.
+
+Every change holds the key's policy as read ("before", with its SHA-256) so that apply can
+refuse a key whose live policy has moved since; the plan's digest is the SHA-256 of the
+canonical JSON of everything else, so that any edit to the file is noticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from remediator import __version__
+from remediator.diffs import structured_diff
+from remediator.errors import BadInputError, RemediatorError
+from remediator.planner import KeyPlan, Unresolved
+from remediator.snapshot import KeySnapshot, canonical_json, utc_now
+
+PLAN_VERSION = 1
+
+
+class PlanIntegrityError(RemediatorError):
+    """The plan file was edited after it was made, or is not a plan."""
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def policy_sha256(policy: Any) -> str:
+    """The marker apply compares: the SHA-256 of the policy's canonical JSON."""
+    return sha256_text(canonical_json(policy))
+
+
+def plan_digest(plan: Mapping[str, Any]) -> str:
+    return sha256_text(canonical_json({k: v for k, v in plan.items() if k != "digest"}))
+
+
+def _unresolved_entry(key: KeySnapshot, u: Unresolved) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "key_arn": key.arn, "account": key.account, "region": key.region,
+        "finding": u.finding.to_dict(), "playbook": u.playbook, "reason": u.reason,
+    }
+    if u.proposal is not None:
+        entry["proposal"] = {"policy": u.proposal, "policy_sha256": policy_sha256(u.proposal)}
+    return entry
+
+
+def _grants_to_revoke(key: KeySnapshot, kp: KeyPlan) -> list[dict[str, Any]]:
+    ids = {f.grant_id for f in kp.revoke_grants}
+    return [g for g in key.grants if g.get("GrantId") in ids]
+
+
+def change_entry(key: KeySnapshot, kp: KeyPlan, auto: Mapping[str, bool]) -> dict[str, Any]:
+    playbooks = list(dict.fromkeys(s.playbook for s in kp.steps))
+    if kp.revoke_grants:
+        playbooks.append("external-grant")
+    return {
+        "key_arn": key.arn,
+        "account": key.account,
+        "region": key.region,
+        "key_id": key.key_id,
+        "findings": [f.to_dict() for s in kp.steps for f in s.findings]
+        + [f.to_dict() for f in kp.revoke_grants],
+        "before": {"policy": kp.before, "policy_sha256": policy_sha256(kp.before),
+                   "grants": list(key.grants)},
+        "after": {"policy": kp.after, "policy_sha256": policy_sha256(kp.after)},
+        "revoke_grants": _grants_to_revoke(key, kp),
+        "playbooks": playbooks,
+        "steps": [{"playbook": s.playbook, "strategy": s.strategy,
+                   "findings": [f.rule for f in s.findings], "proof": s.proof.to_dict()}
+                  for s in kp.steps],
+        "auto_fix": all(auto.get(p, False) for p in playbooks),
+        "proof": kp.proof.to_dict() if kp.proof is not None else {},
+        "diff": structured_diff(kp.before, kp.after),
+    }
+
+
+def build_plan(
+    keyed: Sequence[tuple[KeySnapshot, KeyPlan | None]],
+    config_sha256: str,
+    auto_fix: Mapping[str, bool],
+) -> dict[str, Any]:
+    """The plan document, digest included. ``None`` plans are keys whose policy was unknown."""
+    changes, people = [], []
+    for key, kp in keyed:
+        if kp is None:
+            people.append({"key_arn": key.arn, "account": key.account, "region": key.region,
+                           "finding": None, "playbook": None,
+                           "reason": f"the key policy could not be read: {key.policy_error}"})
+            continue
+        if kp.changed:
+            changes.append(change_entry(key, kp, auto_fix))
+        people.extend(_unresolved_entry(key, u) for u in kp.unresolved)
+    plan: dict[str, Any] = {
+        "version": PLAN_VERSION,
+        "plan_id": str(uuid.uuid4()),
+        "created_at": utc_now(),
+        "tool_version": __version__,
+        "config_sha256": config_sha256,
+        "changes": changes,
+        "needs_a_person": people,
+    }
+    plan["digest"] = plan_digest(plan)
+    return plan
+
+
+def write_plan(plan: Mapping[str, Any], path: str | Path) -> None:
+    Path(path).write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_plan(path: str | Path) -> dict[str, Any]:
+    """Read a plan and check its digest; PlanIntegrityError when it does not match."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"cannot read plan {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"plan {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict) or data.get("version") != PLAN_VERSION or "digest" not in data:
+        raise PlanIntegrityError(f"{path} is not a version {PLAN_VERSION} plan file")
+    if plan_digest(data) != data["digest"]:
+        raise PlanIntegrityError(
+            f"plan {path} does not match its digest: it was changed after it was made; "
+            "make a new plan with 'remediator plan'"
+        )
+    return data

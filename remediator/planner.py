@@ -1,0 +1,204 @@
+"""Findings + playbooks → one proven change per key.
+
+For every finding a playbook handles, the planner tries the playbook's strategies in order,
+keeps the first patch the verifier proves safe, and moves on with the patched policy; a
+finding no strategy can close goes to "needs a person" with the reasons. Pure: no AWS calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from remediator.detectors import analyze_key_policy
+from remediator.patches import OPERATIONS
+from remediator.playbooks import Playbook, PlaybookSet
+from remediator.types import Context, Finding
+from remediator.verify import Proof, verify_change
+
+Document = dict[str, Any]
+Detect = Callable[[Mapping[str, Any]], list[Finding]]
+EXPOSURE_RULES = frozenset({"KMS-PUBLIC", "KMS-CROSS-ACCOUNT", "KMS-SERVICE-UNSCOPED"})
+MAX_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One accepted patch: which playbook and strategy closed which findings, with its proof."""
+
+    playbook: str
+    strategy: str
+    findings: tuple[Finding, ...]
+    auto_fix: bool
+    proof: Proof
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A finding left to a person, with why (and the proposed patch when there is one)."""
+
+    finding: Finding
+    playbook: str | None
+    reason: str
+    proposal: Document | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    before: Document
+    after: Document
+    findings: tuple[Finding, ...]
+    steps: tuple[Step, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+    proof: Proof | None = None
+    revoke_grants: tuple[Finding, ...] = ()  # KMS-GRANT-EXTERNAL findings to revoke
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps or self.revoke_grants)
+
+
+@dataclass(slots=True)
+class _Work:
+    """The planner's state for one key while it walks the playbooks."""
+
+    doc: Document
+    steps: list[Step] = field(default_factory=list)
+    unresolved: dict[tuple[str, frozenset[str]], Unresolved] = field(default_factory=dict)
+
+
+def finding_key(f: Finding) -> tuple[str, frozenset[str]]:
+    """Findings are compared by rule and principals: statement indexes shift under patches."""
+    return (f.rule, frozenset(f.principals))
+
+
+def _groups(findings: Sequence[Finding], book: Playbook) -> dict[tuple[str, frozenset[str]],
+                                                                  list[Finding]]:
+    groups: dict[tuple[str, frozenset[str]], list[Finding]] = {}
+    for f in findings:
+        if f.rule in book.rules:
+            groups.setdefault(finding_key(f), []).append(f)
+    return groups
+
+
+def _apply_strategy(doc: Document, findings: Sequence[Finding], ops: Sequence[Any],
+                    ctx: Context) -> Document:
+    """Apply a strategy's operations to each finding, last statement first so that a dropped
+    statement does not shift the ones still to patch."""
+    out = doc
+    for f in sorted(findings, key=lambda f: -1 if f.statement is None else f.statement,
+                    reverse=True):
+        for spec in ops:
+            patched = OPERATIONS[spec.op].fn(out, f, ctx, spec.params)
+            if patched is not None:
+                out = patched
+    return out
+
+
+def failure_summary(proof: Proof) -> str:
+    return "; ".join(f"{c.name} failed ({c.detail})" for c in proof.checks if not c.passed)
+
+
+def _try_playbook(doc: Document, group: Sequence[Finding], book: Playbook,
+                  ctx: Context) -> tuple[Step | None, Document, str]:
+    """The first strategy whose patch verifies, or None with every strategy's reason."""
+    reasons = []
+    for strategy in book.strategies:
+        candidate = _apply_strategy(doc, group, strategy.operations, ctx)
+        if candidate == doc:
+            reasons.append(f"{strategy.name}: does not apply to this policy")
+            continue
+        proof = verify_change(doc, candidate, ctx, group, book.removable())
+        if proof.ok:
+            return Step(book.id, strategy.name, tuple(group), False, proof), candidate, ""
+        reasons.append(f"{strategy.name}: {failure_summary(proof)}")
+    return None, doc, "; ".join(reasons)
+
+
+def _run_playbook(work: _Work, book: Playbook, books: PlaybookSet, ctx: Context,
+                  include_manual: frozenset[str], detect: Detect) -> bool:
+    """Patch every group of this playbook's findings that a strategy can close."""
+    changed = False
+    for key, group in _groups(detect(work.doc), book).items():
+        if key in work.unresolved:
+            continue
+        step, candidate, reason = _try_playbook(work.doc, group, book, ctx)
+        allowed = books.allows_auto_fix(book) or book.id in include_manual
+        if step is None:
+            work.unresolved[key] = Unresolved(group[0], book.id, reason)
+        elif not allowed:
+            work.unresolved[key] = Unresolved(
+                group[0], book.id,
+                f"playbook {book.id} is not allowed to auto-fix; plan again with "
+                f"--include-manual {book.id} to include this proven patch",
+                candidate,
+            )
+        else:
+            work.doc = candidate
+            work.steps.append(Step(book.id, step.strategy, step.findings,
+                                   books.allows_auto_fix(book), step.proof))
+            changed = True
+    return changed
+
+
+def plan_policy(policy: Mapping[str, Any], ctx: Context, books: PlaybookSet,
+                include_manual: frozenset[str] = frozenset(),
+                detect: Detect | None = None) -> KeyPlan:
+    """The proven change for one key policy (``after`` equals ``before`` when none).
+
+    ``detect`` gives the findings to act on (the config's rule settings applied); by default
+    every key-policy rule.
+    """
+    detect = detect or (lambda doc: analyze_key_policy(doc, ctx))
+    before = dict(policy)
+    findings = tuple(detect(before))
+    work = _Work(before)
+    for _ in range(MAX_ROUNDS):
+        progress = False
+        for book in books.playbooks:
+            progress |= _run_playbook(work, book, books, ctx, include_manual, detect)
+        if not progress:
+            break
+    remaining = detect(work.doc)
+    _note_unhandled(work, remaining, books)
+    proof = None
+    if work.steps:
+        closed = [f for s in work.steps for f in s.findings]
+        removable = frozenset().union(*(books_by_id(books)[s.playbook].removable()
+                                        for s in work.steps))
+        must_close = not any(f.rule in EXPOSURE_RULES for f in remaining)
+        proof = verify_change(before, work.doc, ctx, closed, removable, must_close)
+    return KeyPlan(before, work.doc, findings, tuple(work.steps),
+                   tuple(work.unresolved.values()), proof)
+
+
+def plan_grants(kp: KeyPlan, grant_findings: Sequence[Finding], books: PlaybookSet,
+                include_manual: frozenset[str]) -> KeyPlan:
+    """Add the grants to revoke (or to leave to a person) to a key's plan. Grants AWS services
+    made for their own resources (low severity) are never revoked."""
+    revoke, people = [], list(kp.unresolved)
+    for f in grant_findings:
+        book = books.for_rule(f.rule)
+        if f.severity == "low":
+            people.append(Unresolved(f, None, "an AWS service's grant for its own resource: "
+                                     "reported, not revoked"))
+        elif book is None:
+            people.append(Unresolved(f, None, f"no playbook handles {f.rule}"))
+        elif books.allows_auto_fix(book) or book.id in include_manual:
+            revoke.append(f)
+        else:
+            people.append(Unresolved(f, book.id, f"playbook {book.id} is not allowed to "
+                                     f"auto-fix; plan again with --include-manual {book.id}"))
+    return replace(kp, revoke_grants=tuple(revoke), unresolved=tuple(people))
+
+
+def books_by_id(books: PlaybookSet) -> dict[str, Playbook]:
+    return {b.id: b for b in books.playbooks}
+
+
+def _note_unhandled(work: _Work, remaining: Sequence[Finding], books: PlaybookSet) -> None:
+    for f in remaining:
+        key = finding_key(f)
+        if key not in work.unresolved and books.for_rule(f.rule) is None:
+            work.unresolved[key] = Unresolved(f, None, f"no playbook handles {f.rule}")
