@@ -73,8 +73,9 @@ def finding_key(f: Finding) -> tuple[str, frozenset[str]]:
     return (f.rule, frozenset(f.principals))
 
 
-def _groups(findings: Sequence[Finding], book: Playbook) -> dict[tuple[str, frozenset[str]],
-                                                                  list[Finding]]:
+def _groups(
+    findings: Sequence[Finding], book: Playbook
+) -> dict[tuple[str, frozenset[str]], list[Finding]]:
     groups: dict[tuple[str, frozenset[str]], list[Finding]] = {}
     for f in findings:
         if f.rule in book.rules:
@@ -82,13 +83,15 @@ def _groups(findings: Sequence[Finding], book: Playbook) -> dict[tuple[str, froz
     return groups
 
 
-def _apply_strategy(doc: Document, findings: Sequence[Finding], ops: Sequence[Any],
-                    ctx: Context) -> Document:
+def _apply_strategy(
+    doc: Document, findings: Sequence[Finding], ops: Sequence[Any], ctx: Context
+) -> Document:
     """Apply a strategy's operations to each finding, last statement first so that a dropped
     statement does not shift the ones still to patch."""
     out = doc
-    for f in sorted(findings, key=lambda f: -1 if f.statement is None else f.statement,
-                    reverse=True):
+    for f in sorted(
+        findings, key=lambda f: -1 if f.statement is None else f.statement, reverse=True
+    ):
         for spec in ops:
             patched = OPERATIONS[spec.op].fn(out, f, ctx, spec.params)
             if patched is not None:
@@ -100,8 +103,9 @@ def failure_summary(proof: Proof) -> str:
     return "; ".join(f"{c.name} failed ({c.detail})" for c in proof.checks if not c.passed)
 
 
-def _try_playbook(doc: Document, group: Sequence[Finding], book: Playbook,
-                  ctx: Context) -> tuple[Step | None, Document, str]:
+def _try_playbook(
+    doc: Document, group: Sequence[Finding], book: Playbook, ctx: Context
+) -> tuple[Step | None, Document, str]:
     """The first strategy whose patch verifies, or None with every strategy's reason."""
     reasons = []
     for strategy in book.strategies:
@@ -116,8 +120,14 @@ def _try_playbook(doc: Document, group: Sequence[Finding], book: Playbook,
     return None, doc, "; ".join(reasons)
 
 
-def _run_playbook(work: _Work, book: Playbook, books: PlaybookSet, ctx: Context,
-                  include_manual: frozenset[str], detect: Detect) -> bool:
+def _run_playbook(
+    work: _Work,
+    book: Playbook,
+    books: PlaybookSet,
+    ctx: Context,
+    include_manual: frozenset[str],
+    detect: Detect,
+) -> bool:
     """Patch every group of this playbook's findings that a strategy can close."""
     changed = False
     for key, group in _groups(detect(work.doc), book).items():
@@ -129,22 +139,28 @@ def _run_playbook(work: _Work, book: Playbook, books: PlaybookSet, ctx: Context,
             work.unresolved[key] = Unresolved(group[0], book.id, reason)
         elif not allowed:
             work.unresolved[key] = Unresolved(
-                group[0], book.id,
+                group[0],
+                book.id,
                 f"playbook {book.id} is not allowed to auto-fix; plan again with "
                 f"--include-manual {book.id} to include this proven patch",
                 candidate,
             )
         else:
             work.doc = candidate
-            work.steps.append(Step(book.id, step.strategy, step.findings,
-                                   books.allows_auto_fix(book), step.proof))
+            work.steps.append(
+                Step(book.id, step.strategy, step.findings, books.allows_auto_fix(book), step.proof)
+            )
             changed = True
     return changed
 
 
-def plan_policy(policy: Mapping[str, Any], ctx: Context, books: PlaybookSet,
-                include_manual: frozenset[str] = frozenset(),
-                detect: Detect | None = None) -> KeyPlan:
+def plan_policy(
+    policy: Mapping[str, Any],
+    ctx: Context,
+    books: PlaybookSet,
+    include_manual: frozenset[str] = frozenset(),
+    detect: Detect | None = None,
+) -> KeyPlan:
     """The proven change for one key policy (``after`` equals ``before`` when none).
 
     ``detect`` gives the findings to act on (the config's rule settings applied); by default
@@ -155,6 +171,9 @@ def plan_policy(policy: Mapping[str, Any], ctx: Context, books: PlaybookSet,
     findings = tuple(detect(before))
     work = _Work(before)
     for _ in range(MAX_ROUNDS):
+        # A patch that failed may pass once another has landed (most often: nothing passes
+        # the lockout check until the owner root is back), so every round retries them all.
+        work.unresolved = {}
         progress = False
         for book in books.playbooks:
             progress |= _run_playbook(work, book, books, ctx, include_manual, detect)
@@ -165,31 +184,46 @@ def plan_policy(policy: Mapping[str, Any], ctx: Context, books: PlaybookSet,
     proof = None
     if work.steps:
         closed = [f for s in work.steps for f in s.findings]
-        removable = frozenset().union(*(books_by_id(books)[s.playbook].removable()
-                                        for s in work.steps))
+        removable = frozenset().union(
+            *(books_by_id(books)[s.playbook].removable() for s in work.steps)
+        )
         must_close = not any(f.rule in EXPOSURE_RULES for f in remaining)
         proof = verify_change(before, work.doc, ctx, closed, removable, must_close)
-    return KeyPlan(before, work.doc, findings, tuple(work.steps),
-                   tuple(work.unresolved.values()), proof)
+    return KeyPlan(
+        before, work.doc, findings, tuple(work.steps), tuple(work.unresolved.values()), proof
+    )
 
 
-def plan_grants(kp: KeyPlan, grant_findings: Sequence[Finding], books: PlaybookSet,
-                include_manual: frozenset[str]) -> KeyPlan:
+def plan_grants(
+    kp: KeyPlan,
+    grant_findings: Sequence[Finding],
+    books: PlaybookSet,
+    include_manual: frozenset[str],
+) -> KeyPlan:
     """Add the grants to revoke (or to leave to a person) to a key's plan. Grants AWS services
     made for their own resources (low severity) are never revoked."""
     revoke, people = [], list(kp.unresolved)
     for f in grant_findings:
         book = books.for_rule(f.rule)
         if f.severity == "low":
-            people.append(Unresolved(f, None, "an AWS service's grant for its own resource: "
-                                     "reported, not revoked"))
+            people.append(
+                Unresolved(
+                    f, None, "an AWS service's grant for its own resource: reported, not revoked"
+                )
+            )
         elif book is None:
             people.append(Unresolved(f, None, f"no playbook handles {f.rule}"))
         elif books.allows_auto_fix(book) or book.id in include_manual:
             revoke.append(f)
         else:
-            people.append(Unresolved(f, book.id, f"playbook {book.id} is not allowed to "
-                                     f"auto-fix; plan again with --include-manual {book.id}"))
+            people.append(
+                Unresolved(
+                    f,
+                    book.id,
+                    f"playbook {book.id} is not allowed to "
+                    f"auto-fix; plan again with --include-manual {book.id}",
+                )
+            )
     return replace(kp, revoke_grants=tuple(revoke), unresolved=tuple(people))
 
 

@@ -44,8 +44,9 @@ class OperationSpec(_Strict):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in OPERATIONS:
-            raise ValueError(f"unknown operation {value!r}; valid operations are "
-                             f"{', '.join(sorted(OPERATIONS))}")
+            raise ValueError(
+                f"unknown operation {value!r}; valid operations are {', '.join(sorted(OPERATIONS))}"
+            )
         return value
 
 
@@ -86,7 +87,8 @@ class Playbook(_Strict):
         if self.removable_all_actions:
             return frozenset(kms.full_names(kms.ALL_KEY_ACTIONS))
         return frozenset(
-            kms.lookup(a).name for a in self.removable_actions  # type: ignore[union-attr]
+            kms.lookup(a).name
+            for a in self.removable_actions  # type: ignore[union-attr]
         )
 
 
@@ -128,14 +130,24 @@ class PlaybookSet:
         return [p.id for p in self.playbooks]
 
 
-# Exposure first: a later playbook sees a policy already closed to outsiders.
-APPLY_ORDER = ("external-grant", "public-principal", "untrusted-account", "unscoped-service",
-               "missing-root", "destructive-actions", "wildcard-action", "separation-of-duties",
-               "via-service")
+# The owner root first (no other patch can pass the lockout check without it), then exposure,
+# so that later playbooks see a policy already closed to outsiders.
+APPLY_ORDER = (
+    "missing-root",
+    "external-grant",
+    "public-principal",
+    "untrusted-account",
+    "unscoped-service",
+    "destructive-actions",
+    "wildcard-action",
+    "separation-of-duties",
+    "via-service",
+)
 
 
-def load_playbooks(folders: Iterable[str | Path] = (),
-                   auto_fix: Mapping[str, bool] | None = None) -> PlaybookSet:
+def load_playbooks(
+    folders: Iterable[str | Path] = (), auto_fix: Mapping[str, bool] | None = None
+) -> PlaybookSet:
     """The built-in playbooks plus those in ``folders``; a user playbook replaces a built-in
     one with the same id."""
     by_id: dict[str, Playbook] = {}
@@ -149,6 +161,8 @@ def load_playbooks(folders: Iterable[str | Path] = (),
     books = sorted(by_id.values(), key=lambda b: (order.get(b.id, len(order)), b.id))
     unknown = sorted(set(auto_fix or {}) - set(by_id))
     if unknown:
-        raise PlaybookError(f"playbooks.auto_fix names unknown playbooks {unknown}; "
-                            f"known playbooks are {', '.join(sorted(by_id))}")
+        raise PlaybookError(
+            f"playbooks.auto_fix names unknown playbooks {unknown}; "
+            f"known playbooks are {', '.join(sorted(by_id))}"
+        )
     return PlaybookSet(tuple(books), dict(auto_fix or {}))

@@ -1,0 +1,390 @@
+"""A finite set of representative requests for comparing two key policies concretely.
+
+Two policies can differ only on values they name, so it is enough to try every principal,
+account, organisation, service and condition value either names, plus one fresh value of each
+kind that neither names (a fresh outsider account with a root and a role, a fresh organisation,
+a fresh service, a fresh value for each condition key, and each key absent). Condition keys are
+varied one at a time from a baseline where each key has its first named value, plus an
+all-absent, an all-fresh and one context per statement that sets that statement's own values,
+which keeps the set small (tens to a few hundred requests) while reaching every statement.
+
+Service-to-service keys (``aws:SourceAccount``, ``aws:SourceArn``...) exist only when "accessing
+a resource triggers an AWS service to call another service on behalf of the resource owner"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount),
+so only service-principal requests carry them, consistently (the source ARN in the source
+account); a service request without them acts for nobody we know and is an outsider. A service
+"sees the IP address of the calling service rather than the IP address of the originating
+user" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress),
+so service requests never come from a network a policy names.
+
+Each request is labelled: insider (a principal of the owner, a trusted account or a member of
+the trusted organisation, or a service the policies name acting for one), outsider (anyone
+else, or any service acting for an outsider or for nobody known), or neutral (a service no
+policy names acting for an insider: its access through ``"*"`` is nobody's intent, and the
+confused-deputy keys make it the insider's own). ``in_named_network`` marks IAM requests from
+an account no granting principal element (an Allow's Principal, a Deny's NotPrincipal) names
+that come from a VPC, endpoint or address range a policy
+names: the detectors, following Access Analyzer, take any principal on a fixed network path as
+not exposed (even when a condition narrows it to some accounts), while an account a Principal
+element names stays exposed whatever its network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from remediator.policy.document import Condition, Policy
+from remediator.policy.evaluate import (
+    AWS,
+    IDENTITY_KEYS,
+    INSIDER,
+    NEUTRAL,
+    OUTSIDER,
+    SERVICE,
+    Request,
+    statement_actions,
+)
+from remediator.policy.principals import is_account_id, parse_aws_principal, split_arn
+from remediator.policy.values import fill, fresh_value, key_variants, satisfying_value
+from remediator.types import Context
+
+FRESH_ORG = "o-fresh0000zz"
+FRESH_SERVICE = "fresh-service.amazonaws.com"
+FRESH_ROLE = "fresh-role"
+FRESH_SESSION = "fresh-session"
+_FRESH_ACCOUNT_SEED = 210_987_654_321
+
+ACCOUNT_KEYS = frozenset(
+    {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
+)
+ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
+PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+SOURCE_KEYS = frozenset(
+    {
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+    }
+)
+NETWORK_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce"})
+
+Ctx = dict[str, tuple[str, ...]]
+
+
+def _add(d: dict[str, None], values: Iterable[str]) -> None:
+    for v in values:
+        d.setdefault(v, None)
+
+
+@dataclass
+class Named:
+    """Everything either policy names, in first-seen order (dicts used as ordered sets)."""
+
+    accounts: dict[str, None] = field(default_factory=dict)
+    principal_accounts: dict[str, None] = field(default_factory=dict)
+    orgs: dict[str, None] = field(default_factory=dict)
+    paths: dict[str, None] = field(default_factory=dict)
+    principals: dict[str, None] = field(default_factory=dict)
+    services: dict[str, None] = field(default_factory=dict)
+    source_arns: dict[str, None] = field(default_factory=dict)
+    userids: dict[str, None] = field(default_factory=dict)
+    keys: dict[str, list[Condition]] = field(default_factory=dict)
+    statements: list[tuple[Condition, ...]] = field(default_factory=list)
+    org_keys: bool = False
+    source_owner: bool = False
+
+    def add_principals(self, values: Iterable[str], grants: bool) -> None:
+        """File Principal.AWS values; ``grants``: an Allow's Principal or a Deny's NotPrincipal,
+        whose accounts the detectors report by name."""
+        for v in values:
+            p = parse_aws_principal(v)
+            if p.account is None:
+                continue
+            _add(self.accounts, [p.account])
+            if grants:
+                _add(self.principal_accounts, [p.account])
+            if not p.is_root:
+                _add(self.principals, [v.strip()])
+
+    def add_condition(self, cond: Condition) -> None:
+        """File a condition's values under what they name."""
+        key, vals = cond.key, cond.values
+        self.org_keys |= key in ORG_KEYS or key in PATH_KEYS
+        self.source_owner |= key == "aws:sourceowner"
+        if key in ACCOUNT_KEYS:
+            _add(self.accounts, (v for v in vals if is_account_id(v)))
+        elif key in ARN_KEYS:
+            arns = [split_arn(v) for v in vals]
+            _add(self.accounts, (a.account for a in arns if a and is_account_id(a.account)))
+            _add(self.principals if key == "aws:principalarn" else self.source_arns, vals)
+        elif key in ORG_KEYS:
+            _add(self.orgs, (fill(v) for v in vals))
+        elif key in PATH_KEYS:
+            _add(self.paths, (fill(v) for v in vals))
+            _add(self.orgs, (fill(v).split("/", 1)[0] for v in vals))
+        elif key == "aws:userid":
+            heads = [v.split(":", 1)[0] for v in vals]
+            _add(self.accounts, (h for h in heads if is_account_id(h)))
+            _add(
+                self.userids,
+                (fill(v) for v, h in zip(vals, heads, strict=True) if not is_account_id(h)),
+            )
+        elif key == "aws:principalservicename":
+            _add(self.services, (fill(v) for v in vals))
+        elif key not in IDENTITY_KEYS:
+            self.keys.setdefault(key, []).append(cond)
+
+
+def collect(policies: Iterable[Policy], ctx: Context) -> Named:
+    """Every principal, account, organisation, service and condition value the policies name."""
+    named = Named()
+    _add(named.accounts, [ctx.owner_account, *sorted(ctx.trusted_accounts)])
+    if ctx.org_id:
+        _add(named.orgs, [ctx.org_id])
+    for policy in policies:
+        for stmt in policy.statements:
+            for element in (stmt.principal, stmt.not_principal):
+                if element is not None:
+                    named.add_principals(
+                        element.aws, grants=stmt.allow == (element is stmt.principal)
+                    )
+                    _add(named.services, element.service)
+            for cond in stmt.conditions:
+                named.add_condition(cond)
+            if stmt.conditions:
+                named.statements.append(stmt.conditions)
+    return named
+
+
+def fresh_accounts(named: Named, n: int) -> list[str]:
+    """``n`` twelve-digit account ids that neither policy nor the context names."""
+    out: list[str] = []
+    candidate = _FRESH_ACCOUNT_SEED
+    while len(out) < n:
+        acct = f"{candidate:012d}"
+        if acct not in named.accounts:
+            out.append(acct)
+        candidate += 1
+    return out
+
+
+# --- principals ------------------------------------------------------------------------
+
+Identity = tuple[str, str, str | None, str | None]  # principal, account, role_arn, userid
+
+
+def _session(account: str, role: str, partition: str = "aws") -> Identity:
+    role_arn = f"arn:{partition}:iam::{account}:role/{role}"
+    return (
+        f"arn:{partition}:sts::{account}:assumed-role/{role}/{FRESH_SESSION}",
+        account,
+        role_arn,
+        None,
+    )
+
+
+def _arn_instances(value: str, accounts: Iterable[str]) -> list[str]:
+    """Concrete ARNs matching an ARN (pattern): a wildcard account becomes each account."""
+    parts = value.strip().split(":", 5)
+    if len(parts) != 6:
+        return []
+    accts = list(accounts) if ("*" in parts[4] or "?" in parts[4]) else [parts[4]]
+    return [":".join([*map(fill, parts[:4]), a, fill(parts[5])]) for a in accts]
+
+
+def _named_identity(arn: str) -> Identity | None:
+    p = split_arn(arn)
+    if p is None or not is_account_id(p.account):
+        return None
+    if p.service == "iam" and p.resource.startswith("role/"):
+        name = p.resource.rsplit("/", 1)[-1]
+        return (
+            f"arn:{p.partition}:sts::{p.account}:assumed-role/{name}/{FRESH_SESSION}",
+            p.account,
+            arn,
+            None,
+        )
+    if (p.service == "iam" and p.resource.startswith("user/")) or (
+        p.service == "sts" and p.resource.startswith(("assumed-role/", "federated-user/"))
+    ):
+        return (arn, p.account, None, None)
+    return None
+
+
+def aws_identities(named: Named, accounts: list[str], outsider: str) -> list[Identity]:
+    """Each account's root and a fresh role session, every named user/role/session, and a
+    session in the fresh outsider account for every unique id an ``aws:userid`` names."""
+    out: list[Identity] = []
+    for a in accounts:
+        out.append((f"arn:aws:iam::{a}:root", a, None, None))
+        out.append(_session(a, FRESH_ROLE))
+    for value in named.principals:
+        for arn in _arn_instances(value, accounts):
+            ident = _named_identity(arn)
+            if ident is not None:
+                out.append(ident)
+    for uid in named.userids:
+        out.append((*_session(outsider, "userid-role")[:3], uid))
+    return list(dict.fromkeys(out))
+
+
+OrgVariant = tuple[str | None, tuple[str, ...]]
+
+
+def org_variants(account: str, named: Named, ctx: Context, member: str | None) -> list[OrgVariant]:
+    """The organisations (and paths) an account may belong to, as far as the policies care."""
+    if account == member or (account == ctx.owner_account and ctx.org_id):
+        orgs: list[str | None] = [ctx.org_id]
+    elif not named.org_keys:
+        return [(None, ())]
+    else:
+        # An account the policies name and the trust does not list is an outsider, whatever
+        # organisation it is in: the detectors report it as such (KMS-CROSS-ACCOUNT), so the
+        # proof must not count it a member of the trusted one. Membership is the fresh
+        # member account's role.
+        orgs = [o for o in named.orgs if o != ctx.org_id or ctx.is_trusted_account(account)]
+        orgs += [FRESH_ORG, None]
+    out: list[OrgVariant] = []
+    for o in orgs:
+        if o is None:
+            out.append((None, ()))
+            continue
+        paths = [p for p in named.paths if p.split("/", 1)[0] == o] + [f"{o}/r-fresh/"]
+        out.extend((o, (p,)) for p in paths)
+    return out
+
+
+def is_insider(account: str | None, org: str | None, ctx: Context) -> bool:
+    """Owner, trusted accounts and members of the trusted organisation are insiders."""
+    if account is not None and ctx.is_trusted_account(account):
+        return True
+    return bool(ctx.org_id) and org == ctx.org_id
+
+
+# --- contexts ------------------------------------------------------------------------------
+
+
+def contexts(named: Named) -> list[Ctx]:
+    """All-absent, all-named, all-fresh, one key varied at a time, and one per statement."""
+    variants = {k: key_variants(conds) for k, conds in named.keys.items()}
+    base: Ctx = {k: vs[0] for k, vs in variants.items() if vs and vs[0] is not None}
+    out: list[Ctx] = [{}, base, {k: (fresh_value(c),) for k, c in named.keys.items()}]
+    for k, vs in variants.items():
+        for v in vs:
+            c = {key: val for key, val in base.items() if key != k}
+            if v is not None:
+                c[k] = v
+            out.append(c)
+    for conds in named.statements:
+        c = dict(base)
+        for cond in conds:
+            if cond.key in variants:
+                sat = satisfying_value(cond)
+                if sat is None:
+                    c.pop(cond.key, None)
+                else:
+                    c[cond.key] = sat
+        out.append(c)
+    unique = {tuple(sorted(c.items())): c for c in out}
+    return list(unique.values())
+
+
+def in_named_network(context: Ctx, named: Named) -> bool:
+    """Whether a request comes from a VPC, endpoint or address range a policy names."""
+    for key in NETWORK_KEYS & context.keys():
+        for value in context[key]:
+            for cond in named.keys.get(key, ()):
+                if cond.operator.negated:
+                    continue
+                if value in cond.values or _in_cidrs(value, cond.values):
+                    return True
+    return False
+
+
+def _in_cidrs(value: str, cidrs: tuple[str, ...]) -> bool:
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    for c in cidrs:
+        try:
+            net = ipaddress.ip_network(c.strip(), strict=False)
+        except ValueError:
+            continue
+        if addr.version == net.version and addr in net:
+            return True
+    return False
+
+
+# --- services --------------------------------------------------------------------------
+
+Source = tuple[Ctx, bool]  # service-to-service context keys, insider
+
+
+def _source_arns(named: Named, account: str) -> list[str]:
+    arns = [
+        a
+        for s in named.source_arns
+        for a in _arn_instances(s, [account])
+        if a.split(":", 5)[4] == account
+    ]
+    return arns or [f"arn:aws:fresh:us-east-1:{account}:resource/fresh"]
+
+
+def service_sources(
+    named: Named, ctx: Context, accounts: list[str], member: str | None, outsider: str
+) -> list[Source]:
+    """On whose behalf a service calls: nobody known, each account (with its source ARNs and
+    organisations), and for source ARNs without an account part (S3) the owner or an outsider."""
+    out: list[Source] = [({}, False)]
+    for a in accounts:
+        for org, paths in org_variants(a, named, ctx, member):
+            for arn in _source_arns(named, a):
+                c: Ctx = {"aws:sourceaccount": (a,), "aws:sourcearn": (arn,)}
+                if named.source_owner:
+                    c["aws:sourceowner"] = (a,)
+                if org:
+                    c["aws:sourceorgid"] = (org,)
+                    c["aws:sourceorgpaths"] = paths
+                out.append((c, is_insider(a, org, ctx)))
+    for s in named.source_arns:
+        p = split_arn(s)
+        if p is not None and not p.account:
+            for a in (ctx.owner_account, outsider):
+                c = {"aws:sourceaccount": (a,), "aws:sourcearn": (fill(s),)}
+                out.append((c, is_insider(a, None, ctx)))
+    return out
+
+
+def representative_requests(before: Policy, after: Policy, ctx: Context) -> list[Request]:
+    """Requests covering every value either policy names plus fresh outsider values, each
+    labelled insider, outsider or neutral (see the module)."""
+    named = collect((before, after), ctx)
+    outsider, fresh_member = fresh_accounts(named, 2)
+    member = fresh_member if ctx.org_id else None
+    accounts = [*named.accounts, outsider, *([member] if member else [])]
+    ctxs = contexts(named)
+    nets = [in_named_network(c, named) for c in ctxs]
+    out: list[Request] = []
+    for principal, acct, role, uid in aws_identities(named, accounts, outsider):
+        for org, paths in org_variants(acct, named, ctx, member):
+            zone = INSIDER if is_insider(acct, org, ctx) else OUTSIDER
+            unnamed = acct not in named.principal_accounts
+            out.extend(
+                Request(AWS, principal, acct, org, paths, c, role, uid, zone, net and unnamed)
+                for c, net in zip(ctxs, nets, strict=True)
+            )
+    for service in [*named.services, FRESH_SERVICE]:
+        for source, insider in service_sources(named, ctx, accounts, member, outsider):
+            zone = OUTSIDER if not insider else INSIDER if service in named.services else NEUTRAL
+            out.extend(
+                Request(SERVICE, service, None, None, (), {**c, **source}, None, None, zone)
+                for c, net in zip(ctxs, nets, strict=True)
+                if not net
+            )
+    return out

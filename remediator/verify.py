@@ -1,0 +1,312 @@
+"""A proof for every patch: four checks that a key-policy change is safe to propose.
+
+The checks evaluate both policies concretely (``policy.evaluate``) on a finite set of
+representative requests (``policy.requests``) and run the detectors on both:
+
+1. ``findings-closed`` — the targeted findings are gone and no new finding appears;
+2. ``insider-access-kept`` — every request the owner's, trusted accounts' or trusted
+   organisation's principals could make before is still allowed, except the actions the
+   playbook exists to take away from principals that are not authorised;
+3. ``no-outsider-access`` — outsiders gain nothing (and, when asked, are allowed nothing);
+4. ``not-locked-out`` — the owner root can still call ``kms:PutKeyPolicy``, and the document is
+   one ``PutKeyPolicy`` accepts.
+
+Pure: no AWS calls. A patch whose proof fails is not proposed (the planner says why).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from remediator.detectors import analyze_key_policy
+from remediator.errors import PolicyError
+from remediator.policy import actions as kms
+from remediator.policy.document import parse_policy
+from remediator.policy.evaluate import AWS, Request, allowed_actions, request_facts
+from remediator.policy.principals import glob_match, root_arn
+from remediator.policy.requests import representative_requests
+from remediator.types import Context, Finding
+
+FINDINGS_CLOSED = "findings-closed"
+INSIDER_ACCESS_KEPT = "insider-access-kept"
+NO_OUTSIDER_ACCESS = "no-outsider-access"
+NOT_LOCKED_OUT = "not-locked-out"
+CHECK_NAMES = (FINDINGS_CLOSED, INSIDER_ACCESS_KEPT, NO_OUTSIDER_ACCESS, NOT_LOCKED_OUT)
+
+# "Up to 32 kilobytes (32,768 bytes)"; Effect, Principal, Action and Resource are required;
+# only printable ASCII and Latin-1 characters, tab, line feed and carriage return
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+MAX_POLICY_BYTES = 32_768
+_REQUIRED = (
+    ("Effect",),
+    ("Principal", "NotPrincipal"),
+    ("Action", "NotAction"),
+    ("Resource", "NotResource"),
+)
+_PUT = kms.bit("kms:PutKeyPolicy")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """The four checks, in order, and how many requests each policy was evaluated on."""
+
+    checks: tuple[Check, ...]
+    requests: int
+
+    @property
+    def ok(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "requests_evaluated": self.requests,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+# --- PutKeyPolicy validity -------------------------------------------------------------
+
+
+def _allowed_char(c: str) -> bool:
+    o = ord(c)
+    return c in "\t\n\r" or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xFF
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def put_key_policy_problem(document: Any) -> str | None:
+    """Why KMS would refuse (or we must not send) this document, or None when it is valid."""
+    try:
+        policy = parse_policy(document)
+    except PolicyError as exc:
+        return f"the policy does not parse: {exc}"
+    for stmt in policy.statements:
+        fields = {str(k).lower() for k in stmt.raw}
+        for alternatives in _REQUIRED:
+            if not fields & {a.lower() for a in alternatives}:
+                return f"statement {stmt.index} has no {' or '.join(alternatives)}"
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode("utf-8"))
+    if size > MAX_POLICY_BYTES:
+        return f"the policy is {size} bytes, over the {MAX_POLICY_BYTES}-byte limit"
+    if "bypasspolicylockoutsafetycheck" in text.lower():
+        return "the policy mentions BypassPolicyLockoutSafetyCheck, which the tool never uses"
+    bad = next((c for s in _strings(document) for c in s if not _allowed_char(c)), None)
+    if bad is not None:
+        return f"the policy contains the character U+{ord(bad):04X}, which KMS does not accept"
+    return None
+
+
+# --- the checks ------------------------------------------------------------------------
+
+Key = tuple[str, frozenset[str]]
+Evaluated = list[tuple[Request, int, int]]  # request, allowed before, allowed after
+
+
+def finding_key(f: Finding) -> Key:
+    """Findings are compared by rule and principals: statement indexes shift under patches."""
+    return (f.rule, frozenset(f.principals))
+
+
+def _covered(f: Finding, pool: Iterable[Finding]) -> bool:
+    """A finding whose principals a finding of the same rule in ``pool`` already names."""
+    return any(g.rule == f.rule and set(f.principals) <= set(g.principals) for g in pool)
+
+
+def _label(f: Finding) -> str:
+    return f"{f.rule} for {', '.join(f.principals) or 'the key'}"
+
+
+def check_findings(
+    before: Sequence[Finding], after: Sequence[Finding], targeted: Sequence[Finding]
+) -> Check:
+    """Targeted findings are gone; every finding after was already reported before.
+
+    A finding after that names a subset of the principals a finding of the same rule named
+    before is the same exposure narrowed, not a new one (removing ``"*"`` from a list leaves the
+    rest of a ``kms:*`` finding); it still counts against a targeted finding when no untargeted
+    finding explains it, so a half-done patch is caught.
+    """
+    targets = {finding_key(t): t for t in targeted}
+    untargeted = [f for f in before if finding_key(f) not in targets]
+    for t in targets.values():
+        left = next(
+            (
+                f
+                for f in after
+                if f.rule == t.rule
+                and set(f.principals) <= set(t.principals)
+                and not _covered(f, untargeted)
+            ),
+            None,
+        )
+        if left is not None:
+            return Check(FINDINGS_CLOSED, False, f"{_label(left)} is still reported")
+    new = next((f for f in after if not _covered(f, before)), None)
+    if new is not None:
+        return Check(FINDINGS_CLOSED, False, f"the patch adds a finding: {_label(new)}")
+    return Check(
+        FINDINGS_CLOSED, True, f"{len(targets)} targeted finding(s) closed and no new finding"
+    )
+
+
+def describe(request: Request) -> str:
+    """A request in one line: who, and the context values that are set."""
+    who = request.principal
+    if request.kind == AWS and request.org_id:
+        who += f" (organisation {request.org_id})"
+    ctx = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(request.context.items()))
+    return f"{who} [{ctx}]" if ctx else who
+
+
+def is_authorised(request: Request, ctx: Context) -> bool:
+    """The owner root or a configured key administrator (matched on the caller's ARN and, for a
+    role session, the role's ARN)."""
+    if request.kind != AWS:
+        return False
+    if request.principal == root_arn(ctx.owner_account):
+        return True
+    _, facts = request_facts(request)
+    arns = {request.principal, *facts.get("aws:principalarn", ())}
+    return any(glob_match(p, a) for p in ctx.admins for a in arns)
+
+
+def _first_action(mask: int) -> str:
+    return kms.full_names(mask)[0]
+
+
+def check_insiders(evaluated: Evaluated, ctx: Context, removable: int) -> Check:
+    """Every insider request keeps what it had, but for removable actions of the unauthorised."""
+    insiders = 0
+    for request, before, after in evaluated:
+        if not request.is_insider:
+            continue
+        insiders += 1
+        lost = before & ~after
+        if lost and not is_authorised(request, ctx):
+            lost &= ~removable
+        if lost:
+            return Check(
+                INSIDER_ACCESS_KEPT, False, f"{describe(request)} loses {_first_action(lost)}"
+            )
+    return Check(
+        INSIDER_ACCESS_KEPT, True, f"all {insiders} insider requests keep every action they had"
+    )
+
+
+def check_outsiders(evaluated: Evaluated, must_close: bool) -> Check:
+    """Outsiders gain nothing; with ``must_close``, none outside the named networks is allowed.
+
+    Requests from a VPC, endpoint or address range the policy names are left out of
+    ``must_close``: the detectors, like S3's and Access Analyzer's reading of "public", count a
+    statement pinned to fixed networks as not exposed.
+    """
+    outsiders = [(r, b, a) for r, b, a in evaluated if r.is_outsider]
+    for request, before, after in outsiders:
+        gained = after & ~before
+        if gained:
+            return Check(
+                NO_OUTSIDER_ACCESS, False, f"{describe(request)} gains {_first_action(gained)}"
+            )
+    if must_close:
+        for request, _, after in outsiders:
+            if after and not request.in_named_network:
+                return Check(
+                    NO_OUTSIDER_ACCESS,
+                    False,
+                    f"{describe(request)} can still call {_first_action(after)}",
+                )
+    closed = " and none is allowed any action" if must_close else ""
+    return Check(
+        NO_OUTSIDER_ACCESS, True, f"none of {len(outsiders)} outsider requests gains access{closed}"
+    )
+
+
+def check_lockout(
+    evaluated: Evaluated, after: Sequence[Finding], ctx: Context, problem: str | None
+) -> Check:
+    """The owner root can call kms:PutKeyPolicy in every request it makes, the detectors agree
+    (no IAM-KMS-1), and the document is valid for PutKeyPolicy."""
+    if problem is not None:
+        return Check(NOT_LOCKED_OUT, False, problem)
+    root = root_arn(ctx.owner_account)
+    roots = [(r, a) for r, _, a in evaluated if r.kind == AWS and r.principal == root]
+    refused = next((r for r, a in roots if not a & _PUT), None)
+    if refused is not None:
+        return Check(
+            NOT_LOCKED_OUT,
+            False,
+            f"the owner root cannot call kms:PutKeyPolicy: {describe(refused)}",
+        )
+    if any(f.rule == "IAM-KMS-1" for f in after):
+        return Check(NOT_LOCKED_OUT, False, "IAM-KMS-1 is reported after the patch")
+    return Check(
+        NOT_LOCKED_OUT,
+        True,
+        f"the owner root can call kms:PutKeyPolicy in all {len(roots)} of its "
+        "requests and the document is valid for PutKeyPolicy",
+    )
+
+
+def _refused(problem: str) -> Proof:
+    """Every check fails when the after document cannot even be parsed."""
+    detail = f"not evaluated: {problem}"
+    checks = [Check(n, False, detail) for n in CHECK_NAMES[:3]]
+    return Proof((*checks, Check(NOT_LOCKED_OUT, False, problem)), 0)
+
+
+def verify_change(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    ctx: Context,
+    targeted: Sequence[Finding],
+    removable_actions: frozenset[str] = frozenset(),
+    must_close_outsiders: bool = False,
+) -> Proof:
+    """Prove that changing a key policy from ``before`` to ``after`` is safe (see the module)."""
+    before_policy = parse_policy(before)
+    problem = put_key_policy_problem(after)
+    try:
+        after_policy = parse_policy(after)
+    except PolicyError:
+        return _refused(problem or "the policy does not parse")
+    requests = representative_requests(before_policy, after_policy, ctx)
+    evaluated = [
+        (r, allowed_actions(before_policy, r), allowed_actions(after_policy, r)) for r in requests
+    ]
+    found_before = analyze_key_policy(before, ctx)
+    found_after = analyze_key_policy(after, ctx)
+    removable = 0
+    for name in removable_actions:
+        removable |= kms.bit(name)
+    checks = (
+        check_findings(found_before, found_after, targeted),
+        check_insiders(evaluated, ctx, removable),
+        check_outsiders(evaluated, must_close_outsiders),
+        check_lockout(evaluated, found_after, ctx, problem),
+    )
+    return Proof(checks, len(requests))

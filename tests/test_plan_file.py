@@ -1,0 +1,108 @@
+"""The plan file contract: DESIGN.md's fields, a digest over canonical content that any edit
+breaks, and `show` refusing an edited plan with exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from remediator.cli import main
+from remediator.commands.planning import plan_snapshot
+from remediator.config import load_config
+from remediator.plan import PlanIntegrityError, load_plan, plan_digest, policy_sha256, write_plan
+from remediator.snapshot import load_snapshot
+
+DATA = Path(__file__).parent / "data"
+SNAPSHOT = DATA / "example-snapshot.json"
+CONFIG = DATA / "example-config.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan() -> dict[str, Any]:
+    return plan_snapshot(load_snapshot(SNAPSHOT), load_config(CONFIG), "0" * 64)
+
+
+def test_plan_has_the_contract_fields(plan: dict[str, Any]) -> None:
+    assert set(plan) == {"version", "plan_id", "created_at", "tool_version", "config_sha256",
+                         "changes", "needs_a_person", "digest"}
+    assert plan["version"] == 1 and plan["digest"] == plan_digest(plan)
+    for change in plan["changes"]:
+        assert {"key_arn", "account", "region", "findings", "before", "after", "revoke_grants",
+                "playbooks", "auto_fix", "proof", "diff"} <= set(change)
+        assert change["before"]["policy_sha256"] == policy_sha256(change["before"]["policy"])
+        assert change["after"]["policy_sha256"] == policy_sha256(change["after"]["policy"])
+        if change["before"]["policy"] != change["after"]["policy"]:
+            assert change["proof"]["ok"] and change["diff"]
+
+
+def test_example_estate_plan(plan: dict[str, Any]) -> None:
+    """A dozen exposed keys: exposure is fixed automatically, the rest waits for a person."""
+    changed = {c["key_arn"].rsplit("/", 1)[1][:8]: c for c in plan["changes"]}
+    assert set(changed) == {"00000001", "00000002", "00000003", "00000004", "00000005",
+                            "00000006", "00000011"}
+    assert all(c["auto_fix"] for c in plan["changes"])
+    assert changed["00000011"]["revoke_grants"][0]["GranteePrincipal"].endswith("role/Batch")
+    unreadable = [p for p in plan["needs_a_person"] if p["finding"] is None]
+    assert len(unreadable) == 1 and "could not be read" in unreadable[0]["reason"]
+    rules_left = {p["finding"]["rule"] for p in plan["needs_a_person"] if p["finding"]}
+    assert {"IAM-KMS-1", "IAM-KMS-3", "KMS-WILDCARD-ACTION"} <= rules_left
+
+
+def _mutations(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for path in (("changes", 0, "after", "policy", "Statement", 0, "Effect"),
+                 ("changes", 0, "auto_fix"), ("config_sha256",),
+                 ("changes", 0, "before", "policy_sha256")):
+        edited = json.loads(json.dumps(plan))
+        node = edited
+        for p in path[:-1]:
+            node = node[p]
+        old = node[path[-1]]
+        node[path[-1]] = (not old) if isinstance(old, bool) else (
+            "Deny" if old == "Allow" else old + "0")
+        out.append(edited)
+    return out
+
+
+def test_any_edit_changes_the_digest(plan: dict[str, Any], tmp_path: Path) -> None:
+    for edited in _mutations(plan):
+        assert plan_digest(edited) != plan["digest"]
+        path = tmp_path / "edited.json"
+        write_plan(edited, path)
+        with pytest.raises(PlanIntegrityError, match="does not match its digest"):
+            load_plan(path)
+
+
+def test_show_renders_a_plan_and_refuses_an_edited_one(
+    plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "plan.json"
+    write_plan(plan, good)
+    assert main(["show", str(good), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert plan["digest"] in out and "```diff" in out and "## Needs a person" in out
+    assert main(["show", str(good)]) == 0
+    assert "KMS-PUBLIC" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    write_plan(_mutations(plan)[0], bad)
+    assert main(["show", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "does not match its digest" in captured.err
+
+
+def test_plan_command_writes_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    code = main(["plan", "--snapshot", str(SNAPSHOT), "--config", str(CONFIG), "--out",
+                 str(out), "--format", "json"])
+    assert code == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert load_plan(out)["digest"] == printed["digest"]
+
+
+def test_plan_refuses_unknown_manual_playbook(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", "--snapshot", str(SNAPSHOT), "--config", str(CONFIG),
+                 "--include-manual", "no-such-book"])
+    assert code == 2 and "unknown playbooks" in capsys.readouterr().err
