@@ -62,8 +62,9 @@ CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("public-via-service-only", doc(ROOT, allow("ViaOnly", "*", USE, VIA)), CTX, "KMS-PUBLIC"),
     ("public-wildcard-account-arn", doc(ROOT, allow("AnyRoot", {"AWS": "arn:aws:iam::*:root"},
                                                     "kms:Decrypt")), CTX, "KMS-PUBLIC"),
-    ("outsider-in-list", doc(ROOT, allow("Partners", {"AWS": [APP, f"arn:aws:iam::{OUTSIDER}:root"]},
-                                         USE, VIA)), CTX, "KMS-CROSS-ACCOUNT"),
+    ("outsider-in-list", doc(ROOT, allow(
+        "Partners", {"AWS": [APP, f"arn:aws:iam::{OUTSIDER}:root"]}, USE, VIA)), CTX,
+     "KMS-CROSS-ACCOUNT"),
     ("outsider-alone", doc(ROOT, allow("Partner", {"AWS": OUTSIDER}, "kms:Decrypt")), CTX,
      "KMS-CROSS-ACCOUNT"),
     ("outsider-session", doc(ROOT, allow("Session", {

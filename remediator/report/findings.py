@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -30,22 +31,21 @@ def render_findings_table(findings: Sequence[Finding], out: TextIO, title: str) 
     if not findings:
         console.print(f"{title}: no findings.")
         return
-    table = Table(
-        title=f"{title}: {len(findings)} finding(s)", show_lines=True, title_justify="left"
-    )
+    console.print(f"{title}: {len(findings)} finding(s)")
+    table = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=True,
+                  collapse_padding=True)
     table.add_column("Severity", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
     table.add_column("Stmt", justify="right", no_wrap=True)
-    table.add_column("Principals", max_width=28, overflow="fold")
-    table.add_column("Finding", ratio=1)
-    for f in findings:
-        stmt = "-" if f.statement is None else str(f.statement)
-        if f.sid:
-            stmt += f"\n{f.sid[:12]}"
+    table.add_column("Principals", max_width=22, overflow="fold")
+    table.add_column("Finding", ratio=1, min_width=40)
+    for i, f in enumerate(findings):
+        if i:
+            table.add_section()
         table.add_row(
             f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]",
             f.rule,
-            stmt,
+            "-" if f.statement is None else str(f.statement),
             _short(f.principals),
             f.message,
         )
