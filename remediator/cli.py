@@ -137,6 +137,95 @@ def _run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_aws_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="config.yaml", metavar="FILE",
+                   help="configuration (default: config.yaml)")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile for the base credentials")
+    p.add_argument("--region", metavar="REGION", help="home Region for STS and S3")
+
+
+def _add_apply(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "apply", help="apply an approved plan in sandbox accounts, with backups",
+        description="Apply a saved plan. Every original is backed up to the versioned S3 bucket "
+        "and verified first; only sandbox accounts (checked with STS) are changed; a key whose "
+        "live policy moved since the plan is skipped. Exit 0 all applied, 2 refused, 3 some "
+        "keys not changed.")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--approve", metavar="DIGEST",
+                   help="the plan's digest (remediator show prints it); without it a person "
+                   "must confirm at a terminal")
+    p.add_argument("--include-manual", action="append", default=[], metavar="PLAYBOOK",
+                   help="allow changes from a playbook that is not auto-fix (repeatable)")
+    _add_aws_options(p)
+    p.set_defaults(run=_run_apply)
+
+
+def _run_apply(args: argparse.Namespace) -> int:
+    from remediator.commands.writes import run_apply
+    from remediator.config import load_config
+
+    result = run_apply(args.plan, args.approve, load_config(args.config), args.include_manual,
+                       args.profile, args.region)
+    return result.exit_code
+
+
+def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "rollback", help="restore every key a run touched from its backups",
+        description="Restore the key policies and revoked grants of a run from its S3 backups. "
+        "A key whose live policy is no longer what the run applied is left alone unless --force.")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--key", metavar="ARN", help="restore only this key")
+    p.add_argument("--dry-run", action="store_true", help="say what would be restored")
+    p.add_argument("--force", action="store_true",
+                   help="restore keys whose policy changed since the run")
+    p.add_argument("--drop-missing-principals", action="store_true",
+                   help="restore without principals that no longer exist (listed first)")
+    _add_aws_options(p)
+    p.set_defaults(run=_run_rollback)
+
+
+def _run_rollback(args: argparse.Namespace) -> int:
+    from remediator.commands.writes import run_rollback
+    from remediator.config import load_config
+
+    result = run_rollback(args.run_id, load_config(args.config), args.key, args.dry_run,
+                          args.force, args.drop_missing_principals, args.profile, args.region)
+    return result.exit_code
+
+
+def _add_runs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("runs", help="list runs and their backups",
+                       description="List the runs recorded in the backup bucket.")
+    _add_aws_options(p)
+    p.set_defaults(run=_run_runs)
+
+
+def _run_runs(args: argparse.Namespace) -> int:
+    from remediator.commands.writes import run_runs
+    from remediator.config import load_config
+
+    run_runs(load_config(args.config), args.profile, args.region)
+    return EXIT_OK
+
+
+def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "demo", help="run everything against an embedded local AWS (no credentials)",
+        description="Start a moto server on 127.0.0.1, seed an organisation with exposed keys, "
+        "then scan, plan, apply in the sandbox, show the keys clean, roll back, show them "
+        "restored, and stop the server.")
+    p.add_argument("--workdir", metavar="DIR", help="keep the demo's config and plan here")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from remediator.demo.run import run_demo
+
+    return run_demo(args.workdir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="remediator",
@@ -149,7 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan(sub)
     _add_plan(sub)
     _add_show(sub)
+    _add_apply(sub)
+    _add_rollback(sub)
+    _add_runs(sub)
     _add_check_policy(sub)
+    _add_demo(sub)
     return parser
 
 
@@ -161,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from remediator.logs import configure
 
-    configure(verbose=args.verbose)
+    configure(verbose=args.verbose, quiet=args.command == "demo" and not args.verbose)
     try:
         code: int = args.run(args)
     except RemediatorError as exc:

@@ -22,7 +22,7 @@ def _stderr_logger(*_args: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=_CurrentStderr())  # type: ignore[arg-type]
 
 
-def configure(verbose: bool = False) -> None:
+def configure(verbose: bool = False, quiet: bool = False) -> None:
     """Route structlog to stderr; human-readable on a terminal, JSON lines otherwise."""
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer(colors=True)
@@ -37,7 +37,7 @@ def configure(verbose: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
-            logging.DEBUG if verbose else logging.INFO
+            logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
         ),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,

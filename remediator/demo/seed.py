@@ -90,7 +90,19 @@ def _organisation(aws: LocalAws) -> tuple[str, list[str]]:
     return org_id, ids
 
 
+_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def _seed_roles(aws: LocalAws, account: str) -> None:
+    """The roles the key policies name, so that rollback finds them."""
+    iam = _account_client(aws, account, "iam")
+    for name in ("App", "KeyAdmin", "Ops"):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_TRUST)
+
+
 def _seed_keys(aws: LocalAws, owner: str, external: str, cases: list[str]) -> dict[str, str]:
+    _seed_roles(aws, owner)
     kms = _account_client(aws, owner, "kms")
     arns = {}
     for case in cases:
@@ -111,7 +123,7 @@ def seed(aws: LocalAws, bucket: str = "kms-remediator-demo-backups") -> Estate:
     org_id, (sandbox, production, external) = _organisation(aws)
     keys = _seed_keys(aws, sandbox, external, list(exposed_policies(sandbox, external)))
     keys |= _seed_keys(aws, production, external, ["public", "cross-account", "clean"])
-    s3 = _account_client(aws, sandbox, "s3")
+    s3 = aws.client("s3", REGION)  # the operator's own (management) account keeps the backups
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     return Estate(sandbox, production, external, org_id, bucket, keys)
