@@ -86,10 +86,10 @@ class Playbook(_Strict):
         """Action names this playbook may take away from principals that are not authorised."""
         if self.removable_all_actions:
             return frozenset(kms.full_names(kms.ALL_KEY_ACTIONS))
-        return frozenset(
-            kms.lookup(a).name
-            for a in self.removable_actions  # type: ignore[union-attr]
-        )
+        mask = 0
+        for a in self.removable_actions:
+            mask |= kms.bit(a)
+        return frozenset(kms.full_names(mask))
 
 
 def _describe(exc: ValidationError) -> str:
