@@ -26,3 +26,20 @@ class BackupError(RemediatorError):
 
 class TargetAccessError(RemediatorError):
     """A target account could not be reached: assume-role, Organizations or caller identity."""
+
+
+class RefusedError(RemediatorError):
+    """apply or rollback refused to start (an unapproved plan, a plan that does not match its
+    digest); nothing was changed."""
+
+
+class UnknownRunError(BadInputError):
+    """A run id (or a key of a run) that the backup store does not know."""
+
+
+class KeyFailedError(RemediatorError):
+    """One key of an apply or rollback could not be processed (its backup could not be
+    written, its policy could not be read as JSON); that key is recorded as failed with this
+    reason and the run goes on with the others."""
+
+    exit_code = 3

@@ -1,0 +1,276 @@
+"""Apply an approved plan in sandbox accounts: back up, put the after-policy, revoke, verify.
+
+The safety rules of DESIGN.md, in the order they are checked:
+
+- the plan must match its digest and be approved (``--approve DIGEST``, or a person confirming
+  at a terminal); otherwise ``RefusedError`` and nothing is touched (rule 2);
+- the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
+- per key, before anything is written: the account must be a configured sandbox *and* STS
+  GetCallerIdentity through that account's client must report it (rule 3); a change whose
+  playbooks may not auto-fix needs each of them named in ``include_manual``; the after-policy
+  must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that fails one of
+  these is refused and left alone; the others go on.
+
+Then, key by key: re-read the live policy and skip the key as stale when it is not the plan's
+"before" (rule 2); write and verify the backup and record it in the run record (rule 1, 6);
+PutKeyPolicy (never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant;
+re-read and compare with the plan's "after". The run record is saved after each step, so a run
+killed at any point can be rolled back (rule 6). An AWS error stops that key only, recorded as
+failed with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from remediator.approval import Refusal, check_approval, plan_targets, preflight
+from remediator.aws.backup import BackupStore, new_run_id
+from remediator.aws.inventory import ClientSource, jsonable, limiter_from_config
+from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
+from remediator.aws.ratelimit import RateLimiter
+from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
+from remediator.config import Config
+from remediator.errors import (
+    BackupError,
+    KeyFailedError,
+)
+from remediator.runrecord import (
+    APPLIED,
+    BACKED_UP,
+    FAILED,
+    POLICY_PUT,
+    REFUSALS,
+    SKIPPED_STALE,
+    RunRecorder,
+    new_key_entry,
+)
+from remediator.snapshot import utc_now
+
+log = structlog.get_logger(__name__)
+
+EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOutcome:
+    """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
+    ``refused-manual``, ``refused-lockout`` or ``failed``, with the reason when not applied."""
+
+    key_arn: str
+    account: str
+    region: str
+    status: str
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``--format json`` and reports)."""
+        return {
+            "key_arn": self.key_arn,
+            "account": self.account,
+            "region": self.region,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """The run id (for ``rollback``) and one outcome per change of the plan, in plan order."""
+
+    run_id: str
+    plan_digest: str
+    outcomes: tuple[KeyOutcome, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """0 every key applied; 2 no key changed because each was refused; 3 otherwise."""
+        statuses = {o.status for o in self.outcomes}
+        if statuses <= {APPLIED}:
+            return EXIT_OK
+        if statuses <= REFUSALS:
+            return EXIT_REFUSED
+        return EXIT_PARTIAL
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``--format json`` and reports)."""
+        return {
+            "run_id": self.run_id,
+            "plan_digest": self.plan_digest,
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    ops: KeyOps
+    recorder: RunRecorder
+    digest: str
+
+
+def apply_plan(
+    plan: dict[str, Any],
+    approve: str | None,
+    config: Config,
+    factory: ClientSource,
+    store: BackupStore,
+    include_manual: Sequence[str] = (),
+    confirm: Callable[[str], bool] | None = None,
+    *,
+    limiter: RateLimiter | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> ApplyResult:
+    """Apply ``plan`` (see the module docstring); RefusedError or BackupError when the whole
+    plan is refused (nothing changed), else one outcome per change."""
+    digest = check_approval(plan, approve, confirm)
+    store.check_versioning()
+    targets = plan_targets(plan)
+    run_id = new_run_id()
+    ops = KeyOps(factory, limiter or limiter_from_config(config), retry, run_id)
+    refusals = preflight(plan, targets, ops, config, frozenset(include_manual))
+    recorder = RunRecorder.start(store, run_id, plan, _entries(plan, targets, refusals))
+    log.info("apply.start", run_id=run_id, plan_digest=digest, keys=len(targets))
+    run = _Run(ops, recorder, digest)
+    outcomes = []
+    for change, target in zip(plan["changes"], targets, strict=True):
+        if target.key_arn in refusals:
+            status, reason = refusals[target.key_arn]
+            outcomes.append(_outcome(target, status, reason))
+        else:
+            outcomes.append(_apply_key(run, target, change))
+    recorder.set(state="finished", finished_at=utc_now())
+    result = ApplyResult(run_id, digest, tuple(outcomes))
+    log.info("apply.done", run_id=run_id, exit_code=result.exit_code)
+    return result
+
+
+def _entries(
+    plan: Mapping[str, Any], targets: Sequence[KeyTarget], refusals: Mapping[str, Refusal]
+) -> list[dict[str, Any]]:
+    """The first run-record entry of each key: pending, or refused with the reason."""
+    entries = []
+    for change, target in zip(plan["changes"], targets, strict=True):
+        entry = new_key_entry(target.key_arn, target.account, target.region, target.key_id, change)
+        if target.key_arn in refusals:
+            entry["status"], entry["reason"] = refusals[target.key_arn]
+        entries.append(entry)
+    return entries
+
+
+def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOutcome:
+    step = "GetKeyPolicy"
+    try:
+        live = run.ops.read_policy(target)
+        planned = change["before"]["policy_sha256"]
+        if live.sha256 != planned:
+            return _finish(run, target, SKIPPED_STALE, _stale_reason(live.sha256, planned))
+        step = "backup"
+        _back_up(run, target, change, live)
+        step = "PutKeyPolicy"
+        run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
+        run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
+        step = "RevokeGrant"
+        _revoke_grants(run, target)
+        step = "verify"
+        return _verify(run, target, change)
+    except KEY_CALL_ERRORS as exc:
+        return _finish(run, target, FAILED, f"{step} failed: {error_reason(exc)}")
+    except KeyFailedError as exc:
+        return _finish(run, target, FAILED, str(exc))
+
+
+def _stale_reason(live: str, planned: str) -> str:
+    return (
+        f"the live policy (SHA-256 {live}) is not the plan's before ({planned}): "
+        "it changed since the plan was made; plan again"
+    )
+
+
+def _back_up(run: _Run, target: KeyTarget, change: Mapping[str, Any], live: LivePolicy) -> None:
+    """Rule 1: the original policy text, grants and DescribeKey output, verified in S3 and
+    recorded in the run record before the key is touched."""
+    grants = jsonable(run.ops.list_grants(target))
+    payload = {
+        "version": 1,
+        "run_id": run.recorder.run_id,
+        "plan_digest": run.digest,
+        "key_arn": target.key_arn,
+        "taken_at": utc_now(),
+        "policy_text": live.text,
+        "policy": live.document,
+        "policy_sha256": live.sha256,
+        "grants": grants,
+        "describe_key": jsonable(run.ops.describe(target)),
+    }
+    try:
+        ref = run.recorder.store.put_backup(
+            run.recorder.run_id, target.account, target.region, target.key_id, payload
+        )
+    except BackupError as exc:
+        raise KeyFailedError(f"backup failed, so the key was not touched: {exc}") from exc
+    planned = _planned_revokes(target, change, grants)
+    run.recorder.update(
+        target.key_arn, status=BACKED_UP, backup=ref.to_dict(), revoke_planned=planned
+    )
+
+
+def _planned_revokes(
+    target: KeyTarget, change: Mapping[str, Any], grants: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The full ListGrants entries of the grants to revoke (kept for re-creation). A planned
+    grant already gone needs no revoking and is only logged."""
+    entries = change.get("revoke_grants", [])
+    wanted = [g if isinstance(g, str) else g.get("GrantId") for g in entries]
+    by_id = {g["GrantId"]: g for g in grants}
+    for grant_id in wanted:
+        if grant_id not in by_id:
+            log.info("apply.grant_absent", key_arn=target.key_arn, grant_id=grant_id)
+    return [by_id[g] for g in wanted if g in by_id]
+
+
+def _revoke_grants(run: _Run, target: KeyTarget) -> None:
+    entry = run.recorder.entry(target.key_arn)
+    for grant in entry["revoke_planned"]:
+        run.ops.revoke_grant(target, grant["GrantId"])
+        revoked = [*entry["revoked_grant_ids"], grant["GrantId"]]
+        run.recorder.update(target.key_arn, revoked_grant_ids=revoked)
+
+
+def _verify(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOutcome:
+    live = run.ops.read_policy(target)
+    wanted = change["after"]["policy_sha256"]
+    if live.sha256 != wanted:
+        return _finish(
+            run,
+            target,
+            FAILED,
+            (
+                f"after PutKeyPolicy the key reads back with SHA-256 {live.sha256}, "
+                f"not the plan's after ({wanted})"
+            ),
+        )
+    revoked = set(run.recorder.entry(target.key_arn)["revoked_grant_ids"])
+    left = sorted(revoked & {g["GrantId"] for g in run.ops.list_grants(target)})
+    if left:
+        return _finish(run, target, FAILED, f"revoked grants are still listed: {left}")
+    return _finish(run, target, APPLIED, None)
+
+
+def _finish(run: _Run, target: KeyTarget, status: str, reason: str | None) -> KeyOutcome:
+    run.recorder.update(target.key_arn, status=status, reason=reason)
+    event = log.info if status == APPLIED else log.warning
+    event(
+        "apply.key",
+        run_id=run.recorder.run_id,
+        key_arn=target.key_arn,
+        status=status,
+        reason=reason,
+    )
+    return _outcome(target, status, reason)
+
+
+def _outcome(target: KeyTarget, status: str, reason: str | None) -> KeyOutcome:
+    return KeyOutcome(target.key_arn, target.account, target.region, status, reason)

@@ -1,0 +1,157 @@
+"""What must hold before apply may touch anything (DESIGN.md safety rules 2, 3 and 4).
+
+Whole-plan gates raise ``RefusedError``: the plan must match its digest and be approved. Per-key
+gates return a refusal (status and reason) and leave the key alone while the others go on: the
+account must be a configured sandbox *and* STS GetCallerIdentity through that account's own
+client must report it; a change whose playbooks may not auto-fix needs each of them named in
+``include_manual``; the after-policy must keep the owner root able to call kms:PutKeyPolicy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget
+from remediator.aws.retry import error_reason
+from remediator.config import Config
+from remediator.detectors.lockout import root_can_put_key_policy
+from remediator.errors import PolicyError, RefusedError
+from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
+from remediator.policy import parse_policy
+from remediator.runrecord import REFUSED_LOCKOUT, REFUSED_MANUAL, REFUSED_NOT_SANDBOX
+from remediator.types import Context
+
+log = structlog.get_logger(__name__)
+
+Refusal = tuple[str, str]
+"""(refusal status, reason) of one key."""
+
+
+def check_approval(
+    plan: Mapping[str, Any], approve: str | None, confirm: Callable[[str], bool] | None
+) -> str:
+    """The plan's digest once the plan is intact and approved; RefusedError otherwise.
+
+    ``approve`` must equal the digest; without it, ``confirm(digest)`` (a person at a terminal)
+    must answer True.
+    """
+    digest = plan.get("digest")
+    if plan.get("version") != PLAN_VERSION or not isinstance(digest, str):
+        raise RefusedError(f"This is not a version {PLAN_VERSION} plan with a digest.")
+    if plan_digest(plan) != digest:
+        raise RefusedError(
+            "The plan does not match its digest: it was changed after it was made; "
+            "make a new plan with 'remediator plan'."
+        )
+    if approve is not None:
+        if approve.strip().lower() != digest:
+            raise RefusedError(
+                f"--approve {approve} is not the digest of this plan ({digest}); approve the "
+                "plan you reviewed ('remediator show PLAN' prints its digest)."
+            )
+        return digest
+    if confirm is not None and confirm(digest):
+        return digest
+    raise RefusedError(
+        "The plan was not approved; pass --approve DIGEST with the digest "
+        "'remediator show PLAN' prints, or confirm at a terminal."
+    )
+
+
+def keeps_owner_control(policy: Any, ctx: Context) -> bool:
+    """Whether ``policy`` lets the owner root call kms:PutKeyPolicy (DESIGN.md rule 4);
+    a policy that does not parse does not."""
+    try:
+        return root_can_put_key_policy(parse_policy(policy), ctx)
+    except PolicyError:
+        return False
+
+
+def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
+    """The key of each change, in plan order; RefusedError when one names no key or a key
+    comes twice."""
+    targets = []
+    for i, change in enumerate(plan.get("changes", [])):
+        try:
+            targets.append(KeyTarget.from_entry(change))
+            _check_change(change)
+        except ValueError as exc:
+            raise RefusedError(f"Plan change {i} cannot be applied: {exc}.") from exc
+    arns = [t.key_arn for t in targets]
+    if len(arns) != len(set(arns)):
+        raise RefusedError("The plan changes a key more than once.")
+    return targets
+
+
+def _check_change(change: Mapping[str, Any]) -> None:
+    """ValueError unless the change has the before/after markers apply compares, and its
+    after-policy is the one its marker names."""
+    before, after = change.get("before"), change.get("after")
+    if not isinstance(before, Mapping) or not isinstance(before.get("policy_sha256"), str):
+        raise ValueError("it has no before.policy_sha256")
+    if not isinstance(after, Mapping) or not isinstance(after.get("policy"), Mapping):
+        raise ValueError("it has no after.policy")
+    if after.get("policy_sha256") != policy_sha256(after["policy"]):
+        raise ValueError("its after.policy_sha256 is not the SHA-256 of its after.policy")
+
+
+def preflight(
+    plan: Mapping[str, Any],
+    targets: Sequence[KeyTarget],
+    ops: KeyOps,
+    config: Config,
+    include_manual: frozenset[str],
+) -> dict[str, Refusal]:
+    """Key ARN -> refusal for every change that must not be applied (nothing is written)."""
+    identities: dict[str, str] = {}
+    refusals = {}
+    for change, target in zip(plan["changes"], targets, strict=True):
+        refusal = _refusal(change, target, config, include_manual)
+        if refusal is None:
+            refusal = _identity_refusal(ops, target, identities)
+        if refusal is not None:
+            refusals[target.key_arn] = refusal
+            log.warning(
+                "apply.refused", key_arn=target.key_arn, status=refusal[0], reason=refusal[1]
+            )
+    return refusals
+
+
+def _refusal(
+    change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str]
+) -> Refusal | None:
+    if target.account not in config.sandbox_accounts:
+        return REFUSED_NOT_SANDBOX, f"account {target.account} is not in sandbox_accounts"
+    playbooks = [str(p) for p in change.get("playbooks", [])]
+    if change.get("auto_fix") is not True:
+        manual = sorted(set(playbooks) - include_manual)
+        if manual or not playbooks:
+            return REFUSED_MANUAL, (
+                f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix; "
+                "name each with --include-manual to apply this change"
+            )
+    if not keeps_owner_control(change["after"]["policy"], config.context_for(target.account)):
+        return REFUSED_LOCKOUT, (
+            f"the after-policy would not let the owner root arn:aws:iam::{target.account}:root "
+            "call kms:PutKeyPolicy, which could lock the key out"
+        )
+    return None
+
+
+def _identity_refusal(ops: KeyOps, target: KeyTarget, identities: dict[str, str]) -> Refusal | None:
+    """Rule 3: STS, through the account's own client, must report the account itself."""
+    if target.account not in identities:
+        try:
+            identities[target.account] = ops.caller_account(target.account, target.region)
+        except KEY_CALL_ERRORS as exc:
+            identities[target.account] = f"an error ({error_reason(exc)})"
+    reported = identities[target.account]
+    if reported == target.account:
+        return None
+    return REFUSED_NOT_SANDBOX, (
+        f"STS GetCallerIdentity for account {target.account} reports {reported}, "
+        "so it cannot be confirmed as the sandbox"
+    )

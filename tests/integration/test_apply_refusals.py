@@ -1,0 +1,198 @@
+"""What apply refuses, against a real moto server; every refusal leaves every key unchanged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from kms_estate import (
+    BUCKET,
+    REGIONS,
+    SANDBOX_A,
+    SANDBOX_B,
+    apply,
+    change,
+    config,
+    factory,
+    make_bucket,
+    make_key,
+    make_plan,
+    state_of,
+    statuses,
+    store,
+)
+
+from remediator.apply import apply_plan
+from remediator.aws.faults import Fault, FaultInjector
+from remediator.aws.session import ClientFactory
+from remediator.errors import BackupError, RefusedError
+from remediator.localaws import LocalAws
+from remediator.rollback import list_runs
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def aws(fresh_aws: LocalAws) -> LocalAws:
+    make_bucket(fresh_aws, BUCKET)
+    return fresh_aws
+
+
+@pytest.fixture(scope="module")
+def clients(aws: LocalAws) -> ClientFactory:
+    return factory(aws)
+
+
+def test_a_wrong_digest_is_refused(aws: LocalAws, clients: ClientFactory) -> None:
+    keys = [make_key(clients, SANDBOX_A, r) for r in REGIONS]
+    before = state_of(clients, keys)
+    plan = make_plan([change(k) for k in keys])
+    backups = store(aws, "wrong-digest")
+    with pytest.raises(RefusedError, match="is not the digest of this plan"):
+        apply_plan(plan, "0" * 64, config(aws), clients, backups)
+    with pytest.raises(RefusedError, match="not approved"):
+        apply_plan(plan, None, config(aws), clients, backups, confirm=lambda digest: False)
+    with pytest.raises(RefusedError, match="not approved"):
+        apply_plan(plan, None, config(aws), clients, backups)
+    edited = {**plan, "needs_a_person": [{"note": "edited after review"}]}
+    with pytest.raises(RefusedError, match="does not match its digest"):
+        apply_plan(edited, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, keys) == before
+    assert list_runs(backups) == []
+
+
+def test_a_person_confirming_at_a_terminal_approves(aws: LocalAws, clients: ClientFactory) -> None:
+    key = make_key(clients, SANDBOX_B, REGIONS[1])
+    plan = make_plan([change(key)])
+    asked: list[str] = []
+
+    def person(digest: str) -> bool:
+        asked.append(digest)
+        return True
+
+    result = apply_plan(plan, None, config(aws), clients, store(aws, "confirm"), confirm=person)
+    assert asked == [plan["digest"]]
+    assert result.exit_code == 0
+
+
+def test_a_non_sandbox_account_is_refused(aws: LocalAws, clients: ClientFactory) -> None:
+    keys = [make_key(clients, SANDBOX_B, r) for r in REGIONS]
+    before = state_of(clients, keys)
+    plan = make_plan([change(k) for k in keys])
+    result = apply(aws, clients, plan, "not-sandbox", cfg=config(aws, sandbox=[SANDBOX_A]))
+    assert set(statuses(result).values()) == {"refused-not-sandbox"}
+    assert result.exit_code == 2
+    assert "not in sandbox_accounts" in (result.outcomes[0].reason or "")
+    assert state_of(clients, keys) == before
+
+
+def test_an_account_sts_does_not_confirm_is_refused(aws: LocalAws, clients: ClientFactory) -> None:
+    key_b, key_a = (
+        make_key(clients, SANDBOX_B, REGIONS[0]),
+        make_key(clients, SANDBOX_A, REGIONS[0]),
+    )
+    before = state_of(clients, [key_b])
+
+    def mixed_up(account: str, region: str, service: str) -> Any:
+        # Credentials for B that really belong to A: STS says so, the config cannot.
+        return clients(SANDBOX_A if account == SANDBOX_B else account, region, service)
+
+    result = apply(aws, mixed_up, make_plan([change(key_b), change(key_a)]), "sts")
+    assert statuses(result) == {key_b.arn: "refused-not-sandbox", key_a.arn: "applied"}
+    assert f"reports {SANDBOX_A}" in (result.outcomes[0].reason or "")
+    assert result.exit_code == 3
+    assert state_of(clients, [key_b]) == before
+
+
+def test_an_unversioned_bucket_is_refused_before_any_change(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    make_bucket(aws, "plain-bucket", versioned=False)
+    key = make_key(clients, SANDBOX_A, REGIONS[1])
+    before = state_of(clients, [key])
+    plain = store(aws, "x", bucket="plain-bucket")
+    with pytest.raises(BackupError, match="does not have versioning enabled"):
+        apply(aws, clients, make_plan([change(key)]), "x", backups=plain)
+    assert state_of(clients, [key]) == before
+
+
+def test_a_backup_write_failure_leaves_the_key_alone(aws: LocalAws, clients: ClientFactory) -> None:
+    keys = [make_key(clients, SANDBOX_A, r) for r in REGIONS]
+    before = state_of(clients, keys)
+    s3 = aws.client("s3")
+    failing = Fault("PutObject", code="InternalError", status=500, match=_not_the_run_record)
+    FaultInjector(failing).install(s3)
+    backups = store(aws, "backup-fails", s3=s3)
+    result = apply(aws, clients, make_plan([change(k) for k in keys]), "", backups=backups)
+    assert set(statuses(result).values()) == {"failed"}
+    assert all("backup failed" in (o.reason or "") for o in result.outcomes)
+    assert result.exit_code == 3 and failing.injected > 0
+    assert state_of(clients, keys) == before
+    record = backups.get_run_record(result.run_id)
+    assert [e["backup"] for e in record["keys"]] == [None, None]
+
+
+def _not_the_run_record(request: Any) -> bool:
+    return "/run.json" not in str(request.url)
+
+
+def test_a_run_record_that_cannot_be_written_stops_before_any_change(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_B, REGIONS[0])
+    before = state_of(clients, [key])
+    s3 = aws.client("s3")
+    FaultInjector(Fault("PutObject", code="AccessDenied", status=403)).install(s3)
+    with pytest.raises(BackupError, match="AccessDenied"):
+        apply(aws, clients, make_plan([change(key)]), "", backups=store(aws, "deny", s3=s3))
+    assert state_of(clients, [key]) == before
+
+
+def test_a_key_changed_since_the_plan_is_skipped_and_the_others_go_on(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(3)]
+    plan = make_plan([change(k) for k in keys])
+    stale = keys[1]
+    moved = {**stale.policy, "Id": "changed-by-someone-else"}
+    kms = clients(stale.account, stale.region, "kms")
+    kms.put_key_policy(KeyId=stale.key_id, PolicyName="default", Policy=json.dumps(moved))
+    stale_before = state_of(clients, [stale])
+    result = apply(aws, clients, plan, "stale")
+    assert statuses(result) == {
+        keys[0].arn: "applied",
+        stale.arn: "skipped-stale",
+        keys[2].arn: "applied",
+    }
+    assert result.exit_code == 3
+    assert state_of(clients, [stale]) == stale_before
+
+
+def test_a_manual_playbook_needs_include_manual(aws: LocalAws, clients: ClientFactory) -> None:
+    key = make_key(clients, SANDBOX_B, REGIONS[1])
+    before = state_of(clients, [key])
+    plan = make_plan([change(key, auto_fix=False, playbooks=["remove-wildcard-actions"])])
+    refused = apply(aws, clients, plan, "manual")
+    assert statuses(refused) == {key.arn: "refused-manual"}
+    assert "--include-manual" in (refused.outcomes[0].reason or "")
+    assert state_of(clients, [key]) == before
+    applied = apply(aws, clients, plan, "manual", include_manual=["remove-wildcard-actions"])
+    assert statuses(applied) == {key.arn: "applied"}
+
+
+def test_an_after_policy_that_locks_the_owner_out_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    only_a_role = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SANDBOX_A}:role/Only"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    lockout = {"Version": "2012-10-17", "Statement": [only_a_role]}
+    result = apply(aws, clients, make_plan([change(key, after=lockout)]), "lockout")
+    assert statuses(result) == {key.arn: "refused-lockout"}
+    assert state_of(clients, [key]) == before
