@@ -183,7 +183,13 @@ def plan_policy(
     _note_unhandled(work, remaining, books)
     proof = None
     if work.steps:
-        closed = [f for s in work.steps for f in s.findings]
+        # A finding left to a person can share its rule and principals with one a step closed
+        # in another statement; the whole-change proof then targets only what is truly gone
+        # (each step's own proof covers its findings).
+        left = [u.finding for u in work.unresolved.values()]
+        closed = [f for s in work.steps for f in s.findings
+                  if not any(r.rule == f.rule and set(r.principals) <= set(f.principals)
+                             for r in left)]
         removable = frozenset().union(
             *(books_by_id(books)[s.playbook].removable() for s in work.steps)
         )

@@ -24,10 +24,10 @@ from typing import Any
 from remediator.detectors import analyze_key_policy
 from remediator.errors import PolicyError
 from remediator.policy import actions as kms
-from remediator.policy.document import parse_policy
+from remediator.policy.document import Policy, parse_policy
 from remediator.policy.evaluate import AWS, Request, allowed_actions, request_facts
 from remediator.policy.principals import glob_match, root_arn
-from remediator.policy.requests import representative_requests
+from remediator.policy.requests import exposed_actions, representative_requests
 from remediator.types import Context, Finding
 
 FINDINGS_CLOSED = "findings-closed"
@@ -56,6 +56,7 @@ class Check:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The check as the plan file carries it."""
         return {"name": self.name, "passed": self.passed, "detail": self.detail}
 
 
@@ -68,9 +69,11 @@ class Proof:
 
     @property
     def ok(self) -> bool:
+        """Every check passed: the patch may be proposed."""
         return all(c.passed for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the verdict, the number of requests evaluated and each check."""
         return {
             "ok": self.ok,
             "requests_evaluated": self.requests,
@@ -177,6 +180,8 @@ def check_findings(
 def describe(request: Request) -> str:
     """A request in one line: who, and the context values that are set."""
     who = request.principal
+    if request.role_arn:
+        who += f" (a session of {request.role_arn})"
     if request.kind == AWS and request.org_id:
         who += f" (organisation {request.org_id})"
     ctx = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(request.context.items()))
@@ -218,29 +223,27 @@ def check_insiders(evaluated: Evaluated, ctx: Context, removable: int) -> Check:
     )
 
 
-def check_outsiders(evaluated: Evaluated, must_close: bool) -> Check:
-    """Outsiders gain nothing; with ``must_close``, none outside the named networks is allowed.
-
-    Requests from a VPC, endpoint or address range the policy names are left out of
-    ``must_close``: the detectors, like S3's and Access Analyzer's reading of "public", count a
-    statement pinned to fixed networks as not exposed.
-    """
+def check_outsiders(evaluated: Evaluated, must_close: bool, after: Policy) -> Check:
+    """Outsiders gain nothing; with ``must_close``, none is allowed anything the detectors
+    count as exposure (from a network a policy names, ``"*"`` alone is not exposure: Access
+    Analyzer's reading, which the detectors follow)."""
     outsiders = [(r, b, a) for r, b, a in evaluated if r.is_outsider]
-    for request, before, after in outsiders:
-        gained = after & ~before
+    for request, before, after_mask in outsiders:
+        gained = after_mask & ~before
         if gained:
             return Check(
                 NO_OUTSIDER_ACCESS, False, f"{describe(request)} gains {_first_action(gained)}"
             )
     if must_close:
-        for request, _, after in outsiders:
-            if after and not request.in_named_network:
+        for request, _, after_mask in outsiders:
+            exposed = after_mask and exposed_actions(after, request)
+            if exposed:
                 return Check(
                     NO_OUTSIDER_ACCESS,
                     False,
-                    f"{describe(request)} can still call {_first_action(after)}",
+                    f"{describe(request)} can still call {_first_action(exposed)}",
                 )
-    closed = " and none is allowed any action" if must_close else ""
+    closed = " and none keeps access the detectors count as exposure" if must_close else ""
     return Check(
         NO_OUTSIDER_ACCESS, True, f"none of {len(outsiders)} outsider requests gains access{closed}"
     )
@@ -306,7 +309,7 @@ def verify_change(
     checks = (
         check_findings(found_before, found_after, targeted),
         check_insiders(evaluated, ctx, removable),
-        check_outsiders(evaluated, must_close_outsiders),
+        check_outsiders(evaluated, must_close_outsiders, after_policy),
         check_lockout(evaluated, found_after, ctx, problem),
     )
     return Proof(checks, len(requests))

@@ -15,6 +15,8 @@ from typing import NamedTuple
 from remediator.policy import actions as kms
 from remediator.policy.conditions import (
     ANY,
+    IDENTITY_KEYS,
+    SERVICE_SCOPE_KEYS,
     Constraint,
     Scope,
     allow_scope,
@@ -158,10 +160,31 @@ def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
 _EVERYONE = Principals(anyone=True)
 
 
+def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Grantee]:
+    """``"*"`` also names service principals
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous),
+    which carry no caller identity keys: a positive condition on one shuts them out, but an
+    ``...IfExists`` or negated one lets them in for any customer. When the IAM side of the
+    statement is not already open to everyone, that service side is a grantee of its own."""
+    star = next((g for g in grantees if g.kind == AWS and g.label == "*" and g.arn is None),
+                None)
+    if star is None or star.is_open:
+        return []
+    # Only the confused-deputy keys are sure to be in a service's request; a positive
+    # condition on any other key the service may not send shuts it out.
+    if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.if_exists or c.operator.negated
+               for c in stmt.conditions):
+        return []
+    scope = allow_scope(tuple(c for c in stmt.conditions if c.key not in IDENTITY_KEYS))
+    g = Grantee(SERVICE, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
+    return [] if g.is_empty else [g]
+
+
 def allow_grantees(stmt: Statement) -> list[Grantee]:
     """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else)."""
     scope = allow_scope(stmt.conditions)
-    return _grantees_for(stmt.principal if stmt.principal is not None else _EVERYONE, scope)
+    grantees = _grantees_for(stmt.principal if stmt.principal is not None else _EVERYONE, scope)
+    return grantees + _services_behind_star(stmt, grantees)
 
 
 # --- Deny subtraction ------------------------------------------------------------------
@@ -193,12 +216,18 @@ def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | Non
 
 
 def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
-    """A Deny with NotPrincipal applies to everyone but the listed principals."""
+    """A Deny with NotPrincipal applies to everyone but the listed principals
+    (``NotPrincipal: {"AWS": "*"}`` spares everyone: that Deny denies nobody)."""
+    if exempt.anyone:
+        return [g]
     if g.kind == SERVICE:
-        return [g] if g.label in exempt.service else []
+        return [g] if g.label in exempt.service or g.label == "*" else []
     if g.arn is not None and g.arn in exempt.aws:
         return [g]
-    out = []
+    out: list[Grantee] = []
+    if g.label == "*" and g.arn is None:  # "*" names service principals too
+        out.extend(Grantee(SERVICE, s, g.accounts, g.orgs, g.networks, g.principals)
+                   for s in exempt.service)
     for v in exempt.aws:
         p = parse_aws_principal(v)
         if p.account is not None and g.accounts.contains(p.account):
@@ -261,7 +290,8 @@ def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
 class CompiledStatement(NamedTuple):
     mask: int  # 0 when the statement grants or denies no action on this key
     accesses: tuple[Access, ...]  # for an Allow
-    deny_scope: Scope | None  # for a Deny
+    deny_scope: Scope | None  # for a Deny: where it certainly holds for IAM callers
+    service_deny_scope: Scope | None = None  # ... and for service principals
 
 
 @lru_cache(maxsize=65_536)
@@ -276,13 +306,14 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
     if stmt.allow:
         return CompiledStatement(mask, tuple(Access(stmt, g, mask) for g in allow_grantees(stmt)),
                                  None)
-    return CompiledStatement(mask, (), deny_scope(stmt.conditions))
+    return CompiledStatement(mask, (), deny_scope(stmt.conditions),
+                             deny_scope(stmt.conditions, for_services=True))
 
 
 def effective_access(policy: Policy) -> list[Access]:
     """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
     accesses: list[Access] = []
-    denies: list[tuple[Statement, int, Scope]] = []
+    denies: list[tuple[Statement, int, tuple[Scope, Scope]]] = []
     for stmt in policy.statements:
         c = compile_statement(stmt)
         if not c.mask:
@@ -290,13 +321,15 @@ def effective_access(policy: Policy) -> list[Access]:
         if c.deny_scope is None:
             accesses.extend(c.accesses)
         else:
-            denies.append((stmt, c.mask, c.deny_scope))
+            assert c.service_deny_scope is not None
+            denies.append((stmt, c.mask, (c.deny_scope, c.service_deny_scope)))
     for deny, dmask, dscope in denies:
         accesses = _apply_deny(accesses, deny, dmask, dscope)
     return accesses
 
 
-def _apply_deny(accesses: list[Access], deny: Statement, dmask: int, dscope: Scope) -> list[Access]:
+def _apply_deny(accesses: list[Access], deny: Statement, dmask: int,
+                dscope: tuple[Scope, Scope]) -> list[Access]:
     out: list[Access] = []
     for acc in accesses:
         hit = acc.mask & dmask
@@ -305,5 +338,6 @@ def _apply_deny(accesses: list[Access], deny: Statement, dmask: int, dscope: Sco
             continue
         if acc.mask & ~dmask:
             out.append(Access(acc.statement, acc.grantee, acc.mask & ~dmask))
-        out.extend(Access(acc.statement, r, hit) for r in residual(acc.grantee, deny, dscope))
+        scope = dscope[1] if acc.grantee.kind == SERVICE else dscope[0]
+        out.extend(Access(acc.statement, r, hit) for r in residual(acc.grantee, deny, scope))
     return out

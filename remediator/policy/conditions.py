@@ -35,6 +35,12 @@ ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip"})
 USERID_KEY = "aws:userid"
+# Keys only an IAM caller's requests carry; service principals have none of them.
+IDENTITY_KEYS = frozenset(
+    {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:principalorgid",
+     "aws:principalorgpaths", "aws:userid", "aws:username", "aws:principaltype",
+     "aws:principaltag"}
+)
 # Present in every request an AWS principal makes; IfExists on them changes nothing.
 ALWAYS_PRESENT = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:userid"}
@@ -238,6 +244,11 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     op = cond.operator
     if op.family == "null":
         return None
+    if cond.key in SERVICE_SCOPE_KEYS and op.is_positive:
+        # Present only in service-to-service requests, never in an IAM caller's: a positive
+        # match is not certain for anyone here. (A negated one holds for IAM callers, whose
+        # key is missing, and for services outside the values: the pin below.)
+        return None
     can_be_absent = cond.key not in ALWAYS_PRESENT
     # A missing key: ForAnyValue is false, ForAllValues is true, IfExists is true, a negated
     # operator is true, a positive one false
@@ -285,12 +296,20 @@ def allow_scope(conditions: tuple[Condition, ...]) -> Scope:
     return _combine(pins, free)
 
 
-def deny_scope(conditions: tuple[Condition, ...]) -> Scope:
-    """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller."""
+def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) -> Scope:
+    """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
+
+    ``for_services``: the scope for service principals, whose requests carry no caller
+    identity keys: a negated condition on one always holds for them, a positive one never.
+    """
     if not conditions:
         return UNCONDITIONAL
     pins: list[Pin] = []
     for cond in conditions:
+        if for_services and cond.key in IDENTITY_KEYS:
+            if cond.operator.negated and cond.operator.qualifier != "ForAnyValue":
+                continue
+            return Scope(free=True)
         p = deny_pins(cond)
         if p is None:
             return Scope(free=True)

@@ -263,8 +263,29 @@ def conditions_hold(stmt: Statement, facts: Mapping[str, tuple[str, ...]], varia
         return False
 
 
-def allowed_actions(policy: Policy, request: Request) -> int:
-    """The bitmask of key actions (``remediator.policy.actions``) the policy allows ``request``."""
+def _names_explicitly(element: Principals | None, link: Link, kind: str) -> bool:
+    if element is None:
+        return False
+    if kind == SERVICE:
+        return link[0] in element.service
+    return any(v.strip() != "*" and names(v, link) for v in element.aws)
+
+
+def spared_by_name(policy: Policy, chain: tuple[Link, ...], kind: str) -> int:
+    """Actions for which a Deny's NotPrincipal spares the caller by name (not through ``"*"``):
+    what is left of an Allow to ``"*"`` on them is that named principal's access."""
+    mask = 0
+    for stmt in policy.statements:
+        if (
+            not stmt.allow
+            and _names_explicitly(stmt.not_principal, chain[-1], kind)
+            and not principal_applies(stmt, chain, kind)
+        ):
+            mask |= statement_actions(stmt)
+    return mask
+
+
+def _allowed(policy: Policy, request: Request, explicit_only: bool) -> int:
     who, facts = request_facts(request)
     variables = policy.version == VARIABLES_VERSION
     allow = deny = 0
@@ -274,6 +295,12 @@ def allowed_actions(policy: Policy, request: Request) -> int:
             continue
         if not principal_applies(stmt, who.chain, request.kind):
             continue
+        if (
+            explicit_only
+            and stmt.allow
+            and not _names_explicitly(stmt.principal, who.chain[-1], request.kind)
+        ):
+            continue
         if not conditions_hold(stmt, facts, variables):
             continue
         if stmt.allow:
@@ -281,3 +308,19 @@ def allowed_actions(policy: Policy, request: Request) -> int:
         else:
             deny |= mask
     return allow & ~deny
+
+
+def allowed_actions(policy: Policy, request: Request, by_name: bool = False) -> int:
+    """The bitmask of key actions (``remediator.policy.actions``) the policy allows ``request``.
+
+    ``by_name``: count only Allow statements whose Principal names the caller explicitly (not
+    through ``"*"``), except for actions a Deny's NotPrincipal spares it from by name; Denies
+    count as always. The detectors report ``"*"`` on a fixed network path as not exposed, and a
+    principal named explicitly as exposed on any network.
+    """
+    if not by_name:
+        return _allowed(policy, request, False)
+    chain = request_facts(request)[0].chain
+    spared = spared_by_name(policy, chain, request.kind)
+    named = _allowed(policy, request, True)
+    return (named & ~spared) | (_allowed(policy, request, False) & spared if spared else 0)

@@ -176,9 +176,10 @@ def _binary_match(pattern: str, value: str) -> bool:
         return pattern == value
 
 
-def _positive(cond: Condition, pattern: str, value: str) -> bool:
-    """Whether one request value matches one policy value under the operator's positive form."""
-    family, base = cond.operator.family, cond.operator.base
+@lru_cache(maxsize=65_536)
+def positive_match(family: str, base: str, pattern: str, value: str) -> bool:
+    """Whether one request value matches one policy value under the operator's positive form
+    (memoised: the same few values recur across every request a proof evaluates)."""
     if family == "string":
         return _string_match(base, pattern, value)
     if family == "arn":
@@ -188,14 +189,13 @@ def _positive(cond: Condition, pattern: str, value: str) -> bool:
     if family == "date":
         return _ordered(base, "Date", pattern, value)
     if family == "bool":
-        return pattern.strip().lower() in ("true", "false") and (
-            pattern.strip().lower() == value.strip().lower()
-        )
+        wanted = pattern.strip().lower()
+        return wanted in ("true", "false") and wanted == value.strip().lower()
     if family == "ip":
         return _ip_match(pattern, value)
     if family == "binary":
         return _binary_match(pattern, value)
-    raise AssertionError(f"no positive form for {cond.operator.name}")
+    raise AssertionError(f"no positive form for the {family} family")
 
 
 def _patterns(cond: Condition, facts: Facts, variables: bool) -> Values:
@@ -230,9 +230,10 @@ def condition_holds(cond: Condition, facts: Facts, variables: bool = True) -> bo
             return False
         return op.negated
     patterns = _patterns(cond, facts, variables)
+    family, base = op.family, op.base
 
     def matches(value: str) -> bool:
-        return any(_positive(cond, p, value) for p in patterns)
+        return any(positive_match(family, base, p, value) for p in patterns)
 
     if op.qualifier == "ForAllValues":
         return all(matches(v) != op.negated for v in got)

@@ -22,11 +22,9 @@ the trusted organisation, or a service the policies name acting for one), outsid
 else, or any service acting for an outsider or for nobody known), or neutral (a service no
 policy names acting for an insider: its access through ``"*"`` is nobody's intent, and the
 confused-deputy keys make it the insider's own). ``in_named_network`` marks IAM requests from
-an account no granting principal element (an Allow's Principal, a Deny's NotPrincipal) names
-that come from a VPC, endpoint or address range a policy
-names: the detectors, following Access Analyzer, take any principal on a fixed network path as
-not exposed (even when a condition narrows it to some accounts), while an account a Principal
-element names stays exposed whatever its network.
+a VPC, endpoint or address range a policy names: the detectors, following Access Analyzer, take
+``"*"`` on a fixed network path as not exposed, so such requests count as exposure only when a
+principal named explicitly lets them in (``evaluate.allowed_actions(..., by_name=True)``).
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ from remediator.policy.evaluate import (
     OUTSIDER,
     SERVICE,
     Request,
-    statement_actions,
+    allowed_actions,
 )
 from remediator.policy.principals import is_account_id, parse_aws_principal, split_arn
 from remediator.policy.values import fill, fresh_value, key_variants, satisfying_value
@@ -62,15 +60,6 @@ ACCOUNT_KEYS = frozenset(
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
-SOURCE_KEYS = frozenset(
-    {
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        "aws:sourceowner",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-    }
-)
 NETWORK_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce"})
 
 Ctx = dict[str, tuple[str, ...]]
@@ -86,7 +75,6 @@ class Named:
     """Everything either policy names, in first-seen order (dicts used as ordered sets)."""
 
     accounts: dict[str, None] = field(default_factory=dict)
-    principal_accounts: dict[str, None] = field(default_factory=dict)
     orgs: dict[str, None] = field(default_factory=dict)
     paths: dict[str, None] = field(default_factory=dict)
     principals: dict[str, None] = field(default_factory=dict)
@@ -98,16 +86,13 @@ class Named:
     org_keys: bool = False
     source_owner: bool = False
 
-    def add_principals(self, values: Iterable[str], grants: bool) -> None:
-        """File Principal.AWS values; ``grants``: an Allow's Principal or a Deny's NotPrincipal,
-        whose accounts the detectors report by name."""
+    def add_principals(self, values: Iterable[str]) -> None:
+        """File Principal.AWS values: their accounts, and the users, roles and sessions."""
         for v in values:
             p = parse_aws_principal(v)
             if p.account is None:
                 continue
             _add(self.accounts, [p.account])
-            if grants:
-                _add(self.principal_accounts, [p.account])
             if not p.is_root:
                 _add(self.principals, [v.strip()])
 
@@ -150,9 +135,7 @@ def collect(policies: Iterable[Policy], ctx: Context) -> Named:
         for stmt in policy.statements:
             for element in (stmt.principal, stmt.not_principal):
                 if element is not None:
-                    named.add_principals(
-                        element.aws, grants=stmt.allow == (element is stmt.principal)
-                    )
+                    named.add_principals(element.aws)
                     _add(named.services, element.service)
             for cond in stmt.conditions:
                 named.add_condition(cond)
@@ -374,9 +357,8 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     for principal, acct, role, uid in aws_identities(named, accounts, outsider):
         for org, paths in org_variants(acct, named, ctx, member):
             zone = INSIDER if is_insider(acct, org, ctx) else OUTSIDER
-            unnamed = acct not in named.principal_accounts
             out.extend(
-                Request(AWS, principal, acct, org, paths, c, role, uid, zone, net and unnamed)
+                Request(AWS, principal, acct, org, paths, c, role, uid, zone, net)
                 for c, net in zip(ctxs, nets, strict=True)
             )
     for service in [*named.services, FRESH_SERVICE]:
@@ -388,3 +370,9 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 if not net
             )
     return out
+
+
+def exposed_actions(policy: Policy, request: Request) -> int:
+    """What a request may do that the detectors count as exposure: all it is allowed, or, from
+    a network a policy names, only what a principal naming it explicitly allows."""
+    return allowed_actions(policy, request, by_name=request.in_named_network)

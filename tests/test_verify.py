@@ -1,0 +1,359 @@
+"""The verifier's four checks on realistic key policies: correct patches pass, wrong ones fail.
+
+Policies follow AWS's own defaults: the console policy with key administrators and key users
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html) and CloudTrail's
+key policy (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import statistics
+import time
+from typing import Any
+
+import pytest
+
+from remediator.detectors import analyze_key_policy
+from remediator.types import Context, Finding
+from remediator.verify import (
+    CHECK_NAMES,
+    FINDINGS_CLOSED,
+    INSIDER_ACCESS_KEPT,
+    NO_OUTSIDER_ACCESS,
+    NOT_LOCKED_OUT,
+    Proof,
+    put_key_policy_problem,
+    verify_change,
+)
+
+OWNER, TRUSTED, UNTRUSTED = "111122223333", "444455556666", "999988887777"
+ORG = "o-a1b2c3d4e5"
+KEY_ADMIN = f"arn:aws:iam::{OWNER}:role/KeyAdmin"
+KEY_USER = f"arn:aws:iam::{OWNER}:role/KeyUser"
+TRUSTED_ROLE = f"arn:aws:iam::{TRUSTED}:role/team/Reader"
+CTX = Context(OWNER, trusted_accounts=frozenset({TRUSTED}), admins=(KEY_ADMIN,))
+
+Json = dict[str, Any]
+
+# fmt: off
+ROOT_STATEMENT: Json = {
+    "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"}, "Action": "kms:*", "Resource": "*",
+}
+ADMIN_ACTIONS = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                 "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                 "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                 "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"]
+USER_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                "kms:DescribeKey"]
+
+
+def statement(sid: str, principal: Any, action: Any, condition: Json | None = None) -> Json:
+    out: Json = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action,
+                 "Resource": "*"}
+    if condition is not None:
+        out["Condition"] = condition
+    return out
+
+
+def console_policy(users: list[str]) -> Json:
+    """The console default policy, with ``users`` as the key users."""
+    return {"Id": "key-consolepolicy-3", "Version": "2012-10-17", "Statement": [
+        ROOT_STATEMENT,
+        statement("Allow access for Key Administrators", {"AWS": KEY_ADMIN}, ADMIN_ACTIONS),
+        statement("Allow use of the key", {"AWS": users}, USER_ACTIONS),
+        statement("Allow attachment of persistent resources", {"AWS": users},
+                  ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                  {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+    ]}
+
+
+TRAIL = "cloudtrail.amazonaws.com"
+TRAIL_CONTEXT = {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}}
+
+
+def cloudtrail_policy(describe_condition: Json | None = None) -> Json:
+    """CloudTrail's default key policy (the describe statement carries no condition)."""
+    trail = f"arn:aws:cloudtrail:us-east-1:{OWNER}:trail/main"
+    return {"Version": "2012-10-17", "Statement": [
+        ROOT_STATEMENT,
+        statement("Allow CloudTrail to encrypt logs", {"Service": TRAIL}, "kms:GenerateDataKey*",
+                  {"StringEquals": {"aws:SourceArn": trail}, **TRAIL_CONTEXT}),
+        statement("Allow CloudTrail access", {"Service": TRAIL}, "kms:DescribeKey",
+                  describe_condition),
+        statement("Allow principals in the account to decrypt log files", {"AWS": "*"},
+                  ["kms:Decrypt", "kms:ReEncryptFrom"],
+                  {"StringEquals": {"kms:CallerAccount": OWNER}, **TRAIL_CONTEXT}),
+    ]}
+# fmt: on
+
+
+def findings(doc: Json, rule: str, ctx: Context = CTX) -> list[Finding]:
+    found = [f for f in analyze_key_policy(doc, ctx) if f.rule == rule]
+    assert found, f"expected {rule} in the policy under test"
+    return found
+
+
+def check(proof: Proof, name: str) -> tuple[bool, str]:
+    c = next(c for c in proof.checks if c.name == name)
+    return c.passed, c.detail
+
+
+def assert_proven(proof: Proof) -> None:
+    assert [c.name for c in proof.checks] == list(CHECK_NAMES)
+    failed = [f"{c.name}: {c.detail}" for c in proof.checks if not c.passed]
+    assert not failed, failed
+
+
+def assert_fails(proof: Proof, name: str, *words: str) -> str:
+    passed, detail = check(proof, name)
+    assert not passed, f"{name} passed: {detail}"
+    assert not proof.ok
+    for w in words:
+        assert w in detail, detail
+    return detail
+
+
+# --- correct patches pass all four checks --------------------------------------------------
+
+
+def test_removing_star_from_a_principal_list_is_proven() -> None:
+    before = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root", "*"])
+    after = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root"])
+    proof = verify_change(
+        before, after, CTX, findings(before, "KMS-PUBLIC"), must_close_outsiders=True
+    )
+    assert_proven(proof)
+
+
+def test_removing_star_from_a_mixed_list_with_services_is_proven() -> None:
+    trusted_root = f"arn:aws:iam::{TRUSTED}:root"
+    mixed = {
+        "AWS": [KEY_USER, TRUSTED_ROLE, trusted_root, "*"],
+        "Service": "logs.us-east-1.amazonaws.com",
+    }
+    before = console_policy([KEY_USER])
+    before["Statement"][2]["Principal"] = mixed
+    after = copy.deepcopy(before)
+    after["Statement"][2]["Principal"] = {
+        "AWS": [KEY_USER, TRUSTED_ROLE, trusted_root],
+        "Service": "logs.us-east-1.amazonaws.com",
+    }
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_proven(proof)
+
+
+def public_statement(condition: Json | None = None) -> Json:
+    stmt: Json = {
+        "Sid": "Public",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": ["kms:Decrypt", "kms:DescribeKey"],
+        "Resource": "*",
+    }
+    if condition is not None:
+        stmt["Condition"] = condition
+    return stmt
+
+
+def test_adding_a_caller_account_condition_to_a_public_statement_is_proven() -> None:
+    before = console_policy([KEY_USER])
+    before["Statement"].append(public_statement())
+    after = copy.deepcopy(before)
+    after["Statement"][-1] = public_statement(
+        {"StringEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}}
+    )
+    proof = verify_change(
+        before, after, CTX, findings(before, "KMS-PUBLIC"), must_close_outsiders=True
+    )
+    assert_proven(proof)
+
+
+def test_pinning_a_public_statement_to_the_trusted_organisation_is_proven() -> None:
+    ctx = Context(OWNER, org_id=ORG, admins=(KEY_ADMIN,))
+    before = console_policy([KEY_USER])
+    before["Statement"].append(public_statement())
+    after = copy.deepcopy(before)
+    after["Statement"][-1] = public_statement({"StringEquals": {"aws:PrincipalOrgID": ORG}})
+    proof = verify_change(
+        before, after, ctx, findings(before, "KMS-PUBLIC", ctx), must_close_outsiders=True
+    )
+    assert_proven(proof)
+
+
+def test_adding_source_account_to_a_service_statement_is_proven() -> None:
+    before = cloudtrail_policy()
+    after = cloudtrail_policy({"StringEquals": {"aws:SourceAccount": [OWNER, TRUSTED]}})
+    proof = verify_change(
+        before, after, CTX, findings(before, "KMS-SERVICE-UNSCOPED"), must_close_outsiders=True
+    )
+    assert_proven(proof)
+
+
+def trusted_role_policy(actions: list[str]) -> Json:
+    """The console policy plus a trusted account's role. Principals of the owner account keep
+    everything through the root statement (it names the whole account), so the role that can
+    lose an action is another account's."""
+    doc = console_policy([KEY_USER])
+    doc["Statement"].append(
+        {
+            "Sid": "Trusted reader",
+            "Effect": "Allow",
+            "Principal": {"AWS": TRUSTED_ROLE},
+            "Action": actions,
+            "Resource": "*",
+        }
+    )
+    return doc
+
+
+def test_taking_a_destructive_action_from_an_unauthorised_principal() -> None:
+    """IAM-KMS-3: the playbook may take kms:ScheduleKeyDeletion from principals that are not
+    authorised; without that allowance the loss is caught."""
+    before = trusted_role_policy(["kms:Decrypt", "kms:ScheduleKeyDeletion"])
+    after = trusted_role_policy(["kms:Decrypt"])
+    targeted = findings(before, "IAM-KMS-3")
+    removable = frozenset({"kms:ScheduleKeyDeletion"})
+    assert_proven(verify_change(before, after, CTX, targeted, removable))
+    assert_fails(
+        verify_change(before, after, CTX, targeted),
+        INSIDER_ACCESS_KEPT,
+        "team/Reader",
+        "kms:ScheduleKeyDeletion",
+    )
+
+
+def test_removable_actions_are_never_taken_from_an_administrator() -> None:
+    ctx = Context(OWNER, trusted_accounts=frozenset({TRUSTED}), admins=(TRUSTED_ROLE,))
+    before = trusted_role_policy(["kms:Decrypt", "kms:ScheduleKeyDeletion"])
+    after = trusted_role_policy(["kms:Decrypt"])
+    proof = verify_change(before, after, ctx, [], frozenset({"kms:ScheduleKeyDeletion"}))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, "team/Reader", "kms:ScheduleKeyDeletion")
+
+
+# --- wrong patches are caught --------------------------------------------------------------
+
+
+def test_dropping_the_root_statement_is_a_lockout() -> None:
+    before = console_policy([KEY_USER, "*"])
+    after = copy.deepcopy(before)
+    del after["Statement"][0]
+    after["Statement"][1]["Principal"] = {"AWS": [KEY_USER]}
+    after["Statement"][2]["Principal"] = {"AWS": [KEY_USER]}
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_fails(proof, NOT_LOCKED_OUT, "owner root cannot call kms:PutKeyPolicy")
+    assert_fails(proof, INSIDER_ACCESS_KEPT)
+    assert_fails(proof, FINDINGS_CLOSED, "IAM-KMS-1")
+
+
+def test_removing_a_trusted_account_loses_insider_access() -> None:
+    before = console_policy([KEY_USER, TRUSTED_ROLE, "*"])
+    after = console_policy([KEY_USER])
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, TRUSTED)
+    assert check(proof, NO_OUTSIDER_ACCESS)[0]
+
+
+def test_widening_a_principal_to_star_is_caught_twice() -> None:
+    before = console_policy([KEY_USER])
+    after = console_policy([KEY_USER, "*"])
+    proof = verify_change(before, after, CTX, [])
+    assert_fails(proof, NO_OUTSIDER_ACCESS, "gains")
+    assert_fails(proof, FINDINGS_CLOSED, "adds a finding: KMS-PUBLIC")
+
+
+def test_a_half_done_patch_leaves_its_finding() -> None:
+    wildcard_root = "arn:aws:iam::*:root"
+    before = console_policy([KEY_USER, wildcard_root, "*"])
+    after = console_policy([KEY_USER, wildcard_root])
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_fails(proof, FINDINGS_CLOSED, "KMS-PUBLIC", "still reported")
+
+
+def test_must_close_outsiders_refuses_remaining_cross_account_access() -> None:
+    before = console_policy([KEY_USER, f"arn:aws:iam::{UNTRUSTED}:root", "*"])
+    after = console_policy([KEY_USER, f"arn:aws:iam::{UNTRUSTED}:root"])
+    targeted = findings(before, "KMS-PUBLIC")
+    assert check(verify_change(before, after, CTX, targeted), NO_OUTSIDER_ACCESS)[0]
+    proof = verify_change(before, after, CTX, targeted, must_close_outsiders=True)
+    assert_fails(proof, NO_OUTSIDER_ACCESS, UNTRUSTED, "can still call")
+
+
+def test_a_statement_without_resource_is_invalid_for_put_key_policy() -> None:
+    before = console_policy([KEY_USER])
+    after = copy.deepcopy(before)
+    after["Statement"].append(
+        {
+            "Sid": "NoResource",
+            "Effect": "Allow",
+            "Principal": {"AWS": KEY_USER},
+            "Action": "kms:DescribeKey",
+        }
+    )
+    proof = verify_change(before, after, CTX, [])
+    assert_fails(proof, NOT_LOCKED_OUT, "statement 4 has no Resource or NotResource")
+
+
+def test_a_policy_over_32_kb_is_invalid() -> None:
+    before = console_policy([KEY_USER])
+    after = copy.deepcopy(before)
+    roles = [f"arn:aws:iam::{OWNER}:role/app-{i:04d}" for i in range(950)]
+    after["Statement"][2]["Principal"] = {"AWS": [KEY_USER, *roles]}
+    size = len(json.dumps(after, separators=(",", ":")))
+    assert 38_000 < size < 45_000
+    proof = verify_change(before, after, CTX, [])
+    assert_fails(proof, NOT_LOCKED_OUT, f"{size} bytes", "32768-byte limit")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"BypassPolicyLockoutSafetyCheck": True}, ("BypassPolicyLockoutSafetyCheck",)),
+        ({"Sid": "caf\u00e9 \u2713"}, ("U+2713",)),
+    ],
+)
+def test_other_put_key_policy_refusals(change: Json, words: tuple[str, ...]) -> None:
+    after = console_policy([KEY_USER])
+    after["Statement"][1] = {**after["Statement"][1], **change}
+    problem = put_key_policy_problem(after)
+    assert problem is not None
+    for w in words:
+        assert w in problem
+
+
+def test_an_unparseable_after_policy_fails_every_check() -> None:
+    before = console_policy([KEY_USER])
+    after = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*"}]}
+    proof = verify_change(before, after, CTX, [])
+    assert [c.passed for c in proof.checks] == [False] * 4
+    assert "Principal" in check(proof, NOT_LOCKED_OUT)[1]
+
+
+# --- the proof as a plan carries it ----------------------------------------------------------
+
+
+def test_proof_to_dict_is_json() -> None:
+    before = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root", "*"])
+    after = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root"])
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    data = json.loads(json.dumps(proof.to_dict()))
+    assert data["ok"] is True
+    assert data["requests_evaluated"] == proof.requests > 0
+    assert [c["name"] for c in data["checks"]] == list(CHECK_NAMES)
+    assert all(set(c) == {"name", "passed", "detail"} for c in data["checks"])
+
+
+def test_a_typical_policy_verifies_well_under_50_ms() -> None:
+    before = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root", "*"])
+    after = console_policy([KEY_USER, f"arn:aws:iam::{TRUSTED}:root"])
+    targeted = findings(before, "KMS-PUBLIC")
+    verify_change(before, after, CTX, targeted)  # warm the parse and compile caches
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        verify_change(before, after, CTX, targeted)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.050
