@@ -3,7 +3,6 @@ settings applied. Pure: reads a snapshot, never AWS."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +68,3 @@ def assess(snapshot: Snapshot, config: Config) -> Assessment:
         located.extend(Located(pol.arn, pol.account, None, f) for f in fs)
     return Assessment(tuple(located), tuple(unknown))
 
-
-def located_rules(items: Sequence[Located]) -> set[str]:
-    return {i.finding.rule for i in items}

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import structlog
 
 from remediator.config import Config, load_config
-from remediator.detectors import analyze_key_policy
+from remediator.detectors import RULES, analyze_key_policy
 from remediator.detectors.grants import detect_external_grants
 from remediator.errors import BadInputError
 from remediator.plan import build_plan, load_plan, write_plan
@@ -30,7 +30,9 @@ def config_sha256(path: str | Path) -> str:
 
 
 def playbooks_for(config: Config) -> PlaybookSet:
+    """The playbooks the config names, after checking every rule and playbook id it uses."""
     books = load_playbooks(config.playbooks.folders, config.playbooks.auto_fix)
+    config.check_references(RULES, books.ids())
     return books
 
 

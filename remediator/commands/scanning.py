@@ -14,6 +14,7 @@ from remediator.assess import Assessment, assess
 from remediator.aws.inventory import limiter_from_config, options_from_config, scan
 from remediator.aws.progress import ProgressCallback, ScanProgress
 from remediator.aws.session import base_session, factory_from_config, settings_from_config
+from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.gc_tuning import tune_for_batch
 from remediator.report import formats
@@ -74,6 +75,7 @@ def render_assessment(a: Assessment, fmt: str, out: TextIO) -> None:
 def run_scan(config: Config, fmt: str, snapshot_path: str | None, snapshot_out: str | None,
              profile: str | None = None, region: str | None = None,
              out: TextIO | None = None) -> Assessment:
+    playbooks_for(config)  # rule ids in the config must exist, before any AWS call
     snap = get_snapshot(config, snapshot_path, snapshot_out, profile, region)
     result = assess(snap, config)
     render_assessment(result, fmt, out or sys.stdout)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remediator.policy import actions as kms
 from remediator.policy.principals import parse_aws_principal, root_arn
 from remediator.types import Context, Finding
 
@@ -135,6 +134,3 @@ def account_root(ctx: Context, doc: Mapping[str, Any]) -> str:
 def principal_account(value: str) -> str | None:
     return parse_aws_principal(value).account
 
-
-def action_names(mask: int) -> list[str]:
-    return list(kms.full_names(mask))

@@ -10,7 +10,6 @@ from remediator.patches.document import (
     add_condition,
     as_list,
     field_name,
-    get_field,
     next_sid,
     principal_account,
     replace_statement,
@@ -220,5 +219,3 @@ def scope_service(
     return out
 
 
-def statement_sid(stmt: Mapping[str, Any]) -> Any:
-    return get_field(stmt, "Sid")
