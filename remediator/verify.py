@@ -204,6 +204,19 @@ def _first_action(mask: int) -> str:
     return kms.full_names(mask)[0]
 
 
+def _without_open_grants(policy: Policy) -> Policy:
+    """The policy without its Allows to everyone (``"*"``, NotPrincipal).
+
+    A service principal's access that only ``"*"`` gave is nobody's intent: a statement that
+    names the service is what a customer relies on. Insider service requests are judged
+    against this view, so that closing a public statement does not count as taking access
+    from the services named elsewhere.
+    """
+    kept = tuple(s for s in policy.statements
+                 if not (s.allow and (s.principal is None or s.principal.anyone)))
+    return Policy(policy.version, kept, policy.raw)
+
+
 def check_insiders(evaluated: Evaluated, ctx: Context, removable: int) -> Check:
     """Every insider request keeps what it had, but for removable actions of the unauthorised."""
     insiders = 0
@@ -306,9 +319,12 @@ def verify_change(
     removable = 0
     for name in removable_actions:
         removable |= kms.bit(name)
+    named = _without_open_grants(before_policy)
+    insider_view = [(r, allowed_actions(named, r) if r.kind != AWS else b, a)
+                    for r, b, a in evaluated]
     checks = (
         check_findings(found_before, found_after, targeted),
-        check_insiders(evaluated, ctx, removable),
+        check_insiders(insider_view, ctx, removable),
         check_outsiders(evaluated, must_close_outsiders, after_policy),
         check_lockout(evaluated, found_after, ctx, problem),
     )

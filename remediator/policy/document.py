@@ -86,6 +86,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     """A string-or-list element as a tuple of strings; numbers and booleans as IAM prints them."""
     if type(value) is str:
         return (value,)
+    if type(value) is list and value and all(type(v) is str for v in value):
+        return tuple(value)
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
@@ -169,8 +171,12 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
     return tuple(out)
 
 
+_PAIR_KEYS = {n: (n.lower(), ("not" + n).lower()) for n in ("Principal", "Action", "Resource")}
+
+
 def _pair(fields: dict[str, Any], name: str, where: str, required: bool) -> tuple[Any, Any]:
-    pos, neg = fields.get(name.lower()), fields.get(("not" + name).lower())
+    pos_key, neg_key = _PAIR_KEYS[name]
+    pos, neg = fields.get(pos_key), fields.get(neg_key)
     if pos is not None and neg is not None:
         raise PolicyError(f"{where} has both {name} and Not{name}")
     if required and pos is None and neg is None:
