@@ -27,7 +27,8 @@ demo: $(STAMP)
 	$(BIN)/remediator demo
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_policy_engine.py
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_policy_engine.py
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_scan.py --sizes 100,1000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
