@@ -33,8 +33,12 @@ def analyse(document: Any) -> PolicyAnalysis:
     for a in accesses:
         grouped.setdefault(a.statement.index, []).append(a)
     groups = tuple((accs[0].statement, tuple(accs)) for accs in grouped.values())
-    pristine = frozenset(stmt.index for stmt, accs in groups
-                         if accs == compile_statement(stmt).accesses)
+    # Accesses no Deny touched are the compiled objects themselves.
+    pristine = frozenset(
+        stmt.index for stmt, accs in groups
+        if len(accs) == len(compiled := compile_statement(stmt).accesses)
+        and all(a is b for a, b in zip(accs, compiled, strict=True))
+    )
     return PolicyAnalysis(policy, tuple(accesses), groups, pristine)
 
 
