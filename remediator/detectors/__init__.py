@@ -6,32 +6,42 @@ The registry below is the one place that says which rule ids exist and who check
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from remediator.detectors.analysis import PolicyAnalysis, analyse, single_statement
+from remediator.detectors.analysis import PolicyAnalysis, analyse
 from remediator.detectors.exposure import (
     detect_cross_account,
     detect_public,
     detect_unscoped_service,
 )
-from remediator.detectors.lockout import detect_missing_root
+from remediator.detectors.lockout import (
+    GRANTS,
+    TAKES_AWAY,
+    detect_missing_root,
+    missing_root_finding,
+    root_verdict,
+)
 from remediator.detectors.privileges import (
     DESTRUCTIVE_RULES,
+    add_holdings,
     detect_destructive,
     detect_separation_of_duties,
     detect_wildcard_action,
+    holdings,
+    separation_findings,
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
-from remediator.policy.access import compile_statement
+from remediator.policy.access import Access, compile_statement
 from remediator.policy.document import Statement
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
+# A statement-level detector reads one Allow statement's access (after the Denies).
+StatementDetector = Callable[[Statement, tuple[Access, ...], Context], list[Finding]]
 
 # Detectors that look at one Allow statement at a time -> the rule ids they can report.
-STATEMENT_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
+STATEMENT_DETECTORS: dict[StatementDetector, tuple[str, ...]] = {
     detect_public: ("KMS-PUBLIC",),
     detect_cross_account: ("KMS-CROSS-ACCOUNT",),
     detect_unscoped_service: ("KMS-SERVICE-UNSCOPED",),
@@ -44,36 +54,102 @@ POLICY_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
     detect_missing_root: ("IAM-KMS-1",),
     detect_separation_of_duties: ("IAM-KMS-8",),
 }
-KEY_POLICY_DETECTORS = STATEMENT_DETECTORS | POLICY_DETECTORS
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(
         findings,
-        key=lambda f: (SEVERITY_ORDER[f.severity], f.rule,
-                       -1 if f.statement is None else f.statement),
+        key=lambda f: (
+            SEVERITY_ORDER[f.severity],
+            f.rule,
+            -1 if f.statement is None else f.statement,
+        ),
     )
 
 
-@lru_cache(maxsize=65_536)
-def _statement_findings(stmt: Statement, ctx: Context) -> tuple[Finding, ...]:
-    """Statement-level findings of a statement no Deny touched: shared by every policy that
-    holds the same statement (statements are shared objects, see policy.document)."""
-    one = single_statement(stmt, compile_statement(stmt).accesses)
-    return tuple(f for d in STATEMENT_DETECTORS for f in d(one, ctx))
+def statement_findings(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
+    """What the statement-level detectors report on one statement's access."""
+    return [f for detector in STATEMENT_DETECTORS for f in detector(stmt, accs, ctx)]
+
+
+def reference_findings(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """Every detector run as registered, nothing shared: the definition that
+    ``run_key_policy_detectors`` computes faster (tests hold the two equal)."""
+    findings: list[Finding] = []
+    for stmt, accs in analysis.groups:
+        findings.extend(statement_findings(stmt, accs, ctx))
+    for detector in POLICY_DETECTORS:
+        findings.extend(detector(analysis, ctx))
+    return sort_findings(findings)
+
+
+class _Summary(NamedTuple):
+    """What one statement contributes under one context, computed once per (statement, context).
+
+    ``findings`` and ``holdings`` hold only while no Deny changes the statement's access."""
+
+    findings: tuple[Finding, ...]
+    holdings: tuple[tuple[str, int, Access], ...]
+    root: str | None  # lockout.root_verdict
+
+
+class _Memo(NamedTuple):
+    summaries: dict[Statement, _Summary]
+    missing_root: Finding
+
+
+# Statements are shared objects compared by identity (policy.document), so a per-context
+# dict keyed by statement is an exact memo. Bounded: cleared wholesale when full.
+_MEMOS: dict[Context, _Memo] = {}
+_MEMO_LIMIT = 65_536
+
+
+def _memo_for(ctx: Context) -> _Memo:
+    memo = _MEMOS.get(ctx)
+    if memo is None or len(memo.summaries) >= _MEMO_LIMIT:
+        if len(_MEMOS) >= 1024:
+            _MEMOS.clear()
+        memo = _MEMOS[ctx] = _Memo({}, missing_root_finding(ctx))
+    return memo
+
+
+def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
+    accs = compile_statement(stmt).accesses
+    summary = _Summary(
+        tuple(statement_findings(stmt, accs, ctx)) if accs else (),
+        holdings(accs, ctx),
+        root_verdict(stmt, ctx.owner_account, ctx.org_id),
+    )
+    memo.summaries[stmt] = summary
+    return summary
 
 
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """``reference_findings``, with each statement's share computed once per context."""
+    memo = _memo_for(ctx)
+    summaries = memo.summaries
+    root_granted = root_taken = False
+    for stmt in analysis.policy.statements:
+        s = summaries.get(stmt) or _summarise(memo, stmt, ctx)
+        if s.root is GRANTS:
+            root_granted = True
+        elif s.root is TAKES_AWAY:
+            root_taken = True
     findings: list[Finding] = []
+    held: dict[str, int] = {}
+    first_admin: dict[str, Access] = {}
+    pristine = analysis.pristine
     for stmt, accs in analysis.groups:
-        if stmt.index in analysis.pristine:
-            findings.extend(_statement_findings(stmt, ctx))
+        if stmt.index in pristine:
+            s = summaries[stmt]
+            findings.extend(s.findings)
+            add_holdings(held, first_admin, s.holdings)
         else:
-            one = single_statement(stmt, accs)
-            for detector in STATEMENT_DETECTORS:
-                findings.extend(detector(one, ctx))
-    for detector in POLICY_DETECTORS:
-        findings.extend(detector(analysis, ctx))
+            findings.extend(statement_findings(stmt, accs, ctx))
+            add_holdings(held, first_admin, holdings(accs, ctx))
+    if root_taken or not root_granted:
+        findings.append(memo.missing_root)
+    findings.extend(separation_findings(held, first_admin))
     return sort_findings(findings)
 
 
@@ -83,11 +159,11 @@ def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
 
 
 __all__ = [
-    "KEY_POLICY_DETECTORS",
     "RULES",
     "PolicyAnalysis",
     "analyse",
     "analyze_key_policy",
+    "reference_findings",
     "run_key_policy_detectors",
     "sort_findings",
 ]

@@ -28,6 +28,17 @@ class PolicyAnalysis:
 
 def analyse(document: Any) -> PolicyAnalysis:
     policy = parse_policy(document)
+    compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
+    if all(c.deny_scope is None for _, c in compiled):
+        # No Deny applies to the key (most policies): the access is the Allows' compiled
+        # access as it stands, and every statement is pristine.
+        groups = tuple((stmt, c.accesses) for stmt, c in compiled if c.accesses)
+        return PolicyAnalysis(
+            policy,
+            tuple(a for _, accs in groups for a in accs),
+            groups,
+            frozenset(stmt.index for stmt, _ in groups),
+        )
     accesses = effective_access(policy)
     grouped: dict[int, list[Access]] = {}
     for a in accesses:
@@ -36,15 +47,10 @@ def analyse(document: Any) -> PolicyAnalysis:
     # Accesses no Deny touched are the compiled objects themselves.
     pristine = frozenset(
         stmt.index for stmt, accs in groups
-        if len(accs) == len(compiled := compile_statement(stmt).accesses)
-        and all(a is b for a, b in zip(accs, compiled, strict=True))
+        if len(accs) == len(compiled_accs := compile_statement(stmt).accesses)
+        and all(a is b for a, b in zip(accs, compiled_accs, strict=True))
     )
     return PolicyAnalysis(policy, tuple(accesses), groups, pristine)
-
-
-def single_statement(stmt: Statement, accs: tuple[Access, ...]) -> PolicyAnalysis:
-    """An analysis holding one statement's access, for statement-level detectors."""
-    return PolicyAnalysis(Policy(None, (stmt,), {}), accs, ((stmt, accs),))
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:

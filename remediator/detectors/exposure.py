@@ -3,101 +3,95 @@
 from __future__ import annotations
 
 from remediator.detectors.analysis import (
-    PolicyAnalysis,
     finding,
     foreign_orgs,
     untrusted_accounts,
     where,
 )
 from remediator.policy import actions as kms
-from remediator.policy.access import AWS, SERVICE
+from remediator.policy.access import AWS, SERVICE, Access
+from remediator.policy.document import Statement
 from remediator.types import Context, Finding
 
 
-def detect_public(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+def detect_public(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
     """An Allow that any caller can use: no condition pins the account, organisation or path."""
-    out = []
-    for stmt, accs in analysis.groups:
-        open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
-        if not open_accs:
-            continue
-        mask = 0
-        for a in open_accs:
-            mask |= a.mask
-        out.append(
-            finding(
-                "KMS-PUBLIC",
-                stmt,
-                (a.grantee.label for a in open_accs),
-                kms.names(mask),
-                f"{where(stmt)} lets any AWS principal, in any account, call "
-                f"{_summary(mask)} on the key: no condition pins the caller's account, "
-                "organisation or network.",
-            )
+    open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
+    if not open_accs:
+        return []
+    mask = 0
+    for a in open_accs:
+        mask |= a.mask
+    return [
+        finding(
+            "KMS-PUBLIC",
+            stmt,
+            (a.grantee.label for a in open_accs),
+            kms.names(mask),
+            f"{where(stmt)} lets any AWS principal, in any account, call "
+            f"{_summary(mask)} on the key: no condition pins the caller's account, "
+            "organisation or network.",
         )
-    return out
+    ]
 
 
-def detect_cross_account(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+def detect_cross_account(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
     """An Allow to accounts (or a foreign organisation) that are neither the owner nor trusted."""
-    out = []
-    for stmt, accs in analysis.groups:
-        accounts: dict[str, None] = {}
-        orgs: dict[str, None] = {}
-        labels: list[str] = []
-        mask = 0
-        for a in accs:
-            bad = untrusted_accounts(a.grantee, ctx) + foreign_orgs(a.grantee, ctx)
-            if not bad:
-                continue
-            for x in bad:
-                (orgs if x.startswith("o-") else accounts)[x] = None
-            labels.append(a.grantee.label)
-            mask |= a.mask
-        if not labels:
+    accounts: dict[str, None] = {}
+    orgs: dict[str, None] = {}
+    labels: list[str] = []
+    mask = 0
+    for a in accs:
+        bad = untrusted_accounts(a.grantee, ctx) + foreign_orgs(a.grantee, ctx)
+        if not bad:
             continue
-        who = ", ".join([f"account {x}" for x in accounts] + [f"organisation {o}" for o in orgs])
-        out.append(
-            finding(
-                "KMS-CROSS-ACCOUNT",
-                stmt,
-                labels,
-                kms.names(mask),
-                f"{where(stmt)} lets {who}, outside the trusted accounts, call "
-                f"{_summary(mask)} on the key.",
-            )
+        for x in bad:
+            (orgs if x.startswith("o-") else accounts)[x] = None
+        labels.append(a.grantee.label)
+        mask |= a.mask
+    if not labels:
+        return []
+    who = ", ".join([f"account {x}" for x in accounts] + [f"organisation {o}" for o in orgs])
+    return [
+        finding(
+            "KMS-CROSS-ACCOUNT",
+            stmt,
+            labels,
+            kms.names(mask),
+            f"{where(stmt)} lets {who}, outside the trusted accounts, call "
+            f"{_summary(mask)} on the key.",
         )
-    return out
+    ]
 
 
-def detect_unscoped_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+def detect_unscoped_service(
+    stmt: Statement, accs: tuple[Access, ...], ctx: Context
+) -> list[Finding]:
     """A service principal any customer's resources can drive (no aws:SourceAccount/SourceArn)."""
-    out = []
-    for stmt, accs in analysis.groups:
-        services = [
-            a for a in accs
-            if a.grantee.kind == SERVICE
-            and a.grantee.accounts.include is None
-            and a.grantee.orgs.include is None
-            and a.grantee.principals.include is None
-        ]
-        if not services:
-            continue
-        mask = 0
-        for a in services:
-            mask |= a.mask
-        names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
-        out.append(
-            finding(
-                "KMS-SERVICE-UNSCOPED",
-                stmt,
-                (a.grantee.label for a in services),
-                kms.names(mask),
-                f"{where(stmt)} lets {names} use the key on behalf of any "
-                "customer: add an aws:SourceAccount or aws:SourceArn condition.",
-            )
+    services = [
+        a
+        for a in accs
+        if a.grantee.kind == SERVICE
+        and a.grantee.accounts.include is None
+        and a.grantee.orgs.include is None
+        and a.grantee.principals.include is None
+    ]
+    if not services:
+        return []
+    mask = 0
+    for a in services:
+        mask |= a.mask
+    names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
+    return [
+        finding(
+            "KMS-SERVICE-UNSCOPED",
+            stmt,
+            (a.grantee.label for a in services),
+            kms.names(mask),
+            f"{where(stmt)} lets {names} use the key on behalf of any "
+            "customer: add an aws:SourceAccount or aws:SourceArn condition.",
         )
-    return out
+    ]
 
 
 def _summary(mask: int) -> str:

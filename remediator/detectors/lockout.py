@@ -72,17 +72,19 @@ def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
     return allowed
 
 
+def missing_root_finding(ctx: Context) -> Finding:
+    root = root_arn(ctx.owner_account)
+    return finding(
+        "IAM-KMS-1",
+        None,
+        (root,),
+        ("kms:PutKeyPolicy",),
+        f"The owner root {root} cannot call kms:PutKeyPolicy unconditionally, so losing the "
+        "principals named in the policy would lock the key out.",
+    )
+
+
 def detect_missing_root(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     if root_can_put_key_policy(analysis.policy, ctx):
         return []
-    root = root_arn(ctx.owner_account)
-    return [
-        finding(
-            "IAM-KMS-1",
-            None,
-            (root,),
-            ("kms:PutKeyPolicy",),
-            f"The owner root {root} cannot call kms:PutKeyPolicy unconditionally, so losing the "
-            "principals named in the policy would lock the key out.",
-        )
-    ]
+    return [missing_root_finding(ctx)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from remediator.detectors.analysis import (
     PolicyAnalysis,
     finding,
@@ -11,6 +13,7 @@ from remediator.detectors.analysis import (
 )
 from remediator.policy import actions as kms
 from remediator.policy.access import Access, compile_statement
+from remediator.policy.document import Statement
 from remediator.policy.principals import parse_aws_principal, root_arn
 from remediator.types import Context, Finding
 
@@ -25,50 +28,52 @@ DESTRUCTIVE_RULES: dict[str, str] = {
 _AUTHORISED = "the owner root and the configured key administrators"
 
 
-def detect_wildcard_action(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+def detect_wildcard_action(
+    stmt: Statement, accs: tuple[Access, ...], ctx: Context
+) -> list[Finding]:
     """A statement granting every key action (kms:* or *) to someone not an administrator."""
+    if compile_statement(stmt).mask != kms.ALL_KEY_ACTIONS:
+        return []
+    wrong = [a.grantee.label for a in accs if not is_authorised(a.grantee, ctx)]
+    if not wrong:
+        return []
+    return [
+        finding(
+            "KMS-WILDCARD-ACTION",
+            stmt,
+            wrong,
+            ("kms:*",),
+            f"{where(stmt)} grants every KMS action to "
+            f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
+        )
+    ]
+
+
+_DESTRUCTIVE_BITS = tuple(
+    (rule_id, action, kms.bit(action)) for rule_id, action in DESTRUCTIVE_RULES.items()
+)
+
+
+def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
+    """Each destructive action allowed to a principal other than the authorised ones."""
+    risky = [a for a in accs if a.mask & kms.DESTRUCTIVE_MASK and not is_authorised(a.grantee, ctx)]
+    if not risky:
+        return []
     out = []
-    for stmt, accs in analysis.groups:
-        if compile_statement(stmt).mask != kms.ALL_KEY_ACTIONS:
-            continue
-        wrong = [a.grantee.label for a in accs if not is_authorised(a.grantee, ctx)]
+    for rule_id, action, b in _DESTRUCTIVE_BITS:
+        wrong = [a.grantee.label for a in risky if a.mask & b]
         if wrong:
+            who = ", ".join(dict.fromkeys(wrong))
             out.append(
                 finding(
-                    "KMS-WILDCARD-ACTION",
+                    rule_id,
                     stmt,
                     wrong,
-                    ("kms:*",),
-                    f"{where(stmt)} grants every KMS action to "
-                    f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
+                    (action,),
+                    f"{where(stmt)} lets {who} call {action}, which only "
+                    f"{_AUTHORISED} should hold.",
                 )
             )
-    return out
-
-
-def detect_destructive(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
-    """Each destructive action allowed to a principal other than the authorised ones."""
-    out = []
-    for stmt, accs in analysis.groups:
-        risky = [a for a in accs if a.mask & kms.DESTRUCTIVE_MASK
-                 and not is_authorised(a.grantee, ctx)]
-        if not risky:
-            continue
-        for rule_id, action in DESTRUCTIVE_RULES.items():
-            b = kms.bit(action)
-            wrong = [a.grantee.label for a in risky if a.mask & b]
-            if wrong:
-                who = ", ".join(dict.fromkeys(wrong))
-                out.append(
-                    finding(
-                        rule_id,
-                        stmt,
-                        wrong,
-                        (action,),
-                        f"{where(stmt)} lets {who} call {action}, which only "
-                        f"{_AUTHORISED} should hold.",
-                    )
-                )
     return out
 
 
@@ -82,17 +87,18 @@ def _principal_key(acc: Access) -> str:
     return g.label
 
 
-def detect_separation_of_duties(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
-    """One principal (not the owner root) with both key-management and cryptographic rights."""
-    held: dict[str, int] = {}
-    first_admin: dict[str, Access] = {}
-    for acc in analysis.accesses:
-        if is_owner_root(acc.grantee, ctx):
-            continue
-        key = _principal_key(acc)
-        held[key] = held.get(key, 0) | acc.mask
-        if acc.mask & kms.ADMIN_MASK and key not in first_admin:
-            first_admin[key] = acc
+def holdings(accesses: Iterable[Access], ctx: Context) -> tuple[tuple[str, int, Access], ...]:
+    """(principal, actions, access) for each access IAM-KMS-8 weighs: all but the owner root's."""
+    return tuple(
+        (_principal_key(acc), acc.mask, acc)
+        for acc in accesses
+        if not is_owner_root(acc.grantee, ctx)
+    )
+
+
+def separation_findings(held: dict[str, int], first_admin: dict[str, Access]) -> list[Finding]:
+    """IAM-KMS-8 for each principal holding both kinds of rights (``held``: principal -> mask,
+    ``first_admin``: principal -> the first access that gave it an administrative right)."""
     out = []
     for key, mask in held.items():
         if mask & kms.ADMIN_MASK and mask & kms.CRYPTO_MASK:
@@ -108,3 +114,20 @@ def detect_separation_of_duties(analysis: PolicyAnalysis, ctx: Context) -> list[
                 )
             )
     return out
+
+
+def add_holdings(
+    held: dict[str, int], first_admin: dict[str, Access], items: tuple[tuple[str, int, Access], ...]
+) -> None:
+    for key, mask, acc in items:
+        held[key] = held.get(key, 0) | mask
+        if mask & kms.ADMIN_MASK and key not in first_admin:
+            first_admin[key] = acc
+
+
+def detect_separation_of_duties(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
+    """One principal (not the owner root) with both key-management and cryptographic rights."""
+    held: dict[str, int] = {}
+    first_admin: dict[str, Access] = {}
+    add_holdings(held, first_admin, holdings(analysis.accesses, ctx))
+    return separation_findings(held, first_admin)

@@ -6,49 +6,59 @@
 
 from __future__ import annotations
 
-from remediator.detectors.analysis import PolicyAnalysis, finding, is_owner_root, where
+from remediator.detectors.analysis import finding, is_owner_root, where
 from remediator.policy import actions as kms
-from remediator.policy.access import AWS
+from remediator.policy.access import AWS, Access
 from remediator.policy.conditions import has_positive_via_service
+from remediator.policy.document import Statement
 from remediator.types import Context, Finding
 
 
-def detect_via_service(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
-    out = []
-    for stmt, accs in analysis.groups:
-        users = [
-            a for a in accs
-            if a.grantee.kind == AWS and a.mask & kms.CRYPTO_MASK and not is_owner_root(a.grantee,
-                                                                                         ctx)
-        ]
-        if not users:
-            continue
-        mask = 0
-        for a in users:
-            mask |= a.mask & kms.CRYPTO_MASK
-        labels = [a.grantee.label for a in users]
-        if not has_positive_via_service(stmt.conditions):
-            out.append(finding(
-                "IAM-KMS-6", stmt, labels, kms.names(mask),
+def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
+    users = [
+        a
+        for a in accs
+        if a.grantee.kind == AWS and a.mask & kms.CRYPTO_MASK and not is_owner_root(a.grantee, ctx)
+    ]
+    if not users:
+        return []
+    mask = 0
+    for a in users:
+        mask |= a.mask & kms.CRYPTO_MASK
+    labels = [a.grantee.label for a in users]
+    if not has_positive_via_service(stmt.conditions):
+        return [
+            finding(
+                "IAM-KMS-6",
+                stmt,
+                labels,
+                kms.names(mask),
                 f"{where(stmt)} lets {', '.join(dict.fromkeys(labels))} use the key "
                 "directly; limit use to the AWS services that need it with kms:ViaService.",
-            ))
-            continue
-        extra = _services_outside(stmt.conditions, ctx.via_services)
-        if extra:
-            out.append(finding(
-                "IAM-KMS-6", stmt, labels, kms.names(mask),
-                f"{where(stmt)} allows use through {', '.join(extra)}, which the "
-                "configuration does not list in via_services.",
-            ))
-    return out
+            )
+        ]
+    extra = _services_outside(stmt.conditions, ctx.via_services)
+    if not extra:
+        return []
+    return [
+        finding(
+            "IAM-KMS-6",
+            stmt,
+            labels,
+            kms.names(mask),
+            f"{where(stmt)} allows use through {', '.join(extra)}, which the "
+            "configuration does not list in via_services.",
+        )
+    ]
 
 
 def _services_outside(conditions: tuple, allowed: tuple[str, ...]) -> list[str]:  # type: ignore[type-arg]
     if not allowed:
         return []
     named = [
-        v for c in conditions if c.key == "kms:viaservice" and c.operator.is_positive
+        v
+        for c in conditions
+        if c.key == "kms:viaservice" and c.operator.is_positive
         for v in c.values
     ]
     return sorted({v for v in named if v not in allowed})

@@ -8,6 +8,7 @@ Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_gra
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -185,10 +186,19 @@ def _pair(fields: dict[str, Any], name: str, where: str, required: bool) -> tupl
 
 
 # Statements repeat across an estate (the root statement is in nearly every key policy), so
-# parsed statements are shared by content. repr() of decoded JSON is a faithful key: strings,
-# numbers, booleans, null, lists and objects all print distinctly.
-_MEMO: dict[tuple[int, str], Statement] = {}
+# parsed statements are shared by content. The key is the statement's marshal serialisation
+# (format 2: no back-references, so it depends on content alone): marshal.loads inverts it,
+# so two statements share a key only when they are equal, and it distinguishes every JSON
+# type (true from 1, 1 from 1.0, a string from a number). It is about twice as fast as repr().
+_MEMO: dict[tuple[int, bool, bytes | str], Statement] = {}
 _MEMO_LIMIT = 65_536
+
+
+def _content_key(stmt: Any) -> bytes | str:
+    try:
+        return marshal.dumps(stmt, 2)
+    except ValueError:  # not plain JSON types (a Mapping that is not a dict): repr is faithful
+        return repr(stmt)
 
 
 def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
@@ -196,7 +206,7 @@ def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
 
     ``identity``: an IAM identity policy statement, which has no Principal.
     """
-    key = (index, repr(stmt) + ("#identity" if identity else ""))
+    key = (index, identity, _content_key(stmt))
     hit = _MEMO.get(key)
     if hit is not None:
         return hit

@@ -1,0 +1,61 @@
+"""The fast detector pipeline computes exactly what the registered detectors define.
+
+``run_key_policy_detectors`` shares each statement's findings, root verdict and holdings across
+policies and remembers them per context; ``reference_findings`` runs every detector as
+registered with nothing shared. Any difference between the two is a bug in the sharing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_differential import policies
+from test_policy_cases import _IDS, CASES, Case
+
+from remediator.detectors import analyse, reference_findings, run_key_policy_detectors
+from remediator.types import Context
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from corpus import corpus, realistic_corpus  # noqa: E402
+
+OWNER = "111122223333"
+CONTEXTS = (
+    Context(OWNER),
+    Context(OWNER, frozenset({"444455556666"}), "o-a1b2c3d4e5"),
+    Context(OWNER, frozenset({"222233334444"}), "o-a1b2c3d4e5",
+            admins=("arn:aws:iam::111122223333:role/KeyAdmin",),
+            via_services=("s3.eu-west-1.amazonaws.com",)),
+    Context("444455556666", frozenset({OWNER})),
+)
+
+
+def assert_same(document: Any, ctx: Context) -> None:
+    analysis = analyse(document)
+    assert run_key_policy_detectors(analysis, ctx) == reference_findings(analysis, ctx)
+
+
+@pytest.mark.parametrize("c", CASES, ids=_IDS)
+def test_every_table_case_under_every_context(c: Case) -> None:
+    for ctx in (c.ctx, *CONTEXTS):
+        assert_same(c.doc, ctx)
+
+
+def test_generated_estates_twice_so_the_second_pass_reads_shared_results() -> None:
+    docs = realistic_corpus(600) + corpus(600)
+    for _ in range(2):
+        for i, d in enumerate(docs):
+            assert_same(d, CONTEXTS[i % len(CONTEXTS)])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=policies(whole_pool=True), contexts=st.permutations(CONTEXTS))
+def test_generated_policies_under_interleaved_contexts(document: Any,
+                                                      contexts: list[Context]) -> None:
+    # The same (shared) statements read under one context must not leak into another.
+    for ctx in contexts:
+        assert_same(document, ctx)
