@@ -4,8 +4,7 @@ detector. Also the helpers detectors share to describe grantees against the trus
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from remediator.detectors.rules import RULES
 from remediator.policy.access import AWS, Access, Grantee, compile_statement, effective_access
@@ -14,8 +13,7 @@ from remediator.policy.principals import glob_match, names_account_root
 from remediator.types import Context, Finding
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyAnalysis:
+class PolicyAnalysis(NamedTuple):
     """A parsed policy and its effective access, also grouped by Allow statement (in order)."""
 
     policy: Policy

@@ -17,6 +17,7 @@ from remediator.policy.conditions import (
     ANY,
     IDENTITY_KEYS,
     SERVICE_SCOPE_KEYS,
+    UNCONDITIONAL,
     Constraint,
     Scope,
     allow_scope,
@@ -154,6 +155,8 @@ def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
     for s in principals.service:
         out.append(Grantee(SERVICE, s, scope.accounts, scope.orgs, scope.networks,
                            scope.principals))
+    if scope is UNCONDITIONAL:
+        return out  # nothing narrows these grantees: none is empty
     return [g for g in out if not g.is_empty]
 
 
@@ -166,6 +169,8 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
     which carry no caller identity keys: a positive condition on one shuts them out, but an
     ``...IfExists`` or negated one lets them in for any customer. When the IAM side of the
     statement is not already open to everyone, that service side is a grantee of its own."""
+    if not stmt.conditions:
+        return []  # any "*" grantee is open: it already stands for the services too
     star = next((g for g in grantees if g.kind == AWS and g.label == "*" and g.arn is None),
                 None)
     if star is None or star.is_open:

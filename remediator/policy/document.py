@@ -11,14 +11,13 @@ from __future__ import annotations
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from remediator.errors import PolicyError
 from remediator.policy.operators import Operator, parse_operator
 
 
-@dataclass(frozen=True, slots=True)
-class Principals:
+class Principals(NamedTuple):
     """The principals a Principal or NotPrincipal element names, by type.
 
     ``"*"`` and ``{"AWS": "*"}`` both set ``anyone``
@@ -32,8 +31,7 @@ class Principals:
     canonical_user: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(NamedTuple):
     """One (operator, key, values) triple of a Condition block.
 
     ``key`` is lower-cased: condition key names are case-insensitive; ``key_as_written`` keeps
@@ -68,8 +66,7 @@ class Statement:
         return "Allow" if self.allow else "Deny"
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     version: str | None
     statements: tuple[Statement, ...]
     raw: Mapping[str, Any]
@@ -83,11 +80,14 @@ _PRINCIPAL_TYPES = {
 }
 
 
+_ONLY_STR = {str}
+
+
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     """A string-or-list element as a tuple of strings; numbers and booleans as IAM prints them."""
     if type(value) is str:
         return (value,)
-    if type(value) is list and value and all(type(v) is str for v in value):
+    if type(value) is list and value and set(map(type, value)) == _ONLY_STR:
         return tuple(value)
     items = value if isinstance(value, list) else [value]
     out = []
@@ -103,22 +103,27 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_CANONICAL = {
-    "Sid": "sid", "Effect": "effect", "Principal": "principal", "NotPrincipal": "notprincipal",
-    "Action": "action", "NotAction": "notaction", "Resource": "resource",
-    "NotResource": "notresource", "Condition": "condition", "Version": "version",
-    "Statement": "statement", "Id": "id",
-}
+_ELEMENTS = frozenset({
+    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+    "NotResource", "Condition", "Version", "Statement", "Id",
+})
+_ELEMENT_BY_LOWER = {name.lower(): name for name in _ELEMENTS}
 
 
-def _fields(stmt: Mapping[str, Any]) -> dict[str, Any]:
-    # Element names are matched case-insensitively so that a hand-written policy with
-    # "principal" is read, not silently ignored; AWS itself writes them capitalised.
-    out = {}
-    for k, v in stmt.items():
-        name = _CANONICAL.get(k)
-        out[name if name is not None else str(k).lower()] = v
-    return out
+def _fields(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The object's elements under their canonical names (``Effect``, ``NotPrincipal``...).
+
+    Element names are matched case-insensitively so that a hand-written policy with
+    "principal" is read, not silently ignored; AWS itself writes them capitalised, and then
+    the object is read as it is.
+    """
+    if _ELEMENTS.issuperset(obj.keys()):
+        return obj
+    return {_ELEMENT_BY_LOWER.get(str(k).lower(), k): v for k, v in obj.items()}
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 _ANYONE = Principals(anyone=True)
@@ -132,7 +137,7 @@ def parse_principals(value: Any, where: str) -> Principals:
         if value.strip() == "*":
             return _ANYONE
         raise PolicyError(f'{where} must be "*" or an object such as {{"AWS": [...]}}')
-    if not isinstance(value, Mapping) or not value:
+    if not _is_mapping(value) or not value:
         raise PolicyError(f"{where} must be \"*\" or a non-empty object of principal types")
     by_type: dict[str, tuple[str, ...]] = {}
     for ptype, pvalue in value.items():
@@ -159,12 +164,12 @@ def parse_principals(value: Any, where: str) -> Principals:
 def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
     if value is None:
         return ()
-    if not isinstance(value, Mapping):
+    if not _is_mapping(value):
         raise PolicyError(f"{where} must be an object of operators")
     out: list[Condition] = []
     for op_name, block in value.items():
         op = parse_operator(str(op_name), where)
-        if not isinstance(block, Mapping):
+        if not _is_mapping(block):
             raise PolicyError(f"{where}.{op_name} must be an object of condition keys")
         for key, vals in block.items():
             values = _strings(vals, f"{where}.{op_name}.{key}")
@@ -172,12 +177,9 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-_PAIR_KEYS = {n: (n.lower(), ("not" + n).lower()) for n in ("Principal", "Action", "Resource")}
-
-
-def _pair(fields: dict[str, Any], name: str, where: str, required: bool) -> tuple[Any, Any]:
-    pos_key, neg_key = _PAIR_KEYS[name]
-    pos, neg = fields.get(pos_key), fields.get(neg_key)
+def _pair(fields: Mapping[str, Any], name: str, where: str, required: bool
+          ) -> tuple[Any, Any]:
+    pos, neg = fields.get(name), fields.get("Not" + name)
     if pos is not None and neg is not None:
         raise PolicyError(f"{where} has both {name} and Not{name}")
     if required and pos is None and neg is None:
@@ -194,11 +196,11 @@ _MEMO: dict[tuple[int, bool, bytes | str], Statement] = {}
 _MEMO_LIMIT = 65_536
 
 
-def _content_key(stmt: Any) -> bytes | str:
+def _memo_key(index: int, stmt: Any, identity: bool) -> tuple[int, bool, bytes | str]:
     try:
-        return marshal.dumps(stmt, 2)
+        return (index, identity, marshal.dumps(stmt, 2))
     except ValueError:  # not plain JSON types (a Mapping that is not a dict): repr is faithful
-        return repr(stmt)
+        return (index, identity, repr(stmt))
 
 
 def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
@@ -206,11 +208,11 @@ def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
 
     ``identity``: an IAM identity policy statement, which has no Principal.
     """
-    key = (index, identity, _content_key(stmt))
-    hit = _MEMO.get(key)
-    if hit is not None:
-        return hit
-    parsed = _parse_statement(index, stmt, identity)
+    key = _memo_key(index, stmt, identity)
+    return _MEMO.get(key) or _remember(key, _parse_statement(index, stmt, identity))
+
+
+def _remember(key: tuple[int, bool, bytes | str], parsed: Statement) -> Statement:
     if len(_MEMO) >= _MEMO_LIMIT:
         _MEMO.clear()
     _MEMO[key] = parsed
@@ -224,32 +226,29 @@ def clear_memo() -> None:
 
 def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
     where = f"Statement[{index}]"
-    if not isinstance(stmt, Mapping):
+    if not _is_mapping(stmt):
         raise PolicyError(f"{where} must be an object")
     f = _fields(stmt)
-    effect = f.get("effect")
+    effect = f.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
     principal, not_principal = _pair(f, "Principal", where, required=not identity)
     action, not_action = _pair(f, "Action", where, required=True)
     resource, not_resource = _pair(f, "Resource", where, required=False)
-    sid = f.get("sid")
-    return Statement(
-        index=index,
-        sid=str(sid) if sid is not None else None,
-        allow=effect == "Allow",
-        principal=None if principal is None else parse_principals(principal, f"{where}.Principal"),
-        not_principal=None
-        if not_principal is None
-        else parse_principals(not_principal, f"{where}.NotPrincipal"),
-        actions=None if action is None else _strings(action, f"{where}.Action"),
-        not_actions=None if not_action is None else _strings(not_action, f"{where}.NotAction"),
-        resources=None if resource is None else _strings(resource, f"{where}.Resource"),
-        not_resources=None
-        if not_resource is None
-        else _strings(not_resource, f"{where}.NotResource"),
-        conditions=_parse_conditions(f.get("condition"), f"{where}.Condition"),
-        raw=stmt,
+    sid = f.get("Sid")
+    return Statement(  # positional: this runs once per distinct statement of an estate
+        index,
+        str(sid) if sid is not None else None,
+        effect == "Allow",
+        None if principal is None else parse_principals(principal, f"{where}.Principal"),
+        None if not_principal is None else parse_principals(not_principal,
+                                                             f"{where}.NotPrincipal"),
+        None if action is None else _strings(action, f"{where}.Action"),
+        None if not_action is None else _strings(not_action, f"{where}.NotAction"),
+        None if resource is None else _strings(resource, f"{where}.Resource"),
+        None if not_resource is None else _strings(not_resource, f"{where}.NotResource"),
+        _parse_conditions(f.get("Condition"), f"{where}.Condition"),
+        stmt,
     )
 
 
@@ -258,21 +257,22 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
 
     ``identity``: parse an IAM identity policy (statements without Principal).
     """
-    if not isinstance(document, Mapping):
+    if not _is_mapping(document):
         raise PolicyError("a policy must be a JSON object with a Statement element")
     f = _fields(document)
-    statements = f.get("statement")
+    statements = f.get("Statement")
     if statements is None:
         raise PolicyError("the policy has no Statement element")
-    if isinstance(statements, Mapping):
+    if _is_mapping(statements):
         statements = [statements]
     if not isinstance(statements, list):
         raise PolicyError("Statement must be an object or a list of objects")
     if not statements:
         raise PolicyError("Statement must not be empty")
-    version = f.get("version")
-    return Policy(
-        version=str(version) if version is not None else None,
-        statements=tuple(parse_statement(i, s, identity) for i, s in enumerate(statements)),
-        raw=document,
-    )
+    version = f.get("Version")
+    memo = _MEMO
+    parsed = []
+    for i, s in enumerate(statements):
+        key = _memo_key(i, s, identity)
+        parsed.append(memo.get(key) or _remember(key, _parse_statement(i, s, identity)))
+    return Policy(str(version) if version is not None else None, tuple(parsed), document)
