@@ -17,11 +17,16 @@ from hypothesis import strategies as st
 from test_differential import policies
 from test_policy_cases import _IDS, CASES, Case
 
-from remediator.detectors import analyse, reference_findings, run_key_policy_detectors
+from remediator.detectors import (
+    STATEMENT_DETECTORS,
+    analyse,
+    reference_findings,
+    run_key_policy_detectors,
+)
 from remediator.types import Context
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from corpus import corpus, realistic_corpus  # noqa: E402
+from corpus import corpus, realistic_corpus
 
 OWNER = "111122223333"
 CONTEXTS = (
@@ -59,3 +64,18 @@ def test_generated_policies_under_interleaved_contexts(document: Any,
     # The same (shared) statements read under one context must not leak into another.
     for ctx in contexts:
         assert_same(document, ctx)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=policies(whole_pool=True), data=st.data())
+def test_statements_moved_to_other_positions_report_their_own_position(
+        document: Any, data: st.DataObject) -> None:
+    # The first analysis parses each statement; the shuffled copy re-uses them at new
+    # positions (policy.document's origin), and must read exactly like a fresh analysis.
+    assert_same(document, CONTEXTS[2])
+    moved = {**document, "Statement": data.draw(st.permutations(document["Statement"]))}
+    assert_same(moved, CONTEXTS[2])
+    statement_rules = {r for rules in STATEMENT_DETECTORS.values() for r in rules}
+    for f in run_key_policy_detectors(analyse(moved), CONTEXTS[2]):
+        if f.rule in statement_rules:
+            assert f.message.startswith(f"Statement {f.statement}")

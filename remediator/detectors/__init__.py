@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from remediator.detectors.analysis import PolicyAnalysis, analyse
+from remediator.detectors.analysis import PolicyAnalysis, analyse, moved_finding
 from remediator.detectors.exposure import (
     detect_cross_account,
     detect_public,
@@ -57,6 +57,8 @@ POLICY_DETECTORS: dict[KeyPolicyDetector, tuple[str, ...]] = {
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
+    if len(findings) < 2:
+        return findings
     return sorted(
         findings,
         key=lambda f: (
@@ -115,11 +117,20 @@ def _memo_for(ctx: Context) -> _Memo:
 
 def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
     accs = compile_statement(stmt).accesses
-    summary = _Summary(
-        tuple(statement_findings(stmt, accs, ctx)) if accs else (),
-        holdings(accs, ctx),
-        root_verdict(stmt, ctx.owner_account, ctx.org_id),
-    )
+    origin = stmt.origin
+    if origin is None:
+        summary = _Summary(
+            tuple(statement_findings(stmt, accs, ctx)) if accs else (),
+            holdings(accs, ctx),
+            root_verdict(stmt, ctx.owner_account, ctx.org_id),
+        )
+    else:  # the same statement at another position: its origin's verdicts, re-pointed
+        first = memo.summaries.get(origin) or _summarise(memo, origin, ctx)
+        summary = _Summary(
+            tuple(moved_finding(f, origin, stmt) for f in first.findings),
+            holdings(accs, ctx),
+            first.root,
+        )
     memo.summaries[stmt] = summary
     return summary
 

@@ -27,7 +27,10 @@ class PolicyAnalysis(NamedTuple):
 def analyse(document: Any) -> PolicyAnalysis:
     policy = parse_policy(document)
     compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
-    if all(c.deny_scope is None for _, c in compiled):
+    for _, c in compiled:
+        if c.deny_scope is not None:
+            break
+    else:
         # No Deny applies to the key (most policies): the access is the Allows' compiled
         # access as it stands, and every statement is pristine.
         groups = tuple((stmt, c.accesses) for stmt, c in compiled if c.accesses)
@@ -125,3 +128,20 @@ def finding(
 
 def where(stmt: Statement) -> str:
     return f"Statement {stmt.index}" + (f" ({stmt.sid})" if stmt.sid else "")
+
+
+def statement_finding(
+    rule_id: str,
+    stmt: Statement,
+    principals: Iterable[str],
+    actions: Iterable[str],
+    detail: str,
+) -> Finding:
+    """A finding about one statement: its message starts with where the statement is."""
+    return finding(rule_id, stmt, principals, actions, f"{where(stmt)} {detail}")
+
+
+def moved_finding(f: Finding, origin: Statement, stmt: Statement) -> Finding:
+    """``origin``'s statement finding, reported for the same statement at ``stmt``'s position."""
+    return f._replace(statement=stmt.index,
+                      message=where(stmt) + f.message[len(where(origin)):])

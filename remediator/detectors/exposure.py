@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from remediator.detectors.analysis import (
-    finding,
     foreign_orgs,
+    statement_finding,
     untrusted_accounts,
-    where,
 )
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, SERVICE, Access
@@ -23,12 +22,12 @@ def detect_public(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> li
     for a in open_accs:
         mask |= a.mask
     return [
-        finding(
+        statement_finding(
             "KMS-PUBLIC",
             stmt,
             (a.grantee.label for a in open_accs),
             kms.names(mask),
-            f"{where(stmt)} lets any AWS principal, in any account, call "
+            f"lets any AWS principal, in any account, call "
             f"{_summary(mask)} on the key: no condition pins the caller's account, "
             "organisation or network.",
         )
@@ -53,12 +52,12 @@ def detect_cross_account(stmt: Statement, accs: tuple[Access, ...], ctx: Context
         return []
     who = ", ".join([f"account {x}" for x in accounts] + [f"organisation {o}" for o in orgs])
     return [
-        finding(
+        statement_finding(
             "KMS-CROSS-ACCOUNT",
             stmt,
             labels,
             kms.names(mask),
-            f"{where(stmt)} lets {who}, outside the trusted accounts, call "
+            f"lets {who}, outside the trusted accounts, call "
             f"{_summary(mask)} on the key.",
         )
     ]
@@ -83,12 +82,12 @@ def detect_unscoped_service(
         mask |= a.mask
     names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
     return [
-        finding(
+        statement_finding(
             "KMS-SERVICE-UNSCOPED",
             stmt,
             (a.grantee.label for a in services),
             kms.names(mask),
-            f"{where(stmt)} lets {names} use the key on behalf of any "
+            f"lets {names} use the key on behalf of any "
             "customer: add an aws:SourceAccount or aws:SourceArn condition.",
         )
     ]

@@ -9,7 +9,7 @@ from remediator.detectors.analysis import (
     finding,
     is_authorised,
     is_owner_root,
-    where,
+    statement_finding,
 )
 from remediator.policy import actions as kms
 from remediator.policy.access import Access, compile_statement
@@ -38,12 +38,12 @@ def detect_wildcard_action(
     if not wrong:
         return []
     return [
-        finding(
+        statement_finding(
             "KMS-WILDCARD-ACTION",
             stmt,
             wrong,
             ("kms:*",),
-            f"{where(stmt)} grants every KMS action to "
+            f"grants every KMS action to "
             f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
         )
     ]
@@ -65,12 +65,12 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
         if wrong:
             who = ", ".join(dict.fromkeys(wrong))
             out.append(
-                finding(
+                statement_finding(
                     rule_id,
                     stmt,
                     wrong,
                     (action,),
-                    f"{where(stmt)} lets {who} call {action}, which only "
+                    f"lets {who} call {action}, which only "
                     f"{_AUTHORISED} should hold.",
                 )
             )

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from remediator.detectors.analysis import finding, is_owner_root, where
+from remediator.detectors.analysis import is_owner_root, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, Access
 from remediator.policy.conditions import has_positive_via_service
@@ -28,12 +28,12 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     labels = [a.grantee.label for a in users]
     if not has_positive_via_service(stmt.conditions):
         return [
-            finding(
+            statement_finding(
                 "IAM-KMS-6",
                 stmt,
                 labels,
                 kms.names(mask),
-                f"{where(stmt)} lets {', '.join(dict.fromkeys(labels))} use the key "
+                f"lets {', '.join(dict.fromkeys(labels))} use the key "
                 "directly; limit use to the AWS services that need it with kms:ViaService.",
             )
         ]
@@ -41,12 +41,12 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     if not extra:
         return []
     return [
-        finding(
+        statement_finding(
             "IAM-KMS-6",
             stmt,
             labels,
             kms.names(mask),
-            f"{where(stmt)} allows use through {', '.join(extra)}, which the "
+            f"allows use through {', '.join(extra)}, which the "
             "configuration does not list in via_services.",
         )
     ]

@@ -303,8 +303,14 @@ class CompiledStatement(NamedTuple):
 def compile_statement(stmt: Statement) -> CompiledStatement:
     """A statement's key actions and grantees (Allow) or certain scope (Deny), computed once.
 
-    Statements are shared objects compared by identity, so this memo is exact.
+    Statements are shared objects compared by identity, so this memo is exact. A statement
+    copied from another position shares its origin's grantees.
     """
+    if stmt.origin is not None:
+        c = compile_statement(stmt.origin)
+        if not c.accesses:
+            return c  # a Deny's scope or nothing: no statement in it to re-point
+        return c._replace(accesses=tuple(Access(stmt, a.grantee, a.mask) for a in c.accesses))
     mask = statement_mask(stmt) if applies_to_key(stmt) else 0
     if not mask:
         return CompiledStatement(0, (), None)

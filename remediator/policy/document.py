@@ -60,6 +60,9 @@ class Statement:
     not_resources: tuple[str, ...] | None
     conditions: tuple[Condition, ...]
     raw: Mapping[str, Any]
+    # The same statement as first parsed at another position, or None when this is that one.
+    # What depends on the content alone (grantees, verdicts) is computed once, on the origin.
+    origin: Statement | None = None
 
     @property
     def effect(self) -> str:
@@ -192,15 +195,18 @@ def _pair(fields: Mapping[str, Any], name: str, where: str, required: bool
 # (format 2: no back-references, so it depends on content alone): marshal.loads inverts it,
 # so two statements share a key only when they are equal, and it distinguishes every JSON
 # type (true from 1, 1 from 1.0, a string from a number). It is about twice as fast as repr().
-_MEMO: dict[tuple[int, bool, bytes | str], Statement] = {}
+# A statement seen before at another position is a copy of that one with ``origin`` set.
+_ContentKey = tuple[bool, bytes | str]
+_MEMO: dict[tuple[int, _ContentKey], Statement] = {}
+_ORIGINS: dict[_ContentKey, Statement] = {}
 _MEMO_LIMIT = 65_536
 
 
-def _memo_key(index: int, stmt: Any, identity: bool) -> tuple[int, bool, bytes | str]:
+def _content_key(stmt: Any, identity: bool) -> _ContentKey:
     try:
-        return (index, identity, marshal.dumps(stmt, 2))
+        return (identity, marshal.dumps(stmt, 2))
     except ValueError:  # not plain JSON types (a Mapping that is not a dict): repr is faithful
-        return (index, identity, repr(stmt))
+        return (identity, repr(stmt))
 
 
 def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
@@ -208,20 +214,30 @@ def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
 
     ``identity``: an IAM identity policy statement, which has no Principal.
     """
-    key = _memo_key(index, stmt, identity)
-    return _MEMO.get(key) or _remember(key, _parse_statement(index, stmt, identity))
+    content = _content_key(stmt, identity)
+    return _MEMO.get((index, content)) or _first_at(index, content, stmt)
 
 
-def _remember(key: tuple[int, bool, bytes | str], parsed: Statement) -> Statement:
+def _first_at(index: int, content: _ContentKey, stmt: Any) -> Statement:
+    """A statement not seen at this position: parsed, or copied from another position."""
     if len(_MEMO) >= _MEMO_LIMIT:
-        _MEMO.clear()
-    _MEMO[key] = parsed
+        clear_memo()
+    origin = _ORIGINS.get(content)
+    if origin is None:
+        parsed = _ORIGINS[content] = _parse_statement(index, stmt, content[0])
+    else:
+        parsed = Statement(index, origin.sid, origin.allow, origin.principal,
+                           origin.not_principal, origin.actions, origin.not_actions,
+                           origin.resources, origin.not_resources, origin.conditions, stmt,
+                           origin)
+    _MEMO[(index, content)] = parsed
     return parsed
 
 
 def clear_memo() -> None:
     """Forget shared statements (benchmarks use it to measure the cold path)."""
     _MEMO.clear()
+    _ORIGINS.clear()
 
 
 def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
@@ -273,6 +289,6 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     memo = _MEMO
     parsed = []
     for i, s in enumerate(statements):
-        key = _memo_key(i, s, identity)
-        parsed.append(memo.get(key) or _remember(key, _parse_statement(i, s, identity)))
+        content = _content_key(s, identity)
+        parsed.append(memo.get((i, content)) or _first_at(i, content, s))
     return Policy(str(version) if version is not None else None, tuple(parsed), document)
