@@ -139,28 +139,38 @@ def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Fin
     """``reference_findings``, with each statement's share computed once per context."""
     memo = _memo_for(ctx)
     summaries = memo.summaries
-    root_granted = root_taken = False
-    for stmt in analysis.policy.statements:
-        s = summaries.get(stmt) or _summarise(memo, stmt, ctx)
-        if s.root is GRANTS:
-            root_granted = True
-        elif s.root is TAKES_AWAY:
-            root_taken = True
     findings: list[Finding] = []
     held: dict[str, int] = {}
     first_admin: dict[str, Access] = {}
-    pristine = analysis.pristine
-    for stmt, accs in analysis.groups:
-        if stmt.index in pristine:
-            s = summaries[stmt]
-            findings.extend(s.findings)
-            add_holdings(held, first_admin, s.holdings)
-        else:
-            findings.extend(statement_findings(stmt, accs, ctx))
-            add_holdings(held, first_admin, holdings(accs, ctx))
+    # Statements without access have no findings or holdings, so when no Deny applies,
+    # walking every statement in order reads the same as walking the groups.
+    untouched = not analysis.denies
+    root_granted = root_taken = False
+    for stmt in analysis.policy.statements:
+        s = summaries.get(stmt) or _summarise(memo, stmt, ctx)
+        if s.root == GRANTS:
+            root_granted = True
+        elif s.root == TAKES_AWAY:
+            root_taken = True
+        if untouched:
+            if s.findings:
+                findings.extend(s.findings)
+            if s.holdings:
+                add_holdings(held, first_admin, s.holdings)
+    if not untouched:
+        pristine = analysis.pristine
+        for stmt, accs in analysis.groups:
+            if stmt.index in pristine:
+                s = summaries[stmt]
+                findings.extend(s.findings)
+                add_holdings(held, first_admin, s.holdings)
+            else:
+                findings.extend(statement_findings(stmt, accs, ctx))
+                add_holdings(held, first_admin, holdings(accs, ctx))
     if root_taken or not root_granted:
         findings.append(memo.missing_root)
-    findings.extend(separation_findings(held, first_admin))
+    if held:
+        findings.extend(separation_findings(held, first_admin))
     return sort_findings(findings)
 
 

@@ -22,24 +22,26 @@ class PolicyAnalysis(NamedTuple):
     # Allow statements whose access no Deny changed: their statement-level findings depend
     # on the statement and the context alone, so they can be shared across policies.
     pristine: frozenset[int] = frozenset()
+    # Some Deny applies to the key: access may differ from what the Allows alone give.
+    denies: bool = True
 
 
 def analyse(document: Any) -> PolicyAnalysis:
     policy = parse_policy(document)
-    compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
-    for _, c in compiled:
+    allows: list[tuple[Statement, tuple[Access, ...]]] = []
+    flat: list[Access] = []
+    for stmt in policy.statements:
+        c = compile_statement(stmt)
         if c.deny_scope is not None:
             break
+        if c.accesses:
+            allows.append((stmt, c.accesses))
+            flat.extend(c.accesses)
     else:
         # No Deny applies to the key (most policies): the access is the Allows' compiled
         # access as it stands, and every statement is pristine.
-        groups = tuple((stmt, c.accesses) for stmt, c in compiled if c.accesses)
-        return PolicyAnalysis(
-            policy,
-            tuple(a for _, accs in groups for a in accs),
-            groups,
-            frozenset(stmt.index for stmt, _ in groups),
-        )
+        return PolicyAnalysis(policy, tuple(flat), tuple(allows),
+                              frozenset([stmt.index for stmt, _ in allows]), False)
     accesses = effective_access(policy)
     grouped: dict[int, list[Access]] = {}
     for a in accesses:
@@ -51,7 +53,7 @@ def analyse(document: Any) -> PolicyAnalysis:
         if len(accs) == len(compiled_accs := compile_statement(stmt).accesses)
         and all(a is b for a, b in zip(accs, compiled_accs, strict=True))
     )
-    return PolicyAnalysis(policy, tuple(accesses), groups, pristine)
+    return PolicyAnalysis(policy, tuple(accesses), groups, pristine, True)
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:

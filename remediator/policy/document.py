@@ -288,7 +288,10 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     version = f.get("Version")
     memo = _MEMO
     parsed = []
-    for i, s in enumerate(statements):
-        content = _content_key(s, identity)
+    for i, s in enumerate(statements):  # parse_statement, inlined: this loop is the hot path
+        try:
+            content: _ContentKey = (identity, marshal.dumps(s, 2))
+        except ValueError:
+            content = (identity, repr(s))
         parsed.append(memo.get((i, content)) or _first_at(i, content, s))
     return Policy(str(version) if version is not None else None, tuple(parsed), document)
