@@ -145,5 +145,6 @@ def statement_finding(
 
 def moved_finding(f: Finding, origin: Statement, stmt: Statement) -> Finding:
     """``origin``'s statement finding, reported for the same statement at ``stmt``'s position."""
-    return f._replace(statement=stmt.index,
-                      message=where(stmt) + f.message[len(where(origin)):])
+    return Finding(f.rule, f.severity, where(stmt) + f.message[len(where(origin)):],
+                   stmt.index, f.sid, f.principals, f.actions, f.reference, f.grant_id,
+                   f.resource)
