@@ -104,6 +104,7 @@ REQUEST_KEYS = frozenset(
 )
 
 CALLER_ACCOUNT_KEYS = frozenset({"kms:calleraccount", "aws:principalaccount"})
+SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn"})
 WHOLE_POOL = AWS_CONDITIONS + ALLOW_ONLY_AWS_CONDITIONS + SERVICE_CONDITIONS + KNOWN_CASE_CONDITIONS
 
 Cond = tuple[str, str, Any]
@@ -131,7 +132,10 @@ def deny_agrees(cond: Cond) -> bool:
     """Conditions a Deny may carry in the agreement pool (the others make known cases)."""
     op, key = cond[0], cond[1].lower()
     return key not in REQUEST_KEYS and op != "ArnNotLike" and not (
-        op == "StringEquals" and key in CALLER_ACCOUNT_KEYS)
+        op == "StringEquals" and key in CALLER_ACCOUNT_KEYS) and not (
+        # a positive Deny on a source key is not related to the Allow's pin on the same key
+        # (the known case "service-deny-matches-allow-source-account")
+        key in SOURCE_KEYS and "Not" not in op)
 
 
 def condition_block(conds: list[Cond]) -> Json:
@@ -302,6 +306,17 @@ KNOWN: dict[str, tuple[Json, str]] = {
             deny(Principal={"Service": "cloudtrail.amazonaws.com"},
                  cond={"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}})),
         "a Deny's condition is not related to the same condition on the Allow"),
+    # False positive (a dead statement). The Allow needs aws:SourceAccount 999988887777 and the
+    # Deny applies exactly then. The engine takes a positive Deny on a source key as uncertain
+    # (a service may send no aws:SourceAccount: "only available when the call to your resource
+    # is made directly by an AWS service principal", KEYS) and does not see that the Allow
+    # already requires the key. Found by the random agreement test.
+    "service-deny-matches-allow-source-account": (
+        doc(allow({"Service": "cloudtrail.amazonaws.com"}, "kms:*",
+                  {"StringEquals": {"aws:SourceAccount": UNTRUSTED}}),
+            deny(Principal={"Service": "cloudtrail.amazonaws.com"},
+                 cond={"StringEquals": {"aws:SourceAccount": UNTRUSTED}})),
+        "a Deny's aws:SourceAccount is not related to the same pin on the Allow"),
     # False positive. The Deny spares only roles of 111122223333, so every principal of
     # 999988887777 is denied; the engine leaves a grantee of 999988887777 "pinned" to the
     # 111122223333 role pattern without seeing that no principal can be both.

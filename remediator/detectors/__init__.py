@@ -98,6 +98,8 @@ class _Summary(NamedTuple):
 class _Memo(NamedTuple):
     summaries: dict[Statement, _Summary]
     missing_root: Finding
+    # (Allow statement, the Denies that changed its access) -> its findings and holdings
+    denied: dict[tuple[Statement, tuple[Statement, ...]], _Summary]
 
 
 # Statements are shared objects compared by identity (policy.document), so a per-context
@@ -110,15 +112,19 @@ _LAST: list[tuple[Context, _Memo]] = []  # the context of the previous call: usu
 
 
 def _memo_for(ctx: Context) -> _Memo:
-    if _LAST and _LAST[0][0] is ctx and len(_LAST[0][1].summaries) < _MEMO_LIMIT:
+    if _LAST and _LAST[0][0] is ctx and not _is_full(_LAST[0][1]):
         return _LAST[0][1]
     memo = _MEMOS.get(ctx)
-    if memo is None or len(memo.summaries) >= _MEMO_LIMIT:
+    if memo is None or _is_full(memo):
         if len(_MEMOS) >= 1024:
             _MEMOS.clear()
-        memo = _MEMOS[ctx] = _Memo({}, missing_root_finding(ctx))
+        memo = _MEMOS[ctx] = _Memo({}, missing_root_finding(ctx), {})
     _LAST[:] = [(ctx, memo)]
     return memo
+
+
+def _is_full(memo: _Memo) -> bool:
+    return len(memo.summaries) + len(memo.denied) >= _MEMO_LIMIT
 
 
 def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
@@ -165,14 +171,16 @@ def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Fin
                 add_holdings(held, first_admin, s.holdings)
     if not untouched:
         pristine = analysis.pristine
+        denied = memo.denied
         for stmt, accs in analysis.groups:
             if stmt.index in pristine:
                 s = summaries[stmt]
-                findings.extend(s.findings)
-                add_holdings(held, first_admin, s.holdings)
-            else:
-                findings.extend(statement_findings(stmt, accs, ctx))
-                add_holdings(held, first_admin, holdings(accs, ctx))
+            else:  # its access is a function of the statement and the Denies: shared too
+                key = (stmt, analysis.denies)
+                s = denied.get(key) or denied.setdefault(key, _Summary(
+                    tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None))
+            findings.extend(s.findings)
+            add_holdings(held, first_admin, s.holdings)
     if root_taken or not root_granted:
         findings.append(memo.missing_root)
     if held:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from remediator.detectors.rules import RULES
-from remediator.policy.access import AWS, Access, Grantee, compile_statement, effective_access
+from remediator.policy.access import AWS, Access, Grantee, access_after_denies, compile_statement
 from remediator.policy.document import Policy, Statement, parse_policy
 from remediator.policy.principals import glob_match, names_account_root
 from remediator.types import Context, Finding
@@ -21,39 +21,30 @@ class PolicyAnalysis(NamedTuple):
     groups: tuple[tuple[Statement, tuple[Access, ...]], ...]
     # Allow statements whose access no Deny changed: their statement-level findings depend
     # on the statement and the context alone, so they can be shared across policies.
-    pristine: frozenset[int] = frozenset()
-    # Some Deny applies to the key: access may differ from what the Allows alone give.
-    denies: bool = True
+    pristine: frozenset[int]
+    # The Deny statements that apply to the key, in order (their effect on each Allow depends
+    # on these statements alone, so it can be shared too).
+    denies: tuple[Statement, ...]
 
 
 def analyse(document: Any) -> PolicyAnalysis:
     policy = parse_policy(document)
-    allows: list[tuple[Statement, tuple[Access, ...]]] = []
+    compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
+    denies = tuple([stmt for stmt, c in compiled if c.deny_scope is not None])
+    groups: list[tuple[Statement, tuple[Access, ...]]] = []
     flat: list[Access] = []
-    for stmt in policy.statements:
-        c = compile_statement(stmt)
-        if c.deny_scope is not None:
-            break
-        if c.accesses:
-            allows.append((stmt, c.accesses))
-            flat.extend(c.accesses)
-    else:
-        # No Deny applies to the key (most policies): the access is the Allows' compiled
-        # access as it stands, and every statement is pristine.
-        return PolicyAnalysis(policy, tuple(flat), tuple(allows),
-                              frozenset([stmt.index for stmt, _ in allows]), False)
-    accesses = effective_access(policy)
-    grouped: dict[int, list[Access]] = {}
-    for a in accesses:
-        grouped.setdefault(a.statement.index, []).append(a)
-    groups = tuple((accs[0].statement, tuple(accs)) for accs in grouped.values())
-    # Accesses no Deny touched are the compiled objects themselves.
-    pristine = frozenset(
-        stmt.index for stmt, accs in groups
-        if len(accs) == len(compiled_accs := compile_statement(stmt).accesses)
-        and all(a is b for a, b in zip(accs, compiled_accs, strict=True))
-    )
-    return PolicyAnalysis(policy, tuple(accesses), groups, pristine, True)
+    pristine: list[int] = []
+    for stmt, c in compiled:
+        if not c.accesses:
+            continue
+        accs = access_after_denies(stmt, denies) if denies else c.accesses
+        if not accs:
+            continue
+        groups.append((stmt, accs))
+        flat.extend(accs)
+        if accs is c.accesses:  # no Deny changed it (access_after_denies keeps the object)
+            pristine.append(stmt.index)
+    return PolicyAnalysis(policy, tuple(flat), tuple(groups), frozenset(pristine), denies)
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:

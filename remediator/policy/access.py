@@ -323,20 +323,25 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
 
 def effective_access(policy: Policy) -> list[Access]:
     """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
-    accesses: list[Access] = []
-    denies: list[tuple[Statement, int, tuple[Scope, Scope]]] = []
-    for stmt in policy.statements:
-        c = compile_statement(stmt)
-        if not c.mask:
-            continue
-        if c.deny_scope is None:
-            accesses.extend(c.accesses)
-        else:
-            assert c.service_deny_scope is not None
-            denies.append((stmt, c.mask, (c.deny_scope, c.service_deny_scope)))
-    for deny, dmask, dscope in denies:
-        accesses = _apply_deny(accesses, deny, dmask, dscope)
-    return accesses
+    denies = tuple(s for s in policy.statements if compile_statement(s).deny_scope is not None)
+    return [a for s in policy.statements for a in access_after_denies(s, denies)]
+
+
+@lru_cache(maxsize=65_536)
+def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple[Access, ...]:
+    """One statement's access after the Deny statements, applied in order (each Deny
+    subtracts from each access on its own). The compiled tuple itself when no Deny changes
+    it. Statements are shared objects, so this memo is exact."""
+    compiled = compile_statement(stmt).accesses
+    accesses = list(compiled)
+    for deny in denies:
+        c = compile_statement(deny)
+        assert c.deny_scope is not None and c.service_deny_scope is not None
+        accesses = _apply_deny(accesses, deny, c.mask, (c.deny_scope, c.service_deny_scope))
+    if len(accesses) == len(compiled) and all(
+            a is b for a, b in zip(accesses, compiled, strict=True)):
+        return compiled
+    return tuple(accesses)
 
 
 def _apply_deny(accesses: list[Access], deny: Statement, dmask: int,
