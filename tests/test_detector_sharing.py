@@ -1,8 +1,8 @@
 """The fast detector pipeline computes exactly what the registered detectors define.
 
-``run_key_policy_detectors`` shares each statement's findings, root verdict and holdings across
-policies and remembers them per context; ``reference_findings`` runs every detector as
-registered with nothing shared. Any difference between the two is a bug in the sharing.
+``run_key_policy_detectors`` and ``analyze_key_policy`` share each statement's findings, root
+verdict and holdings across policies and remember them per context; ``reference_findings`` runs
+every detector as registered with nothing shared. Any difference is a bug in the sharing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from test_policy_cases import _IDS, CASES, Case
 from remediator.detectors import (
     STATEMENT_DETECTORS,
     analyse,
+    analyze_key_policy,
     reference_findings,
     run_key_policy_detectors,
 )
@@ -41,7 +42,9 @@ CONTEXTS = (
 
 def assert_same(document: Any, ctx: Context) -> None:
     analysis = analyse(document)
-    assert run_key_policy_detectors(analysis, ctx) == reference_findings(analysis, ctx)
+    expected = reference_findings(analysis, ctx)
+    assert run_key_policy_detectors(analysis, ctx) == expected
+    assert analyze_key_policy(document, ctx) == expected
 
 
 @pytest.mark.parametrize("c", CASES, ids=_IDS)

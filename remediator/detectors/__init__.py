@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from remediator.detectors.analysis import PolicyAnalysis, analyse, moved_finding
+from remediator.detectors.analysis import PolicyAnalysis, analyse, analyse_policy, moved_finding
 from remediator.detectors.exposure import (
     detect_cross_account,
     detect_public,
@@ -33,7 +33,7 @@ from remediator.detectors.privileges import (
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
-from remediator.policy.document import Statement
+from remediator.policy.document import Statement, parse_policy
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
@@ -93,6 +93,7 @@ class _Summary(NamedTuple):
     findings: tuple[Finding, ...]
     holdings: tuple[tuple[str, int, Access], ...]
     root: str | None  # lockout.root_verdict
+    is_deny: bool = False  # a Deny that applies to the key
 
 
 class _Memo(NamedTuple):
@@ -128,13 +129,15 @@ def _is_full(memo: _Memo) -> bool:
 
 
 def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
-    accs = compile_statement(stmt).accesses
+    compiled = compile_statement(stmt)
+    accs = compiled.accesses
     origin = stmt.origin
     if origin is None:
         summary = _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
             root_verdict(stmt, ctx.owner_account, ctx.org_id),
+            compiled.deny_scope is not None,
         )
     else:  # the same statement at another position: its origin's verdicts, re-pointed
         first = memo.summaries.get(origin) or _summarise(memo, origin, ctx)
@@ -142,46 +145,57 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
             tuple(moved_finding(f, origin, stmt) for f in first.findings),
             holdings(accs, ctx),
             first.root,
+            first.is_deny,
         )
     memo.summaries[stmt] = summary
     return summary
+
+
+def _combine(memo: _Memo, shares: list[_Summary]) -> list[Finding]:
+    """The findings of a policy no Deny applies to, from its statements' summaries in order
+    (statements without access have no findings or holdings, so this reads as the groups)."""
+    findings: list[Finding] = []
+    held: dict[str, int] = {}
+    first_admin: dict[str, Access] = {}
+    root_granted = False
+    for s in shares:
+        if s.root == GRANTS:
+            root_granted = True
+        if s.findings:
+            findings.extend(s.findings)
+        if s.holdings:
+            add_holdings(held, first_admin, s.holdings)
+    if not root_granted:
+        findings.append(memo.missing_root)
+    if held:
+        findings.extend(separation_findings(held, first_admin))
+    return sort_findings(findings)
 
 
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """``reference_findings``, with each statement's share computed once per context."""
     memo = _memo_for(ctx)
     summaries = memo.summaries
+    shares = [summaries.get(stmt) or _summarise(memo, stmt, ctx)
+              for stmt in analysis.policy.statements]
+    if not analysis.denies:
+        return _combine(memo, shares)
     findings: list[Finding] = []
     held: dict[str, int] = {}
     first_admin: dict[str, Access] = {}
-    # Statements without access have no findings or holdings, so when no Deny applies,
-    # walking every statement in order reads the same as walking the groups.
-    untouched = not analysis.denies
-    root_granted = root_taken = False
-    for stmt in analysis.policy.statements:
-        s = summaries.get(stmt) or _summarise(memo, stmt, ctx)
-        if s.root == GRANTS:
-            root_granted = True
-        elif s.root == TAKES_AWAY:
-            root_taken = True
-        if untouched:
-            if s.findings:
-                findings.extend(s.findings)
-            if s.holdings:
-                add_holdings(held, first_admin, s.holdings)
-    if not untouched:
-        pristine = analysis.pristine
-        denied = memo.denied
-        for stmt, accs in analysis.groups:
-            if stmt.index in pristine:
-                s = summaries[stmt]
-            else:  # its access is a function of the statement and the Denies: shared too
-                key = (stmt, analysis.denies)
-                s = denied.get(key) or denied.setdefault(key, _Summary(
-                    tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None))
-            findings.extend(s.findings)
-            add_holdings(held, first_admin, s.holdings)
-    if root_taken or not root_granted:
+    pristine = analysis.pristine
+    denied = memo.denied
+    for stmt, accs in analysis.groups:
+        if stmt.index in pristine:
+            s = summaries[stmt]
+        else:  # its access is a function of the statement and the Denies: shared too
+            key = (stmt, analysis.denies)
+            s = denied.get(key) or denied.setdefault(key, _Summary(
+                tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None))
+        findings.extend(s.findings)
+        add_holdings(held, first_admin, s.holdings)
+    roots = {s.root for s in shares}
+    if TAKES_AWAY in roots or GRANTS not in roots:
         findings.append(memo.missing_root)
     if held:
         findings.extend(separation_findings(held, first_admin))
@@ -190,7 +204,15 @@ def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Fin
 
 def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid)."""
-    return run_key_policy_detectors(analyse(document), context)
+    policy = parse_policy(document)
+    memo = _memo_for(context)
+    summaries = memo.summaries
+    shares = [summaries.get(stmt) or _summarise(memo, stmt, context)
+              for stmt in policy.statements]
+    for s in shares:
+        if s.is_deny:  # the Denies' effect on each Allow is worked out by analyse_policy
+            return run_key_policy_detectors(analyse_policy(policy), context)
+    return _combine(memo, shares)
 
 
 __all__ = [

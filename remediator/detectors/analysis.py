@@ -28,7 +28,10 @@ class PolicyAnalysis(NamedTuple):
 
 
 def analyse(document: Any) -> PolicyAnalysis:
-    policy = parse_policy(document)
+    return analyse_policy(parse_policy(document))
+
+
+def analyse_policy(policy: Policy) -> PolicyAnalysis:
     compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
     denies = tuple([stmt for stmt, c in compiled if c.deny_scope is not None])
     groups: list[tuple[Statement, tuple[Access, ...]]] = []
