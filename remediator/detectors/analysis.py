@@ -92,7 +92,10 @@ def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
         return []
     if ctx.org_id and g.orgs.include is not None and g.orgs.values() <= {ctx.org_id}:
         return []  # only members of the trusted organisation qualify
-    return sorted(a for a in g.accounts.values() if not ctx.is_trusted_account(a))
+    bad = [a for a in g.accounts.values() if not ctx.is_trusted_account(a)]
+    if len(bad) > 1:
+        bad.sort()
+    return bad
 
 
 def foreign_orgs(g: Grantee, ctx: Context) -> list[str]:

@@ -41,7 +41,10 @@ def detect_cross_account(stmt: Statement, accs: tuple[Access, ...], ctx: Context
     labels: list[str] = []
     mask = 0
     for a in accs:
-        bad = untrusted_accounts(a.grantee, ctx) + foreign_orgs(a.grantee, ctx)
+        g = a.grantee
+        if g.accounts.include is None and g.orgs.include is None:
+            continue  # pinned to no account or organisation: nothing to weigh against the trust
+        bad = untrusted_accounts(g, ctx) + foreign_orgs(g, ctx)
         if not bad:
             continue
         for x in bad:

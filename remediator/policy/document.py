@@ -175,7 +175,7 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
         if not _is_mapping(block):
             raise PolicyError(f"{where}.{op_name} must be an object of condition keys")
         for key, vals in block.items():
-            values = _strings(vals, f"{where}.{op_name}.{key}")
+            values = (vals,) if type(vals) is str else _strings(vals, f"{where}.{op_name}.{key}")
             out.append(Condition(op, str(key).lower(), str(key), values))
     return tuple(out)
 
@@ -240,6 +240,14 @@ def clear_memo() -> None:
     _ORIGINS.clear()
 
 
+def _optional_strings(value: Any, where: str, element: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        return (value,)
+    return _strings(value, where + element)
+
+
 def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
     where = f"Statement[{index}]"
     if not _is_mapping(stmt):
@@ -259,10 +267,10 @@ def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement
         None if principal is None else parse_principals(principal, f"{where}.Principal"),
         None if not_principal is None else parse_principals(not_principal,
                                                              f"{where}.NotPrincipal"),
-        None if action is None else _strings(action, f"{where}.Action"),
-        None if not_action is None else _strings(not_action, f"{where}.NotAction"),
-        None if resource is None else _strings(resource, f"{where}.Resource"),
-        None if not_resource is None else _strings(not_resource, f"{where}.NotResource"),
+        _optional_strings(action, where, ".Action"),
+        _optional_strings(not_action, where, ".NotAction"),
+        _optional_strings(resource, where, ".Resource"),
+        _optional_strings(not_resource, where, ".NotResource"),
         _parse_conditions(f.get("Condition"), f"{where}.Condition"),
         stmt,
     )
