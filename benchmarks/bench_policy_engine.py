@@ -29,7 +29,7 @@ from remediator.types import Context
 CTX = Context(OWNER, frozenset({TRUSTED}), ORG, ("arn:aws:iam::111122223333:role/KeyAdmin",))
 
 
-def _rate(fn: Callable[[Any], object], docs: list[dict[str, Any]], rounds: int = 3) -> float:
+def _rate(fn: Callable[[Any], object], docs: list[dict[str, Any]], rounds: int = 5) -> float:
     best = float("inf")
     for _ in range(rounds):
         clear_memo()
@@ -43,7 +43,7 @@ def _rate(fn: Callable[[Any], object], docs: list[dict[str, Any]], rounds: int =
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 20_000
-    print(f"{n} policies per corpus, best of 3 rounds, one core, findings built for every rule")
+    print(f"{n} policies per corpus, best of 5 rounds, one core, findings built for every rule")
     corpora = (
         ("estate mix", realistic_corpus(n)),
         ("estate mix, unique statements", realistic_corpus(n, unique_statements=True)),
