@@ -151,21 +151,24 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
     return summary
 
 
-def _combine(memo: _Memo, shares: list[_Summary]) -> list[Finding]:
-    """The findings of a policy no Deny applies to, from its statements' summaries in order
-    (statements without access have no findings or holdings, so this reads as the groups)."""
+def _shares(memo: _Memo, statements: tuple[Statement, ...], ctx: Context) -> list[_Summary]:
+    summaries = memo.summaries
+    return [summaries.get(stmt) or _summarise(memo, stmt, ctx) for stmt in statements]
+
+
+def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary]) -> list[Finding]:
+    """A policy's findings from what its Allows contribute (``parts``, in statement order) and
+    its statements' root verdicts (``shares``)."""
     findings: list[Finding] = []
     held: dict[str, int] = {}
     first_admin: dict[str, Access] = {}
-    root_granted = False
-    for s in shares:
-        if s.root == GRANTS:
-            root_granted = True
+    for s in parts:
         if s.findings:
             findings.extend(s.findings)
         if s.holdings:
             add_holdings(held, first_admin, s.holdings)
-    if not root_granted:
+    roots = {s.root for s in shares}
+    if TAKES_AWAY in roots or GRANTS not in roots:
         findings.append(memo.missing_root)
     if held:
         findings.extend(separation_findings(held, first_admin))
@@ -175,44 +178,32 @@ def _combine(memo: _Memo, shares: list[_Summary]) -> list[Finding]:
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """``reference_findings``, with each statement's share computed once per context."""
     memo = _memo_for(ctx)
-    summaries = memo.summaries
-    shares = [summaries.get(stmt) or _summarise(memo, stmt, ctx)
-              for stmt in analysis.policy.statements]
+    shares = _shares(memo, analysis.policy.statements, ctx)
     if not analysis.denies:
-        return _combine(memo, shares)
-    findings: list[Finding] = []
-    held: dict[str, int] = {}
-    first_admin: dict[str, Access] = {}
-    pristine = analysis.pristine
+        # Statements without access contribute nothing, so all of them in order read as
+        # the groups do.
+        return _combine(memo, shares, shares)
+    parts = []
     denied = memo.denied
     for stmt, accs in analysis.groups:
-        if stmt.index in pristine:
-            s = summaries[stmt]
+        if stmt.index in analysis.pristine:
+            parts.append(memo.summaries[stmt])
         else:  # its access is a function of the statement and the Denies: shared too
             key = (stmt, analysis.denies)
-            s = denied.get(key) or denied.setdefault(key, _Summary(
-                tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None))
-        findings.extend(s.findings)
-        add_holdings(held, first_admin, s.holdings)
-    roots = {s.root for s in shares}
-    if TAKES_AWAY in roots or GRANTS not in roots:
-        findings.append(memo.missing_root)
-    if held:
-        findings.extend(separation_findings(held, first_admin))
-    return sort_findings(findings)
+            parts.append(denied.get(key) or denied.setdefault(key, _Summary(
+                tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None)))
+    return _combine(memo, parts, shares)
 
 
 def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid)."""
     policy = parse_policy(document)
     memo = _memo_for(context)
-    summaries = memo.summaries
-    shares = [summaries.get(stmt) or _summarise(memo, stmt, context)
-              for stmt in policy.statements]
+    shares = _shares(memo, policy.statements, context)
     for s in shares:
         if s.is_deny:  # the Denies' effect on each Allow is worked out by analyse_policy
             return run_key_policy_detectors(analyse_policy(policy), context)
-    return _combine(memo, shares)
+    return _combine(memo, shares, shares)
 
 
 __all__ = [

@@ -27,29 +27,15 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
         mask |= a.mask & kms.CRYPTO_MASK
     labels = [a.grantee.label for a in users]
     if not has_positive_via_service(stmt.conditions):
-        return [
-            statement_finding(
-                "IAM-KMS-6",
-                stmt,
-                labels,
-                kms.names(mask),
-                f"lets {', '.join(dict.fromkeys(labels))} use the key "
-                "directly; limit use to the AWS services that need it with kms:ViaService.",
-            )
-        ]
-    extra = _services_outside(stmt.conditions, ctx.via_services)
-    if not extra:
-        return []
-    return [
-        statement_finding(
-            "IAM-KMS-6",
-            stmt,
-            labels,
-            kms.names(mask),
-            f"allows use through {', '.join(extra)}, which the "
-            "configuration does not list in via_services.",
-        )
-    ]
+        detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key directly; limit use "
+                  "to the AWS services that need it with kms:ViaService.")
+    else:
+        extra = _services_outside(stmt.conditions, ctx.via_services)
+        if not extra:
+            return []
+        detail = (f"allows use through {', '.join(extra)}, which the configuration does not "
+                  "list in via_services.")
+    return [statement_finding("IAM-KMS-6", stmt, labels, kms.names(mask), detail)]
 
 
 def _services_outside(conditions: tuple, allowed: tuple[str, ...]) -> list[str]:  # type: ignore[type-arg]
