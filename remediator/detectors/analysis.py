@@ -4,6 +4,7 @@ detector. Also the helpers detectors share to describe grantees against the trus
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from remediator.detectors.rules import RULES
@@ -113,20 +114,23 @@ def finding(
     message: str,
 ) -> Finding:
     rule = RULES[rule_id]
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        message=message,
-        statement=stmt.index if stmt is not None else None,
-        sid=stmt.sid if stmt is not None else None,
-        principals=tuple(dict.fromkeys(principals)),
-        actions=actions if type(actions) is tuple else tuple(actions),
-        reference=rule.reference,
+    return Finding(  # positional (rule, severity, message, statement, sid, principals,
+        # actions, reference): built for every statement finding of an estate
+        rule.id,
+        rule.severity,
+        message,
+        stmt.index if stmt is not None else None,
+        stmt.sid if stmt is not None else None,
+        tuple(dict.fromkeys(principals)),
+        actions if type(actions) is tuple else tuple(actions),
+        rule.reference,
     )
 
 
+@lru_cache(maxsize=65_536)
 def where(stmt: Statement) -> str:
-    return f"Statement {stmt.index}" + (f" ({stmt.sid})" if stmt.sid else "")
+    """How messages name a statement: its position, and its Sid when it has one."""
+    return f"Statement {stmt.index} ({stmt.sid})" if stmt.sid else f"Statement {stmt.index}"
 
 
 def statement_finding(

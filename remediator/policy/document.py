@@ -47,7 +47,7 @@ class Condition(NamedTuple):
 @dataclass(frozen=True, slots=True, eq=False)
 class Statement:
     """One statement, normalised. Compared by identity: equal statements are shared objects
-    (see ``parse_statement``), which lets the evaluator memoise its work per statement."""
+    (see ``parse_policy``), which lets the evaluator memoise its work per statement."""
 
     index: int
     sid: str | None
@@ -209,15 +209,6 @@ def _content_key(stmt: Any, identity: bool) -> _ContentKey:
         return (identity, repr(stmt))
 
 
-def parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
-    """Parse one statement (position ``index``) or raise PolicyError naming the field.
-
-    ``identity``: an IAM identity policy statement, which has no Principal.
-    """
-    content = _content_key(stmt, identity)
-    return _MEMO.get((index, content)) or _first_at(index, content, stmt)
-
-
 def _first_at(index: int, content: _ContentKey, stmt: Any) -> Statement:
     """A statement not seen at this position: parsed, or copied from another position."""
     if len(_MEMO) >= _MEMO_LIMIT:
@@ -296,10 +287,7 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     version = f.get("Version")
     memo = _MEMO
     parsed = []
-    for i, s in enumerate(statements):  # parse_statement, inlined: this loop is the hot path
-        try:
-            content: _ContentKey = (identity, marshal.dumps(s, 2))
-        except ValueError:
-            content = (identity, repr(s))
+    for i, s in enumerate(statements):
+        content = _content_key(s, identity)
         parsed.append(memo.get((i, content)) or _first_at(i, content, s))
     return Policy(str(version) if version is not None else None, tuple(parsed), document)
