@@ -117,9 +117,15 @@ def applies_to_key(stmt: Statement) -> bool:
     return coverage == YES or (coverage == MAYBE and stmt.allow)
 
 
+@lru_cache(maxsize=8192)
+def exactly(value: str) -> Constraint:
+    """The constraint "this one value" (shared: constraints are immutable)."""
+    return only({value})
+
+
 def _pin_principal(pins: Constraint, arn: str) -> Constraint:
     """An exact principal under a statement's aws:PrincipalArn pins: itself, or nobody."""
-    return only({arn}) if pins.contains(arn) else _NOBODY
+    return exactly(arn) if pins.contains(arn) else _NOBODY
 
 
 def _aws_grantee(value: str, scope: Scope) -> Grantee | None:
@@ -130,7 +136,7 @@ def _aws_grantee(value: str, scope: Scope) -> Grantee | None:
         return None  # a deleted principal's unique id: nobody can use it
     principals = scope.principals if p.is_root else _pin_principal(scope.principals, value)
     return Grantee(
-        AWS, value, scope.accounts.meet(only({p.account})), scope.orgs, scope.networks,
+        AWS, value, scope.accounts.meet(exactly(p.account)), scope.orgs, scope.networks,
         principals, value, p.is_root,
     )
 
@@ -150,7 +156,7 @@ def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
         # Web identity providers (accounts.google.com, cognito) let anyone with an identity
         # there in; a SAML/OIDC provider ARN belongs to one account.
         p = parse_aws_principal(value)
-        accounts = scope.accounts if p.account is None else scope.accounts.meet(only({p.account}))
+        accounts = scope.accounts if p.account is None else scope.accounts.meet(exactly(p.account))
         out.append(Grantee(AWS, value, accounts, scope.orgs, scope.networks, scope.principals))
     for s in principals.service:
         out.append(Grantee(SERVICE, s, scope.accounts, scope.orgs, scope.networks,

@@ -135,7 +135,7 @@ _ANYONE = Principals(anyone=True)
 def parse_principals(value: Any, where: str) -> Principals:
     if type(value) is dict and len(value) == 1 and type(value.get("AWS")) is str:
         v = value["AWS"].strip()
-        return _ANYONE if v == "*" else Principals(aws=(v,))
+        return _ANYONE if v == "*" else Principals(False, (v,))
     if isinstance(value, str):
         if value.strip() == "*":
             return _ANYONE
