@@ -82,3 +82,21 @@ def test_statements_moved_to_other_positions_report_their_own_position(
     for f in run_key_policy_detectors(analyse(moved), CONTEXTS[2]):
         if f.rule in statement_rules:
             assert f.message.startswith(f"Statement {f.statement}")
+
+
+def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tiny limits make every memo fill and be cleared many times, mid-policy included.
+    import remediator.detectors as detectors
+    import remediator.policy.document as document
+
+    monkeypatch.setattr(document, "_MEMO_LIMIT", 7)
+    monkeypatch.setattr(detectors, "_MEMO_LIMIT", 11)
+    docs = realistic_corpus(300, seed=3) + corpus(300, seed=5)
+    for i, d in enumerate(docs):
+        assert_same(d, CONTEXTS[i % 2])
+    assert len(document._MEMO) <= 7
+    # Fullness is checked once per policy; one policy adds at most a summary for each statement
+    # and its origin, and one Deny-changed summary per statement.
+    one_policy = 3 * max(len(d["Statement"]) for d in docs)
+    assert all(len(m.summaries) + len(m.denied) < 11 + one_policy
+               for m in detectors._MEMOS.values())
