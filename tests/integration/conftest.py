@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from kms_estate import BUCKET, factory, make_bucket
 
+from remediator.aws.session import ClientFactory
 from remediator.localaws import LocalAws, moto_server
 
 
@@ -32,3 +34,16 @@ def local_aws() -> Iterator[LocalAws]:
 def fresh_aws(local_aws: LocalAws) -> LocalAws:
     local_aws.reset()
     return local_aws
+
+
+@pytest.fixture(scope="module")
+def aws(fresh_aws: LocalAws) -> LocalAws:
+    """A reset server holding the backup bucket: where the apply and rollback modules start
+    (a module that needs other buckets overrides this fixture)."""
+    make_bucket(fresh_aws, BUCKET)
+    return fresh_aws
+
+
+@pytest.fixture(scope="module")
+def clients(aws: LocalAws) -> ClientFactory:
+    return factory(aws)

@@ -7,14 +7,12 @@ from typing import Any
 
 import pytest
 from kms_estate import (
-    BUCKET,
     REGIONS,
     SANDBOX_A,
     SANDBOX_B,
     apply,
     change,
     config,
-    factory,
     make_bucket,
     make_key,
     make_plan,
@@ -31,17 +29,6 @@ from remediator.localaws import LocalAws
 from remediator.rollback import list_runs
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def aws(fresh_aws: LocalAws) -> LocalAws:
-    make_bucket(fresh_aws, BUCKET)
-    return fresh_aws
-
-
-@pytest.fixture(scope="module")
-def clients(aws: LocalAws) -> ClientFactory:
-    return factory(aws)
 
 
 def test_a_wrong_digest_is_refused(aws: LocalAws, clients: ClientFactory) -> None:

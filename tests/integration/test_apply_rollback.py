@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from kms_estate import (
-    BUCKET,
     REGIONS,
     SANDBOX_A,
     SANDBOX_B,
@@ -20,7 +19,6 @@ from kms_estate import (
     factory,
     live_grants,
     live_policy,
-    make_bucket,
     make_key,
     make_plan,
     plan_after,
@@ -38,17 +36,6 @@ from remediator.localaws import LocalAws
 from remediator.rollback import list_runs
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def aws(fresh_aws: LocalAws) -> LocalAws:
-    make_bucket(fresh_aws, BUCKET)
-    return fresh_aws
-
-
-@pytest.fixture(scope="module")
-def clients(aws: LocalAws) -> ClientFactory:
-    return factory(aws)
 
 
 def test_apply_then_rollback_restores_every_key_in_two_accounts_and_regions(

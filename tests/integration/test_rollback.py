@@ -7,7 +7,6 @@ import json
 
 import pytest
 from kms_estate import (
-    BUCKET,
     REGIONS,
     SANDBOX_A,
     SANDBOX_B,
@@ -15,9 +14,7 @@ from kms_estate import (
     change,
     config,
     exposed_policy,
-    factory,
     live_policy,
-    make_bucket,
     make_key,
     make_plan,
     plan_after,
@@ -34,17 +31,6 @@ from remediator.localaws import LocalAws
 from remediator.rollback import rollback_run
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def aws(fresh_aws: LocalAws) -> LocalAws:
-    make_bucket(fresh_aws, BUCKET)
-    return fresh_aws
-
-
-@pytest.fixture(scope="module")
-def clients(aws: LocalAws) -> ClientFactory:
-    return factory(aws)
 
 
 def test_a_key_changed_after_the_run_is_left_unless_forced(
