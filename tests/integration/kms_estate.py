@@ -39,8 +39,10 @@ def root(account: str) -> str:
     return f"arn:aws:iam::{account}:root"
 
 
-def exposed_policy(account: str, extra_principal: str | None = None) -> dict[str, Any]:
-    """The owner root with kms:*, and Decrypt for anyone (KMS-PUBLIC)."""
+def exposed_policy(account: str, extra_principal: str | None = None,
+                   policy_id: str | None = None) -> dict[str, Any]:
+    """The owner root with kms:*, and Decrypt for anyone (KMS-PUBLIC). Its Id is random unless
+    given, so that two keys' policies differ."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "Owner",
@@ -69,7 +71,7 @@ def exposed_policy(account: str, extra_principal: str | None = None) -> dict[str
         )
     return {
         "Version": "2012-10-17",
-        "Id": f"exposed-{uuid.uuid4().hex[:6]}",
+        "Id": policy_id or f"exposed-{uuid.uuid4().hex[:6]}",
         "Statement": statements,
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kms_estate import FAST_RETRY, REGIONS, ROLE, exposed_policy
 
 from remediator.aws.faults import (
     CallCounter,
@@ -33,7 +34,6 @@ from remediator.aws.inventory import (
 )
 from remediator.aws.progress import ScanProgress
 from remediator.aws.ratelimit import RateLimiter
-from remediator.aws.retry import RetryPolicy
 from remediator.aws.session import AwsSettings, ClientFactory
 from remediator.config import parse_config
 from remediator.localaws import LocalAws
@@ -42,33 +42,11 @@ from remediator.snapshot import Snapshot, dump_snapshot, load_snapshot
 pytestmark = pytest.mark.integration
 
 ACCOUNT_A, ACCOUNT_B, EXTERNAL = "111111111111", "222222222222", "999999999999"
-REGIONS = ("eu-west-1", "us-east-1")
-ROLE = "KmsRemediatorRole"
-FAST_RETRY = RetryPolicy(attempts=6, base=0.005, max_wait=0.05)
 OPTIONS = ScanOptions(regions=REGIONS, max_shards=4, workers_per_shard=8, retry=FAST_RETRY)
 
 
 def public_policy(account: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Id": "custom",
-        "Statement": [
-            {
-                "Sid": "Owner",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "Everyone",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-            },
-        ],
-    }
+    return exposed_policy(account, policy_id="custom")
 
 
 @dataclass
