@@ -11,6 +11,7 @@ from remediator.detectors import analyze_key_policy, sort_findings
 from remediator.detectors.grants import detect_external_grants
 from remediator.detectors.iam_policies import detect_broad_decrypt
 from remediator.errors import PolicyError
+from remediator.gc_tuning import collector_paused
 from remediator.rule_settings import apply_rule_settings
 from remediator.snapshot import KeySnapshot, Snapshot
 from remediator.types import Finding
@@ -51,6 +52,11 @@ def key_findings(key: KeySnapshot, config: Config) -> list[Finding]:
 
 
 def assess(snapshot: Snapshot, config: Config) -> Assessment:
+    with collector_paused():  # the engine makes no reference cycles: see gc_tuning
+        return _assess(snapshot, config)
+
+
+def _assess(snapshot: Snapshot, config: Config) -> Assessment:
     located: list[Located] = []
     unknown: list[tuple[str, str]] = []
     for key in snapshot.keys:
