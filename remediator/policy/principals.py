@@ -9,8 +9,8 @@ and ``:federated-user/N`` name one principal of that account. Account ids are co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
@@ -28,8 +28,7 @@ def has_policy_variable(value: str) -> bool:
     return "${" in value
 
 
-@dataclass(frozen=True, slots=True)
-class ArnParts:
+class ArnParts(NamedTuple):
     partition: str
     service: str
     region: str
@@ -37,7 +36,9 @@ class ArnParts:
     resource: str
 
 
-@lru_cache(maxsize=8192)
+# Value records, memoised per distinct string: an estate names each role in several statements.
+# Sized for estates with tens of thousands of distinct principals.
+@lru_cache(maxsize=65_536)
 def split_arn(value: str) -> ArnParts | None:
     """The six colon-separated parts of an ARN (the resource part may hold colons), or None."""
     parts = value.split(":", 5)
@@ -46,8 +47,7 @@ def split_arn(value: str) -> ArnParts | None:
     return ArnParts(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
-@dataclass(frozen=True, slots=True)
-class AwsPrincipal:
+class AwsPrincipal(NamedTuple):
     """One value of ``Principal.AWS``."""
 
     value: str
@@ -56,7 +56,7 @@ class AwsPrincipal:
     is_wildcard: bool  # "*" or an ARN whose account part has a wildcard: anyone can be it
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65_536)
 def parse_aws_principal(value: str) -> AwsPrincipal:
     v = value.strip()
     if v == "*":
