@@ -191,43 +191,40 @@ def _pair(fields: Mapping[str, Any], name: str, where: str, required: bool
 
 
 # Statements repeat across an estate (the root statement is in nearly every key policy), so
-# parsed statements are shared by content. The key is the statement's marshal serialisation
-# (format 2: no back-references, so it depends on content alone): marshal.loads inverts it,
-# so two statements share a key only when they are equal, and it distinguishes every JSON
-# type (true from 1, 1 from 1.0, a string from a number). It is about twice as fast as repr().
-# A statement seen before at another position is a copy of that one with ``origin`` set.
-_ContentKey = tuple[bool, bytes | str]
-_MEMO: dict[tuple[int, _ContentKey], Statement] = {}
-_ORIGINS: dict[_ContentKey, Statement] = {}
+# parsed statements are shared by content. The key is the marshal serialisation (format 2: no
+# back-references, so it depends on content alone) of the statement with its position:
+# marshal.loads inverts it, so two statements share a key only when they are equal, and it
+# distinguishes every JSON type (true from 1, 1 from 1.0, a string from a number). It is about
+# twice as fast as repr(). Key and identity policies are remembered apart. A statement seen
+# before at another position is a copy of the first one (``origin``), found by content alone.
+# A statement marshal cannot serialise (a Mapping that is not a dict) is parsed, not shared.
+_MEMO: tuple[dict[bytes, Statement], dict[bytes, Statement]] = ({}, {})  # key, identity
+_ORIGINS: dict[tuple[bool, bytes], Statement] = {}
 _MEMO_LIMIT = 65_536
 
 
-def _content_key(stmt: Any, identity: bool) -> _ContentKey:
-    try:
-        return (identity, marshal.dumps(stmt, 2))
-    except ValueError:  # not plain JSON types (a Mapping that is not a dict): repr is faithful
-        return (identity, repr(stmt))
-
-
-def _first_at(index: int, content: _ContentKey, stmt: Any) -> Statement:
+def _first_at(index: int, key: bytes, stmt: Any, identity: bool) -> Statement:
     """A statement not seen at this position: parsed, or copied from another position."""
-    if len(_MEMO) >= _MEMO_LIMIT:
+    memo = _MEMO[identity]
+    if len(memo) >= _MEMO_LIMIT:
         clear_memo()
+    content = (identity, marshal.dumps(stmt, 2))
     origin = _ORIGINS.get(content)
     if origin is None:
-        parsed = _ORIGINS[content] = _parse_statement(index, stmt, content[0])
+        parsed = _ORIGINS[content] = _parse_statement(index, stmt, identity)
     else:
         parsed = Statement(index, origin.sid, origin.allow, origin.principal,
                            origin.not_principal, origin.actions, origin.not_actions,
                            origin.resources, origin.not_resources, origin.conditions, stmt,
                            origin)
-    _MEMO[(index, content)] = parsed
+    memo[key] = parsed
     return parsed
 
 
 def clear_memo() -> None:
     """Forget shared statements (benchmarks use it to measure the cold path)."""
-    _MEMO.clear()
+    for memo in _MEMO:
+        memo.clear()
     _ORIGINS.clear()
 
 
@@ -285,9 +282,14 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     if not statements:
         raise PolicyError("Statement must not be empty")
     version = f.get("Version")
-    memo = _MEMO
+    memo = _MEMO[identity]
+    dumps = marshal.dumps
     parsed = []
     for i, s in enumerate(statements):
-        content = _content_key(s, identity)
-        parsed.append(memo.get((i, content)) or _first_at(i, content, s))
+        try:
+            key = dumps((i, s), 2)
+        except ValueError:  # not plain JSON types: exact without sharing
+            parsed.append(_parse_statement(i, s, identity))
+            continue
+        parsed.append(memo.get(key) or _first_at(i, key, s, identity))
     return Policy(str(version) if version is not None else None, tuple(parsed), document)
