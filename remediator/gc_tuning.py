@@ -7,8 +7,9 @@ halves the time of a large analysis without changing what is computed.
 
 While a snapshot is assessed the collector can rest altogether: the engine builds no reference
 cycles (tests/test_gc_tuning.py holds it to that), so reference counting alone frees all it
-discards, and the cycle collector would only re-traverse the memos it keeps (a third of the
-time of a first sight of each statement, measured in benchmarks/bench_policy_engine.py).
+discards, and the cycle collector would only re-traverse the memos it keeps. Measured with
+benchmarks/bench_policy_engine.py's corpora, alternating paused and unpaused rounds after
+``tune_for_batch``: 1.4x on policies whose statements are all new, 1.16x on the estate mix.
 """
 
 from __future__ import annotations
