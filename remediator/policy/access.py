@@ -73,13 +73,20 @@ class Access(NamedTuple):
 
 def statement_mask(stmt: Statement) -> int:
     """Key actions a statement covers: its Action patterns, or all but its NotAction ones."""
+    return _actions_mask(stmt.actions, stmt.not_actions)
+
+
+# Action lists, Resource lists and Condition blocks repeat across an estate far more than
+# whole statements do (console and service defaults): their readings are memoised by value.
+@lru_cache(maxsize=16_384)
+def _actions_mask(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None) -> int:
     m = 0
-    if stmt.actions is not None:
-        for a in stmt.actions:
+    if actions is not None:
+        for a in actions:
             m |= kms.expand(a)
         return m
-    assert stmt.not_actions is not None
-    for a in stmt.not_actions:
+    assert not_actions is not None
+    for a in not_actions:
         m |= kms.expand(a)
     return kms.ALL_KEY_ACTIONS & ~m
 
@@ -102,13 +109,19 @@ def resource_coverage(stmt: Statement) -> str:
     particular KMS ARNs may or may not name this key (MAYBE): an Allow is then taken to apply
     and a Deny not to, so that doubt never hides access.
     """
-    if stmt.not_resources is not None:
-        if "*" in stmt.not_resources:
+    return _resource_coverage(stmt.resources, stmt.not_resources)
+
+
+@lru_cache(maxsize=16_384)
+def _resource_coverage(resources: tuple[str, ...] | None,
+                       not_resources: tuple[str, ...] | None) -> str:
+    if not_resources is not None:
+        if "*" in not_resources:
             return NO
-        return MAYBE if any(_could_be_key(r) for r in stmt.not_resources) else YES
-    if stmt.resources is None:
+        return MAYBE if any(_could_be_key(r) for r in not_resources) else YES
+    if resources is None:
         return YES
-    return YES if any(_could_be_key(r) for r in stmt.resources) else NO
+    return YES if any(_could_be_key(r) for r in resources) else NO
 
 
 def applies_to_key(stmt: Statement) -> bool:

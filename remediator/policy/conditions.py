@@ -285,6 +285,11 @@ def allow_scope(conditions: tuple[Condition, ...]) -> Scope:
     """Conditions are ANDed; each restricting one narrows its dimension."""
     if not conditions:
         return UNCONDITIONAL
+    return _allow_scope(conditions)
+
+
+@lru_cache(maxsize=16_384)  # Condition blocks repeat across an estate: memoised by value
+def _allow_scope(conditions: tuple[Condition, ...]) -> Scope:
     pins: list[Pin] = []
     free = False
     for cond in conditions:

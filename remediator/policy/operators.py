@@ -9,8 +9,8 @@ Operator names are case-sensitive, condition keys are not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from remediator.errors import PolicyError
 
@@ -49,8 +49,7 @@ _BASE: dict[str, tuple[str, bool, bool, bool]] = {
 BASE_OPERATORS = tuple(_BASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(NamedTuple):  # hashed with every condition a memo is keyed by: a C-level hash
     name: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
     base: str  # e.g. "StringLike"
     family: str
