@@ -7,6 +7,7 @@ every detector as registered with nothing shared. Any difference is a bug in the
 
 from __future__ import annotations
 
+import marshal
 import sys
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from remediator.detectors import (
     reference_findings,
     run_key_policy_detectors,
 )
+from remediator.policy.document import content_of
 from remediator.types import Context
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -68,6 +70,22 @@ def test_generated_policies_under_interleaved_contexts(document: Any,
     # The same (shared) statements read under one context must not leak into another.
     for ctx in contexts:
         assert_same(document, ctx)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(position=st.integers(0, 2**31 - 1), statement=_JSON)
+def test_a_statement_is_found_by_content_from_its_positioned_key(position: int,
+                                                                 statement: Any) -> None:
+    # The parse memo's key is marshal((position, statement)); a copy at another position is
+    # found by the statement's own serialisation, cut from that key.
+    key = marshal.dumps((position, statement), 2)
+    assert content_of(key) == marshal.dumps(statement, 2)
 
 
 def _read_only(value: Any) -> Any:

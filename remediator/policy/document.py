@@ -9,7 +9,7 @@ Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_gra
 from __future__ import annotations
 
 import marshal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -180,16 +180,6 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-def _pair(fields: Mapping[str, Any], name: str, where: str, required: bool
-          ) -> tuple[Any, Any]:
-    pos, neg = fields.get(name), fields.get("Not" + name)
-    if pos is not None and neg is not None:
-        raise PolicyError(f"{where} has both {name} and Not{name}")
-    if required and pos is None and neg is None:
-        raise PolicyError(f"{where} has neither {name} nor Not{name}")
-    return pos, neg
-
-
 # Statements repeat across an estate (the root statement is in nearly every key policy), so
 # parsed statements are shared by content. The key is the marshal serialisation (format 2: no
 # back-references, so it depends on content alone) of the statement with its position:
@@ -203,12 +193,22 @@ _ORIGINS: dict[tuple[bool, bytes], Statement] = {}
 _MEMO_LIMIT = 65_536
 
 
+# In format 2 a tuple's items follow a fixed header, and a position (below 2**31) is a fixed-
+# length int: the statement's own serialisation is the key past this many bytes.
+_POSITION_PREFIX = len(marshal.dumps((0, None), 2)) - len(marshal.dumps(None, 2))
+
+
+def content_of(key: bytes) -> bytes:
+    """The marshal serialisation of the statement alone, from its (position, statement) key."""
+    return key[_POSITION_PREFIX:]
+
+
 def _first_at(index: int, key: bytes, stmt: Any, identity: bool) -> Statement:
     """A statement not seen at this position: parsed, or copied from another position."""
     memo = _MEMO[identity]
     if len(memo) >= _MEMO_LIMIT:
         clear_memo()
-    content = (identity, marshal.dumps(stmt, 2))
+    content = (identity, content_of(key))
     origin = _ORIGINS.get(content)
     if origin is None:
         parsed = _ORIGINS[content] = _parse_statement(index, stmt, identity)
@@ -237,31 +237,47 @@ def _optional_strings(value: Any, where: str, element: str) -> tuple[str, ...] |
 
 
 def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
-    where = f"Statement[{index}]"
     if not _is_mapping(stmt):
-        raise PolicyError(f"{where} must be an object")
-    f = _fields(stmt)
-    effect = f.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
-    principal, not_principal = _pair(f, "Principal", where, required=not identity)
-    action, not_action = _pair(f, "Action", where, required=True)
-    resource, not_resource = _pair(f, "Resource", where, required=False)
-    sid = f.get("Sid")
+        raise PolicyError(f"Statement[{index}] must be an object")
+    get = _fields(stmt).get
+    effect = get("Effect")
+    principal, not_principal = get("Principal"), get("NotPrincipal")
+    action, not_action = get("Action"), get("NotAction")
+    resource, not_resource = get("Resource"), get("NotResource")
+    where = f"Statement[{index}]"
+    if (effect != "Allow" and effect != "Deny") or (principal is None) is (not_principal is None) \
+            or (action is None) is (not_action is None) or (resource is not None
+                                                          and not_resource is not None):
+        _check_elements(get, where, identity)  # raises, unless no Principal is allowed here
+    sid = get("Sid")
     return Statement(  # positional: this runs once per distinct statement of an estate
         index,
         str(sid) if sid is not None else None,
         effect == "Allow",
-        None if principal is None else parse_principals(principal, f"{where}.Principal"),
+        None if principal is None else parse_principals(principal, where + ".Principal"),
         None if not_principal is None else parse_principals(not_principal,
-                                                             f"{where}.NotPrincipal"),
-        _optional_strings(action, where, ".Action"),
+                                                             where + ".NotPrincipal"),
+        (action,) if type(action) is str else _optional_strings(action, where, ".Action"),
         _optional_strings(not_action, where, ".NotAction"),
-        _optional_strings(resource, where, ".Resource"),
+        (resource,) if type(resource) is str else _optional_strings(resource, where,
+                                                                    ".Resource"),
         _optional_strings(not_resource, where, ".NotResource"),
-        _parse_conditions(f.get("Condition"), f"{where}.Condition"),
+        _parse_conditions(get("Condition"), where + ".Condition"),
         stmt,
     )
+
+
+def _check_elements(get: Callable[[str], Any], where: str, identity: bool) -> None:
+    """The first thing wrong with a statement's Effect and element pairs, as a PolicyError."""
+    effect = get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
+    for name, required in (("Principal", not identity), ("Action", True), ("Resource", False)):
+        pos, neg = get(name), get("Not" + name)
+        if pos is not None and neg is not None:
+            raise PolicyError(f"{where} has both {name} and Not{name}")
+        if required and pos is None and neg is None:
+            raise PolicyError(f"{where} has neither {name} nor Not{name}")
 
 
 def parse_policy(document: Any, identity: bool = False) -> Policy:
