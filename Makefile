@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/remediator demo
 
 bench: $(STAMP)
-	PYTHONPATH=. $(BIN)/python benchmarks/bench_policy_engine.py
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_policy_engine.py --stages
 	PYTHONPATH=. $(BIN)/python benchmarks/bench_scan.py --sizes 100,1000
 
 clean:
