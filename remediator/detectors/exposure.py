@@ -18,9 +18,7 @@ def detect_public(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> li
     open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
     if not open_accs:
         return []
-    mask = 0
-    for a in open_accs:
-        mask |= a.mask
+    mask = _actions_of(open_accs)
     return [
         statement_finding(
             "KMS-PUBLIC",
@@ -80,9 +78,7 @@ def detect_unscoped_service(
     ]
     if not services:
         return []
-    mask = 0
-    for a in services:
-        mask |= a.mask
+    mask = _actions_of(services)
     names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
     return [
         statement_finding(
@@ -94,6 +90,13 @@ def detect_unscoped_service(
             "customer: add an aws:SourceAccount or aws:SourceArn condition.",
         )
     ]
+
+
+def _actions_of(accs: list[Access]) -> int:
+    mask = 0
+    for a in accs:
+        mask |= a.mask
+    return mask
 
 
 def _summary(mask: int) -> str:
