@@ -245,9 +245,10 @@ def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement
     action, not_action = get("Action"), get("NotAction")
     resource, not_resource = get("Resource"), get("NotResource")
     where = f"Statement[{index}]"
-    if (effect != "Allow" and effect != "Deny") or (principal is None) is (not_principal is None) \
-            or (action is None) is (not_action is None) or (resource is not None
-                                                          and not_resource is not None):
+    one_of_each = ((principal is None) != (not_principal is None)
+                   and (action is None) != (not_action is None)
+                   and (resource is None or not_resource is None))
+    if effect not in ("Allow", "Deny") or not one_of_each:
         _check_elements(get, where, identity)  # raises, unless no Principal is allowed here
     sid = get("Sid")
     return Statement(  # positional: this runs once per distinct statement of an estate
