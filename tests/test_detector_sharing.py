@@ -123,6 +123,41 @@ def test_statements_moved_to_other_positions_report_their_own_position(
             assert f.message.startswith(f"Statement {f.statement}")
 
 
+def _statements(doc: dict[str, Any]) -> list[Any]:
+    st = doc["Statement"]
+    return st if isinstance(st, list) else [st]
+
+
+def _deny(sid: str, action: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    stmt = {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*"}
+    return {**stmt, "Condition": condition} if condition else stmt
+
+
+# Each Deny takes away something different from the public Allow.
+_TWO_DENIES = Case("two-denies-each-taking-a-part", {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+    _deny("NoDecryptOutsideOrg", "kms:Decrypt",
+          {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
+    _deny("NoDeletion", "kms:ScheduleKeyDeletion"),
+]})
+_WITH_DENIES = [_TWO_DENIES] + [c for c in CASES if any(
+    isinstance(s, dict) and s.get("Effect") == "Deny" for s in _statements(c.doc))]
+
+
+@pytest.mark.parametrize("c", _WITH_DENIES, ids=[c.id for c in _WITH_DENIES])
+def test_what_the_denies_leave_is_shared_by_content_and_read_at_each_position(c: Case) -> None:
+    # What the Denies leave of an Allow is shared between copies of the same statements at
+    # other positions: reversed, each Deny dropped in turn, each Deny doubled.
+    statements = _statements(c.doc)
+    denies = [i for i, s in enumerate(statements) if s.get("Effect") == "Deny"]
+    variants = [statements, statements[::-1]]
+    variants += [[s for j, s in enumerate(statements) if j != i] for i in denies]
+    variants += [[statements[i], *statements] for i in denies]
+    for variant in variants * 2:
+        for ctx in (c.ctx, CONTEXTS[2]):
+            assert_same({"Version": "2012-10-17", "Statement": variant}, ctx)
+
+
 def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tiny limits make every memo fill and be cleared many times, mid-policy included.
     import remediator.detectors as detectors
@@ -135,8 +170,8 @@ def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch)
         assert_same(d, CONTEXTS[i % 2])
     assert max(len(m) for m in document._MEMO) <= 7
     # Fullness is checked once per policy; one policy adds at most a summary for each statement
-    # and its origin, and one Deny-changed summary per statement.
-    one_policy = 3 * max(len(d["Statement"]) for d in docs)
+    # and its origin, and an after-the-Denies part for each statement and its origin.
+    one_policy = 4 * max(len(d["Statement"]) for d in docs)
     for ctx in CONTEXTS[:2]:
         memo = detectors._MEMOS[ctx]
         assert len(memo.summaries) + len(memo.denied) < 11 + one_policy

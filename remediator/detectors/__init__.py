@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from remediator.detectors.analysis import PolicyAnalysis, analyse, analyse_policy, moved_finding
+from remediator.detectors.analysis import PolicyAnalysis, analyse, moved_findings
 from remediator.detectors.exposure import (
     detect_cross_account,
     detect_public,
@@ -32,7 +32,7 @@ from remediator.detectors.privileges import (
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
-from remediator.policy.access import Access, compile_statement
+from remediator.policy.access import Access, access_after_denies, compile_statement
 from remediator.policy.document import Statement, parse_policy
 from remediator.types import Context, Finding
 
@@ -99,7 +99,7 @@ class _Summary(NamedTuple):
 class _Memo(NamedTuple):
     summaries: dict[Statement, _Summary]
     missing_root: Finding
-    # (Allow statement, the Denies that changed its access) -> its findings and holdings
+    # (statement, the policy's Denies) -> what the statement contributes after them
     denied: dict[tuple[Statement, tuple[Statement, ...]], _Summary]
 
 
@@ -129,10 +129,10 @@ def _is_full(memo: _Memo) -> bool:
 
 
 def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
-    compiled = compile_statement(stmt)
-    accs = compiled.accesses
     origin = stmt.origin
     if origin is None:
+        compiled = compile_statement(stmt)
+        accs = compiled.accesses
         summary = _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
@@ -140,15 +140,49 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
             compiled.deny_scope is not None,
         )
     else:  # the same statement at another position: its origin's verdicts, re-pointed
-        first = memo.summaries.get(origin) or _summarise(memo, origin, ctx)
-        summary = _Summary(
-            tuple(moved_finding(f, origin, stmt) for f in first.findings),
-            holdings(accs, ctx),
-            first.root,
-            first.is_deny,
-        )
+        summary = _moved(memo.summaries.get(origin) or _summarise(memo, origin, ctx), origin,
+                         stmt)
     memo.summaries[stmt] = summary
     return summary
+
+
+def _moved(first: _Summary, origin: Statement, stmt: Statement) -> _Summary:
+    """``origin``'s contribution, for the same statement at ``stmt``'s position."""
+    return _Summary(
+        moved_findings(first.findings, origin, stmt) if first.findings else (),
+        tuple([(key, mask, Access(stmt, acc.grantee, mask))
+               for key, mask, acc in first.holdings]),
+        first.root,
+        first.is_deny,
+    )
+
+
+def _after_denies(memo: _Memo, stmt: Statement, denies: tuple[Statement, ...],
+                  ctx: Context) -> _Summary:
+    """What ``stmt`` contributes once the policy's Denies have taken away what they cover.
+
+    That depends on the statements' contents alone, so it is worked out once per content
+    (each statement as first parsed, its ``origin``) and re-pointed to other positions; no
+    finding names a Deny's position."""
+    key = (stmt, denies)
+    part = memo.denied.get(key)
+    if part is not None:
+        return part
+    own = memo.summaries.get(stmt) or _summarise(memo, stmt, ctx)
+    origin = stmt.origin or stmt
+    content = (origin, tuple([d.origin or d for d in denies]))
+    if content != key:  # a copy: its content's part, re-pointed (or its own when untouched)
+        first = _after_denies(memo, origin, content[1], ctx)
+        untouched = first is memo.summaries[origin]
+        part = own if untouched else _moved(first, origin, stmt)
+    else:
+        compiled = compile_statement(stmt).accesses
+        accs = access_after_denies(stmt, denies) if compiled else compiled
+        part = own if accs is compiled else _Summary(
+            tuple(statement_findings(stmt, accs, ctx)) if accs else (),
+            holdings(accs, ctx), own.root, own.is_deny)
+    memo.denied[key] = part
+    return part
 
 
 def _shares(memo: _Memo, statements: tuple[Statement, ...], ctx: Context) -> list[_Summary]:
@@ -177,32 +211,25 @@ def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary]) -> list
 
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """``reference_findings``, with each statement's share computed once per context."""
-    memo = _memo_for(ctx)
-    shares = _shares(memo, analysis.policy.statements, ctx)
-    if not analysis.denies:
-        # Statements without access contribute nothing, so all of them in order read as
-        # the groups do.
-        return _combine(memo, shares, shares)
-    parts = []
-    denied = memo.denied
-    for stmt, accs in analysis.groups:
-        if stmt.index in analysis.pristine:
-            parts.append(memo.summaries[stmt])
-        else:  # its access is a function of the statement and the Denies: shared too
-            key = (stmt, analysis.denies)
-            parts.append(denied.get(key) or denied.setdefault(key, _Summary(
-                tuple(statement_findings(stmt, accs, ctx)), holdings(accs, ctx), None)))
-    return _combine(memo, parts, shares)
+    return _policy_findings(analysis.policy.statements, ctx)
 
 
 def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid)."""
-    policy = parse_policy(document)
-    memo = _memo_for(context)
-    shares = _shares(memo, policy.statements, context)
+    return _policy_findings(parse_policy(document).statements, context)
+
+
+def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Finding]:
+    memo = _memo_for(ctx)
+    shares = _shares(memo, statements, ctx)
     for s in shares:
-        if s.is_deny:  # the Denies' effect on each Allow is worked out by analyse_policy
-            return run_key_policy_detectors(analyse_policy(policy), context)
+        if s.is_deny:
+            denies = tuple([stmt for stmt, s in zip(statements, shares, strict=True)
+                            if s.is_deny])
+            # Statements without access contribute nothing, so all of them in order read
+            # as the analysis's groups do.
+            parts = [_after_denies(memo, stmt, denies, ctx) for stmt in statements]
+            return _combine(memo, parts, shares)
     return _combine(memo, shares, shares)
 
 

@@ -20,12 +20,6 @@ class PolicyAnalysis(NamedTuple):
     policy: Policy
     accesses: tuple[Access, ...]
     groups: tuple[tuple[Statement, tuple[Access, ...]], ...]
-    # Allow statements whose access no Deny changed: their statement-level findings depend
-    # on the statement and the context alone, so they can be shared across policies.
-    pristine: frozenset[int]
-    # The Deny statements that apply to the key, in order (their effect on each Allow depends
-    # on these statements alone, so it can be shared too).
-    denies: tuple[Statement, ...]
 
 
 def analyse(document: Any) -> PolicyAnalysis:
@@ -37,18 +31,14 @@ def analyse_policy(policy: Policy) -> PolicyAnalysis:
     denies = tuple([stmt for stmt, c in compiled if c.deny_scope is not None])
     groups: list[tuple[Statement, tuple[Access, ...]]] = []
     flat: list[Access] = []
-    pristine: list[int] = []
     for stmt, c in compiled:
         if not c.accesses:
             continue
         accs = access_after_denies(stmt, denies) if denies else c.accesses
-        if not accs:
-            continue
-        groups.append((stmt, accs))
-        flat.extend(accs)
-        if accs is c.accesses:  # no Deny changed it (access_after_denies keeps the object)
-            pristine.append(stmt.index)
-    return PolicyAnalysis(policy, tuple(flat), tuple(groups), frozenset(pristine), denies)
+        if accs:
+            groups.append((stmt, accs))
+            flat.extend(accs)
+    return PolicyAnalysis(policy, tuple(flat), tuple(groups))
 
 
 def is_owner_root(g: Grantee, ctx: Context) -> bool:
@@ -144,8 +134,11 @@ def statement_finding(
     return finding(rule_id, stmt, principals, actions, f"{where(stmt)} {detail}")
 
 
-def moved_finding(f: Finding, origin: Statement, stmt: Statement) -> Finding:
-    """``origin``'s statement finding, reported for the same statement at ``stmt``'s position."""
-    return Finding(f.rule, f.severity, where(stmt) + f.message[len(where(origin)):],
-                   stmt.index, f.sid, f.principals, f.actions, f.reference, f.grant_id,
-                   f.resource)
+def moved_findings(findings: tuple[Finding, ...], origin: Statement, stmt: Statement
+                   ) -> tuple[Finding, ...]:
+    """``origin``'s statement findings, reported for the same statement at ``stmt``'s
+    position (every statement finding's message starts with ``where`` the statement is)."""
+    here, cut, index = where(stmt), len(where(origin)), stmt.index
+    return tuple([Finding(f.rule, f.severity, here + f.message[cut:], index, f.sid,
+                          f.principals, f.actions, f.reference, f.grant_id, f.resource)
+                  for f in findings])
