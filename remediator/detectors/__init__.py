@@ -148,6 +148,8 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
 
 def _moved(first: _Summary, origin: Statement, stmt: Statement) -> _Summary:
     """``origin``'s contribution, for the same statement at ``stmt``'s position."""
+    if not first.findings and not first.holdings:
+        return first  # nothing in it names a position
     return _Summary(
         moved_findings(first.findings, origin, stmt) if first.findings else (),
         tuple([(key, mask, Access(stmt, acc.grantee, mask))
