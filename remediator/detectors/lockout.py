@@ -47,13 +47,18 @@ def _names_root_in(values: tuple[str, ...], owner: str) -> bool:
 GRANTS, TAKES_AWAY = "grants", "takes-away"
 
 
+@lru_cache(maxsize=1024)
+def _root_identity(owner: str, org_id: str | None) -> Identity:
+    return Identity(owner, root_arn(owner), org_id)
+
+
 @lru_cache(maxsize=65_536)
 def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
     away (a Deny whose conditions are not certainly false for the root), or neither."""
     if not compile_statement(stmt).mask & _PUT:
         return None
-    root = Identity(owner, root_arn(owner), org_id)
+    root = _root_identity(owner, org_id)
     verdicts = [holds_for(c, root) for c in stmt.conditions]
     if stmt.allow:
         return GRANTS if _names_root(stmt, owner) and all(v is True for v in verdicts) else None

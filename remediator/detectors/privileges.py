@@ -89,11 +89,11 @@ def _principal_key(acc: Access) -> str:
 
 def holdings(accesses: Iterable[Access], ctx: Context) -> tuple[tuple[str, int, Access], ...]:
     """(principal, actions, access) for each access IAM-KMS-8 weighs: all but the owner root's."""
-    return tuple(
+    return tuple([
         (_principal_key(acc), acc.mask, acc)
         for acc in accesses
         if not is_owner_root(acc.grantee, ctx)
-    )
+    ])
 
 
 def separation_findings(held: dict[str, int], first_admin: dict[str, Access]) -> list[Finding]:

@@ -329,13 +329,13 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
         c = compile_statement(stmt.origin)
         if not c.accesses:
             return c  # a Deny's scope or nothing: no statement in it to re-point
-        return c._replace(accesses=tuple(Access(stmt, a.grantee, a.mask) for a in c.accesses))
+        return c._replace(accesses=tuple([Access(stmt, a.grantee, a.mask) for a in c.accesses]))
     mask = statement_mask(stmt) if applies_to_key(stmt) else 0
     if not mask:
         return CompiledStatement(0, (), None)
     if stmt.allow:
-        return CompiledStatement(mask, tuple(Access(stmt, g, mask) for g in allow_grantees(stmt)),
-                                 None)
+        return CompiledStatement(mask, tuple([Access(stmt, g, mask)
+                                              for g in allow_grantees(stmt)]), None)
     return CompiledStatement(mask, (), deny_scope(stmt.conditions),
                              deny_scope(stmt.conditions, for_services=True))
 
