@@ -300,10 +300,11 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     statements = f.get("Statement")
     if statements is None:
         raise PolicyError("the policy has no Statement element")
-    if _is_mapping(statements):
-        statements = [statements]
-    if not isinstance(statements, list):
-        raise PolicyError("Statement must be an object or a list of objects")
+    if type(statements) is not list:
+        if _is_mapping(statements):
+            statements = [statements]
+        elif not isinstance(statements, list):
+            raise PolicyError("Statement must be an object or a list of objects")
     if not statements:
         raise PolicyError("Statement must not be empty")
     version = f.get("Version")
