@@ -143,6 +143,10 @@ def deny(principal: Any, action: str | list[str], **kw: Any) -> Json:
     return stmt("Deny", principal, action, **kw)
 
 
+def not_principal_deny(exempt: Json, action: str | list[str]) -> Json:
+    return {"Effect": "Deny", "NotPrincipal": exempt, "Action": action, "Resource": "*"}
+
+
 # AWS's own root statement: "Allows access to the AWS account and enables IAM policies".
 # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
 ROOT = allow(aws(OWNER_ROOT), "kms:*", sid="Enable IAM User Permissions")
@@ -1966,6 +1970,59 @@ CASES: list[Case] = [
             deny("*", "kms:*", cond={"Null": {"kms:EncryptionContext:Department": "true"}}),
         ),
         must=(PUBLIC,),
+    ),
+    # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
+    # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
+    # spared only when it is listed itself (with its account).
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    # The owner's grant to its own account, left to KeyAdmin alone, is still the owner's
+    # delegation (KeyAdmin needs its own IAM permission, as before): no new finding.
+    case(
+        "deny-notprincipal-leaves-owner-delegation-to-root-and-admin",
+        doc(
+            allow(aws(OWNER), "kms:*", sid="Account"),
+            not_principal_deny(aws(OWNER_ROOT, KEY_ADMIN), "kms:PutKeyPolicy"),
+        ),
+        exact=(),
+    ),
+    # The root itself is not exempt, so it loses kms:PutKeyPolicy; what is left to KeyAdmin is
+    # the owner's delegation, not a grant of kms:* to an unauthorised principal.
+    case(
+        "deny-notprincipal-admin-only-locks-root-out",
+        doc(ROOT, not_principal_deny(aws(KEY_ADMIN), "kms:PutKeyPolicy")),
+        exact=(LOCKOUT,),
+    ),
+    # Listing only the account does not spare a role of it that the Allow names.
+    case(
+        "deny-notprincipal-account-only-denies-its-role",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Mallory"),
+            not_principal_deny(aws(UNTRUSTED_ROOT), "kms:*"),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
+    # An exact principal other than the exempt one is denied, whatever account it is in.
+    case(
+        "deny-notprincipal-other-principal-denies-the-grantee",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Mallory"),
+            not_principal_deny(aws(UNTRUSTED_ROOT, f"arn:aws:iam::{UNTRUSTED}:role/Other"),
+                               "kms:*"),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
+    # ... while the exempt principal keeps what "*" gave it.
+    case(
+        "deny-notprincipal-keeps-the-exempt-outsider",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            not_principal_deny(aws(OWNER_ROOT, UNTRUSTED_ROOT, UNTRUSTED_USER), "kms:*"),
+        ),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
     ),
 ]
 

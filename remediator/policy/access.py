@@ -252,14 +252,30 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
     if g.label == "*" and g.arn is None:  # "*" names service principals too
         out.extend(Grantee(SERVICE, s, g.accounts, g.orgs, g.networks, g.principals)
                    for s in exempt.service)
+    if g.arn is not None and not g.is_root:
+        return out  # one exact principal, and not an exempt one: the Deny applies to it
     for v in exempt.aws:
         p = parse_aws_principal(v)
-        if p.account is not None and g.accounts.contains(p.account):
-            pinned = g._replace(accounts=g.accounts.meet(only({p.account})), arn=v,
-                                is_root=p.is_root, principals=only({v}))
-            if not pinned.is_empty:
-                out.append(pinned)
+        if p.account is None or not g.accounts.contains(p.account):
+            continue
+        if not _may_be_principal(g.principals, v):
+            continue
+        if g.is_root:
+            # The account's own grant, left only to ``v``: still that account's delegation
+            # (``v`` needs its own IAM permission, as it did before the Deny).
+            out.append(g._replace(principals=only({v})))
+        else:
+            out.append(g._replace(accounts=g.accounts.meet(only({p.account})), arn=v,
+                                  is_root=p.is_root, principals=only({v})))
     return out
+
+
+def _may_be_principal(principals: Constraint, arn: str) -> bool:
+    """Whether ``arn`` may be one of ``principals`` (their values may be ARN patterns)."""
+    if arn in principals.exclude:
+        return False
+    return principals.include is None or any(
+        p == arn or glob_match(p, arn) for p in principals.include)
 
 
 def _outside(mine: Constraint, deny: Constraint) -> Constraint:
