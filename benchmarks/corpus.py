@@ -126,14 +126,21 @@ def realistic_policy(rng: random.Random) -> dict[str, Any]:
     return random_policy(rng)
 
 
-def realistic_corpus(n: int, seed: int = 11, unique_statements: bool = False
-                     ) -> list[dict[str, Any]]:
-    """``unique_statements`` gives every statement a distinct Sid, so that no parsed statement
-    can be shared between policies: the engine's cold path."""
+def realistic_corpus(n: int, seed: int = 11, unique_sids: bool = False,
+                     unique_statements: bool = False) -> list[dict[str, Any]]:
+    """``unique_sids`` gives every statement a distinct Sid, as the policy generator's numbered
+    Sids do: the statements are still shared by content. ``unique_statements`` also adds to
+    each statement's Action list a non-KMS action of its own, which grants nothing on a key
+    (so no verdict changes) but makes every statement new, down to its action list: no parsed
+    statement, nor any part of one, can be shared between policies. That is the cold path."""
     rng = random.Random(seed)
     docs = [realistic_policy(rng) for _ in range(n)]
-    if unique_statements:
+    if unique_sids or unique_statements:
         for i, d in enumerate(docs):
+            d["Statement"] = [dict(s) for s in d["Statement"]]  # the Denies are shared dicts
             for j, s in enumerate(d["Statement"]):
                 s["Sid"] = f"p{i}s{j}"
+                if unique_statements:
+                    actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+                    s["Action"] = [*actions, f"s3:GetObjectTagging{i}x{j}"]
     return docs

@@ -26,7 +26,8 @@ from remediator.detectors import (
     reference_findings,
     run_key_policy_detectors,
 )
-from remediator.policy.document import content_of
+from remediator.memos import forget_all
+from remediator.policy.document import content_of, content_without_sid, parse_policy
 from remediator.types import Context
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -86,6 +87,68 @@ def test_a_statement_is_found_by_content_from_its_positioned_key(position: int,
     # found by the statement's own serialisation, cut from that key.
     key = marshal.dumps((position, statement), 2)
     assert content_of(key) == marshal.dumps(statement, 2)
+
+
+@given(position=st.integers(0, 2**31 - 1), statement=st.dictionaries(st.text(max_size=4), _JSON,
+                                                                    max_size=5),
+       sid=_JSON)
+def test_statements_equal_but_for_their_sid_share_one_content_key(
+        position: int, statement: dict[str, Any], sid: Any) -> None:
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html:
+    # a Sid is an optional identifier; it grants and denies nothing.
+    without = {k: v for k, v in statement.items() if k != "Sid"}
+    renamed = {**statement, "Sid": sid}
+    for stmt in (without, statement, renamed):
+        key = marshal.dumps((position, stmt), 2)
+        assert content_without_sid(key, stmt) == marshal.dumps(without, 2)
+    changed = {**without, "Effect": [without.get("Effect")]}
+    assert content_without_sid(marshal.dumps((0, changed), 2), changed) != marshal.dumps(
+        without, 2)
+
+
+def _renamed(document: dict[str, Any], sids: list[Any]) -> dict[str, Any]:
+    """The document with each statement's Sid replaced (None: removed)."""
+    out = []
+    for stmt, sid in zip(_statements(document), sids, strict=True):
+        rest = {k: v for k, v in stmt.items() if k != "Sid"}
+        out.append(rest if sid is None else {"Sid": sid, **rest})
+    return {**document, "Statement": out}
+
+
+def assert_renamed_reads_as_fresh(document: dict[str, Any], renamed: dict[str, Any],
+                                  ctx: Context) -> None:
+    """``renamed``, read after ``document`` (its statements shared across Sids), reports just
+    what an engine that remembers nothing reports: its own Sids in every finding."""
+    forget_all()
+    fresh = analyze_key_policy(renamed, ctx)
+    forget_all()
+    analyze_key_policy(document, ctx)
+    first = parse_policy(document).statements
+    shared = analyze_key_policy(renamed, ctx)
+    assert shared == fresh
+    assert_same(renamed, ctx)
+    for before, after in zip(first, parse_policy(renamed).statements, strict=True):
+        assert (after.origin or after) is (before.origin or before)  # shared, not re-parsed
+        assert after.sid == (None if "Sid" not in after.raw else str(after.raw["Sid"]))
+
+
+@pytest.mark.parametrize("c", CASES, ids=_IDS)
+def test_statements_under_other_sids_report_their_own_sid(c: Case) -> None:
+    n = len(_statements(c.doc))
+    for sids in ([f"Renamed{i}" for i in range(n)], [None] * n, [7] * n):
+        for ctx in (c.ctx, CONTEXTS[2]):
+            assert_renamed_reads_as_fresh(c.doc, _renamed(c.doc, sids), ctx)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=policies(whole_pool=True), data=st.data())
+def test_generated_statements_under_other_sids_report_their_own_sid(
+        document: Any, data: st.DataObject) -> None:
+    n = len(document["Statement"])
+    sid = st.none() | st.sampled_from(["A", "B", "Stmt1554837294000"]) | st.integers(0, 3)
+    sids = data.draw(st.lists(sid, min_size=n, max_size=n))
+    original = _renamed(document, data.draw(st.lists(sid, min_size=n, max_size=n)))
+    assert_renamed_reads_as_fresh(original, _renamed(document, sids), CONTEXTS[2])
 
 
 def _read_only(value: Any) -> Any:
@@ -156,6 +219,21 @@ def test_what_the_denies_leave_is_shared_by_content_and_read_at_each_position(c:
     for variant in variants * 2:
         for ctx in (c.ctx, CONTEXTS[2]):
             assert_same({"Version": "2012-10-17", "Statement": variant}, ctx)
+
+
+def test_forget_all_empties_every_memo_of_the_engine() -> None:
+    import remediator.detectors as detectors
+    import remediator.policy.document as document
+
+    for d in realistic_corpus(50) + corpus(50):
+        analyze_key_policy(d, CONTEXTS[2])
+    caches = [v for name, m in list(sys.modules.items()) if name.startswith("remediator")
+              for v in vars(m).values() if callable(getattr(v, "cache_info", None))]
+    assert sum(c.cache_info().currsize for c in caches) > 0
+    forget_all()
+    assert [c for c in caches if c.cache_info().currsize] == []
+    assert not any(document._MEMO) and not document._ORIGINS
+    assert not detectors._MEMOS and not detectors._LAST
 
 
 def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,13 +17,12 @@ import pytest
 from test_detector_sharing import CONTEXTS
 from test_policy_cases import CASES
 
-from remediator import detectors
 from remediator.assess import assess
 from remediator.config import load_config
 from remediator.detectors import analyze_key_policy
 from remediator.errors import PolicyError
 from remediator.gc_tuning import collector_paused
-from remediator.policy.document import clear_memo
+from remediator.memos import forget_all
 from remediator.snapshot import load_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -34,25 +33,13 @@ NOT_POLICIES = ({}, {"Statement": []}, {"Statement": [{"Effect": "Allow"}]},
                 {"Statement": {"Effect": "Maybe", "Principal": "*", "Action": "kms:*"}})
 
 
-def _drop_every_cache() -> None:
-    """Let go of everything the engine remembers, so that what it built becomes garbage."""
-    clear_memo()
-    detectors._MEMOS.clear()
-    detectors._LAST.clear()
-    for name, module in list(sys.modules.items()):
-        if name.startswith("remediator"):
-            for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
-
-
 def _unreachable_after(work: Callable[[], object]) -> int:
     """Objects in reference cycles that ``work`` left behind. The count is taken with the
     collector still off: re-enabled, it could collect them on its own before we look."""
     gc.collect()
     with collector_paused():
         work()
-        _drop_every_cache()
+        forget_all()
         return gc.collect()
 
 
@@ -60,7 +47,7 @@ def test_analysing_policies_leaves_no_cyclic_garbage() -> None:
     docs = [c.doc for c in CASES] + realistic_corpus(400, unique_statements=True) + corpus(400)
 
     def analyse_all() -> None:
-        _drop_every_cache()  # first sights too: parse, compile, judge, remember
+        forget_all()  # first sights too: parse, compile, judge, remember
         for i, doc in enumerate(docs):
             analyze_key_policy(doc, CONTEXTS[i % len(CONTEXTS)])
         for bad in NOT_POLICIES:

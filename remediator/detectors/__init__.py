@@ -124,6 +124,12 @@ def _memo_for(ctx: Context) -> _Memo:
     return memo
 
 
+def clear_memos() -> None:
+    """Forget every context's summaries (``remediator.memos.forget_all`` empties all memos)."""
+    _MEMOS.clear()
+    _LAST.clear()
+
+
 def _is_full(memo: _Memo) -> bool:
     return len(memo.summaries) + len(memo.denied) >= _MEMO_LIMIT
 
@@ -139,7 +145,7 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
             root_verdict(stmt, ctx.owner_account, ctx.org_id),
             compiled.deny_scope is not None,
         )
-    else:  # the same statement at another position: its origin's verdicts, re-pointed
+    else:  # the same statement at another position or Sid: its origin's verdicts, re-pointed
         summary = _moved(memo.summaries.get(origin) or _summarise(memo, origin, ctx), origin,
                          stmt)
     memo.summaries[stmt] = summary

@@ -137,8 +137,9 @@ def statement_finding(
 def moved_findings(findings: tuple[Finding, ...], origin: Statement, stmt: Statement
                    ) -> tuple[Finding, ...]:
     """``origin``'s statement findings, reported for the same statement at ``stmt``'s
-    position (every statement finding's message starts with ``where`` the statement is)."""
-    here, cut, index = where(stmt), len(where(origin)), stmt.index
-    return tuple([Finding(f.rule, f.severity, here + f.message[cut:], index, f.sid,
+    position and under its Sid (every statement finding's message starts with ``where`` the
+    statement is)."""
+    here, cut, index, sid = where(stmt), len(where(origin)), stmt.index, stmt.sid
+    return tuple([Finding(f.rule, f.severity, here + f.message[cut:], index, sid,
                           f.principals, f.actions, f.reference, f.grant_id, f.resource)
                   for f in findings])

@@ -60,7 +60,8 @@ class Statement(NamedTuple):
     not_resources: tuple[str, ...] | None
     conditions: tuple[Condition, ...]
     raw: Mapping[str, Any]
-    # The same statement as first parsed at another position, or None when this is that one.
+    # The same statement as first parsed at another position or under another Sid, or None
+    # when this is that one.
     # What depends on the content alone (grantees, verdicts) is computed once, on the origin.
     origin: Statement | None = None
 
@@ -194,7 +195,10 @@ def _parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
 # marshal.loads inverts it, so two statements share a key only when they are equal, and it
 # distinguishes every JSON type (true from 1, 1 from 1.0, a string from a number). It is about
 # twice as fast as repr(). Key and identity policies are remembered apart. A statement seen
-# before at another position is a copy of the first one (``origin``), found by content alone.
+# before at another position, or under another Sid, is a copy of the first one (``origin``),
+# found by its content without the Sid: a Sid only names a statement, it grants or denies
+# nothing (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html),
+# and the same statement is often written under many Sids (the policy generator numbers them).
 # A statement marshal cannot serialise (a Mapping that is not a dict) is parsed, not shared.
 _MEMO: tuple[dict[bytes, Statement], dict[bytes, Statement]] = ({}, {})  # key, identity
 _ORIGINS: dict[tuple[bool, bytes], Statement] = {}
@@ -211,17 +215,35 @@ def content_of(key: bytes) -> bytes:
     return key[_POSITION_PREFIX:]
 
 
+def content_without_sid(key: bytes, stmt: Any) -> bytes:
+    """What a statement grants or denies, as bytes: its serialisation without ``"Sid"``.
+
+    Any other spelling of the element ("sid") stays in, so such statements share only with
+    their equals; sharing less is never wrong."""
+    if type(stmt) is dict and "Sid" in stmt:
+        rest = stmt.copy()
+        del rest["Sid"]
+        return marshal.dumps(rest, 2)
+    return content_of(key)
+
+
+def _sid(stmt: Any) -> str | None:
+    """The Sid as ``_parse_statement`` reads it."""
+    sid = _fields(stmt).get("Sid")
+    return str(sid) if sid is not None else None
+
+
 def _first_at(index: int, key: bytes, stmt: Any, identity: bool) -> Statement:
-    """A statement not seen at this position: parsed, or copied from another position."""
+    """A statement not seen at this position: parsed, or copied from another position or Sid."""
     memo = _MEMO[identity]
     if len(memo) >= _MEMO_LIMIT:
         clear_memo()
-    content = (identity, content_of(key))
+    content = (identity, content_without_sid(key, stmt))
     origin = _ORIGINS.get(content)
     if origin is None:
         parsed = _ORIGINS[content] = _parse_statement(index, stmt, identity)
     else:
-        parsed = Statement(index, origin.sid, origin.allow, origin.principal,
+        parsed = Statement(index, _sid(stmt), origin.allow, origin.principal,
                            origin.not_principal, origin.actions, origin.not_actions,
                            origin.resources, origin.not_resources, origin.conditions, stmt,
                            origin)
