@@ -370,6 +370,19 @@ def test_formerly_missed_exposure_is_now_reported(name: str) -> None:
     assert symbolic, f"{name}: {FIXED[name][1]}"
 
 
+# The engine once reported these exposures falsely; fixed, they stay as regression cases.
+NO_LONGER_REPORTED = {name: KNOWN.pop(name) for name in (
+    "deny-exemption-pattern-in-another-account",
+)}
+
+
+@pytest.mark.parametrize("name", sorted(NO_LONGER_REPORTED))
+def test_formerly_false_exposure_is_no_longer_reported(name: str) -> None:
+    symbolic, allowed = exposure(NO_LONGER_REPORTED[name][0])
+    assert not allowed, f"{name}: the evaluator must deny every outsider here"
+    assert not symbolic, f"{name}: {NO_LONGER_REPORTED[name][1]}"
+
+
 @pytest.mark.parametrize(
     "name",
     [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN[n][1])) for n in KNOWN],

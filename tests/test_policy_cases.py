@@ -1971,6 +1971,90 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
     ),
+    # ---- what a Deny's aws:PrincipalArn exemption leaves -------------------------------------
+    # The Deny applies to every principal but the exempt ARN: the role of an untrusted account
+    # is exactly who keeps the access, so the exposure is cross-account, no longer public.
+    *[
+        case(
+            f"deny-{op.lower()}-exempting-untrusted-role-leaves-it-cross-account",
+            doc(
+                ROOT,
+                allow("*", "kms:Decrypt", sid="Public"),
+                deny("*", "kms:*", cond={op: {"aws:PrincipalArn": value}}),
+            ),
+            must=(CROSS,),
+            must_not=(PUBLIC,),
+        )
+        for op, value in (
+            ("ArnNotEquals", f"arn:aws:iam::{UNTRUSTED}:role/x"),
+            ("StringNotEquals", f"arn:aws:iam::{UNTRUSTED}:role/x"),
+            ("ArnNotLike", f"arn:aws:iam::{UNTRUSTED}:*"),
+        )
+    ],
+    # The Deny spares only the owner's principals: none of an untrusted account's is spared.
+    case(
+        "deny-arnnotlike-owner-arns-removes-untrusted-root",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+            deny("*", "kms:*",
+                 cond={"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:*"}}),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
+    case(
+        "deny-stringnotequals-admin-removes-untrusted-account-id",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED), "kms:Decrypt", sid="Share"),
+            deny("*", "kms:*", cond={"StringNotEquals": {"aws:PrincipalArn": [KEY_ADMIN]}}),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
+    # ---- which operators pin the caller -------------------------------------------------------
+    # StringLike's "*" matches across colons, unlike the Arn operators, which match each of the
+    # six parts on its own (condition operators page); an IAM path may hold ":" (CreateRole,
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html: Path pattern
+    # \u0021-\u007E), so arn:aws:iam::999988887777:role/:111122223333:role/x matches a
+    # wildcard before the account: not pinned to the owner.
+    case(
+        "public-stringlike-principalarn-wildcard-region",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Public", cond={
+            "StringLike": {"aws:PrincipalArn": f"arn:aws:iam:*:{OWNER}:role/*"}})),
+        must=(PUBLIC,),
+    ),
+    case(
+        "public-stringlike-principalarn-wildcard-partition",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Public",
+                        cond={"StringLike": {"aws:PrincipalArn": f"arn:*:iam::{OWNER}:role/App"}})),
+        must=(PUBLIC,),
+    ),
+    case(
+        "pinned-arnlike-principalarn-wildcard-region",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Public",
+                        cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam:*:{OWNER}:role/*"}})),
+        must_not=(PUBLIC, CROSS),
+    ),
+    # Account ids are strings (condition keys page: aws:PrincipalAccount is a String): a
+    # numeric, date, boolean, binary or address comparison names no fixed account.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+    *[
+        case(
+            f"public-{op.lower()}-on-principalaccount",
+            doc(ROOT, allow("*", "kms:Decrypt", sid="Public",
+                            cond={op: {"aws:PrincipalAccount": value}})),
+            must=(PUBLIC,),
+            must_not=(CROSS,),
+        )
+        for op, value in (
+            ("NumericLessThan", "999999999999"),
+            ("NumericGreaterThanEquals", "0"),
+            ("DateGreaterThan", "2020-01-01T00:00:00Z"),
+            ("Bool", "true"),
+            ("BinaryEquals", "MTExMTIyMjIzMzMz"),
+            ("IpAddress", "10.0.0.0/8"),
+        )
+    ],
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).

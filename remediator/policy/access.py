@@ -26,7 +26,12 @@ from remediator.policy.conditions import (
     only,
 )
 from remediator.policy.document import Policy, Principals, Statement
-from remediator.policy.principals import glob_match, parse_aws_principal, split_arn
+from remediator.policy.principals import (
+    account_of_arn_value,
+    glob_match,
+    parse_aws_principal,
+    split_arn,
+)
 
 AWS, SERVICE = "aws", "service"
 _NOBODY = Constraint(frozenset())
@@ -298,6 +303,20 @@ def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
     return only({p for p in mine.values() if _matches_any(deny.exclude, p)})
 
 
+def _narrowed_to(g: Grantee, principals: Constraint) -> Grantee:
+    """``g`` left only to ``principals``: when each of them (an ARN or ARN pattern) names its
+    account, ``g`` is left to those accounts too, and is empty when none is one of its own."""
+    if principals.include is None:
+        return g._replace(principals=principals)
+    accounts = set()
+    for p in principals.include - principals.exclude:
+        account = account_of_arn_value(p, wildcards=True)
+        if account is None:
+            return g._replace(principals=principals)  # some account unknown: as they were
+        accounts.add(account)
+    return g._replace(principals=principals, accounts=g.accounts.meet(only(accounts)))
+
+
 def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
     """The part of ``g`` outside a Deny's condition scope (the union over its dimensions)."""
     out: list[Grantee] = []
@@ -306,7 +325,7 @@ def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
     if not scope.orgs.is_any:
         out.append(g._replace(orgs=_outside(g.orgs, scope.orgs)))
     if not scope.principals.is_any:
-        out.append(g._replace(principals=_principals_outside(g.principals, scope.principals)))
+        out.append(_narrowed_to(g, _principals_outside(g.principals, scope.principals)))
     net = scope.networks
     if net.include is not None:
         out.append(g)  # the Deny holds only on some networks: callers elsewhere avoid it

@@ -168,6 +168,23 @@ def _org_of_path(value: str) -> str:
     return value.split("/", 1)[0]
 
 
+# The operator families whose values name fixed callers for a key: account, organisation,
+# principal and VPC ids are strings, ARNs strings or ARNs, addresses CIDRs
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+# gives each key's type). Any other operator (NumericLessThan on an account id...) names no
+# list of fixed values.
+_FAMILIES: dict[str, tuple[str, ...]] = {
+    **{k: ("string", "arn") for k in ARN_KEYS},
+    "aws:sourceip": ("ip",),
+    "aws:vpcsourceip": ("ip",),
+}
+
+
+def _before_account(arn: str) -> str:
+    """An ARN's prefix, partition, service and region: what comes before its account."""
+    return ":".join(arn.split(":", 4)[:4])
+
+
 def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
     """The dimension a condition speaks of and the fixed values it names, or None.
 
@@ -175,6 +192,8 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
     wildcard-honouring operator, a policy variable, an open network).
     """
     key, op, wild = cond.key, cond.operator, cond.operator.wildcards
+    if op.family not in _FAMILIES.get(key, ("string",)):
+        return None  # e.g. NumericLessThan on an account id: not a list of fixed values
     # Account and organisation ids are lower-case; IgnoreCase operators match any spelling.
     vals = tuple(v.lower() for v in cond.values) if op.ignore_case else cond.values
     if key in ACCOUNT_KEYS:
@@ -185,8 +204,11 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
     if key in ARN_KEYS:
         accts = set()
         for v in vals:
-            a = account_of_arn_value(v, wild or op.family == "arn")
-            if a is None:
+            a = account_of_arn_value(v, wild)
+            if a is None or (wild and op.family == "string" and has_wildcard(_before_account(v))):
+                # Under StringLike a wildcard before the account spans colons, so another
+                # account's ARN can match it (IAM paths may hold colons); the Arn operators
+                # match each part on its own.
                 return None
             accts.add(a)
         return "accounts", accts
