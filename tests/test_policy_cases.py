@@ -143,6 +143,15 @@ def deny(principal: Any, action: str | list[str], **kw: Any) -> Json:
     return stmt("Deny", principal, action, **kw)
 
 
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def on(statement: Json, resource: str | None) -> Json:
+    """The statement with its Resource replaced (None: without one)."""
+    rest = {k: v for k, v in statement.items() if k != "Resource"}
+    return rest if resource is None else {**rest, "Resource": resource}
+
+
 def not_principal_deny(exempt: Json, action: str | list[str]) -> Json:
     return {"Effect": "Deny", "NotPrincipal": exempt, "Action": action, "Resource": "*"}
 
@@ -1970,6 +1979,93 @@ CASES: list[Case] = [
             deny("*", "kms:*", cond={"Null": {"kms:EncryptionContext:Department": "true"}}),
         ),
         must=(PUBLIC,),
+    ),
+    # ---- which keys a Resource names -----------------------------------------------------------
+    # "*" in a key policy is this key; another account's key ARN or an alias ARN never is
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html), and a
+    # statement without Resource has no effect
+    # (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
+    case(
+        "deny-on-another-accounts-key-keeps-cross-account",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+            on(deny("*", "kms:*"), f"arn:aws:kms:{REGION}:999999999999:key/{KEY_ID}"),
+        ),
+        must=(CROSS,),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "deny-on-any-key-of-another-account-keeps-cross-account",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+            on(deny("*", "kms:*"), "arn:aws:kms:*:999999999999:key/*"),
+        ),
+        must=(CROSS,),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "deny-on-an-alias-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            on(deny("*", "kms:*"), f"arn:aws:kms:{REGION}:{OWNER}:alias/foo"),
+        ),
+        must=(PUBLIC,),
+    ),
+    case(
+        "deny-without-resource-has-no-effect",
+        doc(
+            ROOT,
+            allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+            on(deny("*", "kms:Decrypt"), None),
+        ),
+        must=(CROSS,),
+    ),
+    case(
+        "deny-on-every-key-pattern-removes-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            on(deny("*", "kms:*", cond={"StringNotEquals": {"aws:PrincipalAccount": OWNER}}),
+               "arn:aws:kms:*:*:key/*"),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "public-without-resource-has-no-effect",
+        doc(ROOT, on(allow("*", "kms:Decrypt", sid="Public"), None)),
+        exact=(),
+    ),
+    case("lockout-root-without-resource", doc(on(ROOT, None)), must=(LOCKOUT,)),
+    case(
+        "lockout-root-only-on-another-accounts-key",
+        doc(on(ROOT, f"arn:aws:kms:{REGION}:999999999999:key/{KEY_ID}")),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-only-on-aliases",
+        doc(on(ROOT, f"arn:aws:kms:*:{OWNER}:alias/*")),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-notresource-every-key",
+        doc({**{k: v for k, v in ROOT.items() if k != "Resource"},
+             "NotResource": "arn:aws:kms:*:*:key/*"}),
+        must=(LOCKOUT,),
+    ),
+    # A key ARN of the owner's account is taken to be this key (the policy cannot say which
+    # key it is attached to): the root keeps kms:PutKeyPolicy, and a Deny on it takes it away.
+    case(
+        "no-lockout-root-on-own-account-key-arn",
+        doc(on(ROOT, f"arn:aws:kms:{REGION}:{OWNER}:key/{KEY_ID}")),
+        exact=(),
+    ),
+    case(
+        "lockout-deny-put-on-own-account-key-arn",
+        doc(ROOT, on(deny("*", "kms:PutKeyPolicy"), f"arn:aws:kms:{REGION}:{OWNER}:key/{KEY_ID}")),
+        must=(LOCKOUT,),
     ),
     # ---- what a Deny's aws:PrincipalArn exemption leaves -------------------------------------
     # The Deny applies to every principal but the exempt ARN: the role of an untrusted account
