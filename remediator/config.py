@@ -28,12 +28,11 @@ from remediator.aws.ratelimit import KMS_DEFAULT_QUOTAS
 from remediator.errors import BadInputError
 from remediator.field_errors import describe_error
 from remediator.types import Context
+from remediator.validate import ACCOUNT_ID, ORG_ID
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,512}$")
-_ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 _RULE_RE = re.compile(r"^[A-Z][A-Z0-9]*([.-][A-Z0-9]+)*$")
 _KEY_ARN_RE = re.compile(r"^arn:[a-z*?-]+:kms:[a-z0-9*?-]*:[0-9*?]*:[\w*?/:-]+$")
 _ACCOUNT_PATTERN_RE = re.compile(r"^[0-9*?]{1,12}$")
@@ -47,14 +46,14 @@ def _account_id(value: object) -> object:
     """A 12-digit account id; YAML reads an unquoted one as an int, which is accepted back."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _ACCOUNT_RE.match(value):
+    if not isinstance(value, str) or not ACCOUNT_ID.fullmatch(value):
         raise ValueError(f"expected a 12-digit AWS account id in quotes, got {value!r}")
     return value
 
 
 def _pattern(regex: re.Pattern[str], what: str) -> Any:
     def check(value: object) -> object:
-        if not isinstance(value, str) or not regex.match(value):
+        if not isinstance(value, str) or not regex.fullmatch(value):
             raise ValueError(f"expected {what}, got {value!r}")
         return value
 
@@ -66,7 +65,7 @@ Region = Annotated[str, _pattern(_REGION_RE, "an AWS Region name such as eu-west
 RoleName = Annotated[str, _pattern(_ROLE_RE, "an IAM role name or path/name")]
 RuleId = Annotated[str, _pattern(_RULE_RE, "a rule id such as KMS-PUBLIC or KMS.1")]
 PlaybookId = Annotated[str, _pattern(_PLAYBOOK_RE, "a kebab-case playbook id")]
-OrgId = Annotated[str, _pattern(_ORG_RE, "an organization id such as o-a1b2c3d4e5")]
+OrgId = Annotated[str, _pattern(ORG_ID, "an organization id such as o-a1b2c3d4e5")]
 KeyArnPattern = Annotated[str, _pattern(_KEY_ARN_RE, "a KMS key ARN pattern (* and ? wildcards)")]
 AccountPattern = Annotated[str, _pattern(_ACCOUNT_PATTERN_RE, "an account id pattern like 1111*")]
 
@@ -247,6 +246,8 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "unreadable"
         raise BadInputError(f"{source}: invalid YAML{where}: {problem}.") from exc
+    except RecursionError:
+        raise BadInputError(f"{source}: nested too deeply to be a configuration.") from None
     if not isinstance(data, dict):
         raise BadInputError(f"{source}: expected a mapping of settings at the top level.")
     try:

@@ -19,6 +19,7 @@ from remediator.diffs import structured_diff
 from remediator.errors import BadInputError, RemediatorError
 from remediator.planner import KeyPlan, Unresolved
 from remediator.snapshot import KeySnapshot, canonical_json, utc_now
+from remediator.userjson import loads_strict
 
 PLAN_VERSION = 1
 
@@ -116,7 +117,7 @@ def write_plan(plan: Mapping[str, Any], path: str | Path) -> None:
 def load_plan(path: str | Path) -> dict[str, Any]:
     """Read a plan and check its digest; PlanIntegrityError when it does not match."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = loads_strict(Path(path).read_text(encoding="utf-8"), f"plan {path}", "a plan")
     except OSError as exc:
         raise BadInputError(f"cannot read plan {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:

@@ -105,6 +105,8 @@ def load_playbook(path: Path) -> Playbook:
         raise PlaybookError(f"cannot read playbook {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise PlaybookError(f"playbook {path} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise PlaybookError(f"playbook {path} is nested too deeply to be a playbook") from None
     if not isinstance(data, Mapping):
         raise PlaybookError(f"playbook {path} must be a YAML mapping with id, title, rules, ...")
     try:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from remediator.errors import BadInputError
 from remediator.field_errors import describe_error
+from remediator.userjson import loads_strict
 
 SNAPSHOT_VERSION = 1
 
@@ -177,7 +178,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     """Read and validate a snapshot file; every problem is one ``BadInputError`` sentence."""
     file = Path(path)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_strict(file.read_text(encoding="utf-8"), str(file), "a snapshot")
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read the snapshot ({exc.strerror}).") from exc
     except json.JSONDecodeError as exc:

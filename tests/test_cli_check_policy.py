@@ -123,6 +123,28 @@ BAD_INPUTS = {
     "trusted-account-bad": (json.dumps(DEFAULT_POLICY),
                             ["--account", OWNER, "--trusted-account", "1234"]),
     "org-id-bad": (json.dumps(DEFAULT_POLICY), ["--account", OWNER, "--org-id", "org-1"]),
+    # Hostile JSON: a RecursionError traceback before; AWS refuses NaN and Infinity.
+    "deeply-nested": ('{"Statement":' + "[" * 2000 + "]" * 2000 + "}", ["--account", OWNER]),
+    "nan": (json.dumps(DEFAULT_POLICY)[:-1] + ', "X": NaN}', ["--account", OWNER]),
+    "infinity": (json.dumps(DEFAULT_POLICY)[:-1] + ', "X": Infinity}', ["--account", OWNER]),
+    "minus-infinity": (json.dumps(DEFAULT_POLICY)[:-1] + ', "X": -Infinity}',
+                       ["--account", OWNER]),
+    # Exactly 12 ASCII digits, the whole value: no trailing newline, no other scripts' digits.
+    "account-trailing-newline": (json.dumps(DEFAULT_POLICY), ["--account", OWNER + "\n"]),
+    "account-full-width-digits": (json.dumps(DEFAULT_POLICY), ["--account", "１" * 12]),
+    "account-arabic-indic-digits": (json.dumps(DEFAULT_POLICY), ["--account", "\u0661" * 12]),
+    "trusted-account-trailing-newline": (json.dumps(DEFAULT_POLICY),
+                                         ["--account", OWNER, "--trusted-account",
+                                          "222233334444\n"]),
+    "trusted-account-full-width-digits": (json.dumps(DEFAULT_POLICY),
+                                          ["--account", OWNER, "--trusted-account", "２" * 12]),
+    "org-id-trailing-newline": (json.dumps(DEFAULT_POLICY),
+                                ["--account", OWNER, "--org-id", "o-a1b2c3d4e5\n"]),
+    "org-id-empty": (json.dumps(DEFAULT_POLICY), ["--account", OWNER, "--org-id", ""]),
+    "org-id-too-short": (json.dumps(DEFAULT_POLICY),
+                         ["--account", OWNER, "--org-id", "o-a1b2c3d4e"]),
+    "org-id-upper-case": (json.dumps(DEFAULT_POLICY),
+                          ["--account", OWNER, "--org-id", "o-A1B2C3D4E5"]),
 }
 
 
@@ -137,6 +159,25 @@ def test_bad_input_exits_2_with_one_sentence_and_no_stdout(
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("remediator: error: ")
+
+
+def test_deeply_nested_standard_input_exits_2(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"Statement":' + "[" * 2000 + "]" * 2000 + "}"))
+    code, out, err = _run(["check-policy", "-", "--account", OWNER], capsys)
+    assert (code, out) == (2, "")
+    assert err == ("remediator: error: standard input is nested too deeply to be a key "
+                   "policy\n")
+
+
+@pytest.mark.parametrize("sid", ["[/]", "[bold red]x", ":thumbs_up:", "[link=https://e.x]y"])
+def test_table_shows_user_text_as_written(sid: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A Sid is data, never rich markup or an emoji code (it used to crash or be rewritten)."""
+    doc = {"Statement": [{**PUBLIC_POLICY["Statement"][1], "Sid": sid}]}
+    code, out, err = _run(["check-policy", _write(tmp_path, doc), "--account", OWNER], capsys)
+    assert (code, err) == (1, "")
+    assert f"Statement 0 ({sid}) lets any AWS principal" in " ".join(out.split())
 
 
 def test_console_script_end_to_end(tmp_path: Path) -> None:

@@ -138,6 +138,11 @@ def test_not_a_mapping() -> None:
     assert _error("- a\n- b\n") == "config.yaml: expected a mapping of settings at the top level."
 
 
+def test_deeply_nested_yaml_is_one_sentence() -> None:
+    message = _error("regions: " + "[" * 2000 + "]" * 2000)
+    assert message == "config.yaml: nested too deeply to be a configuration."
+
+
 def test_load_config_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "settings.yaml"
     path.write_text("regions: [eu-west-1]\naccounts: [{id: '42'}]\n")

@@ -93,6 +93,16 @@ def test_show_renders_a_plan_and_refuses_an_edited_one(
     assert captured.out == "" and "does not match its digest" in captured.err
 
 
+def test_show_refuses_a_deeply_nested_plan(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"version": 1, "changes": ' + "[" * 2000 + "]" * 2000 + "}")
+    assert main(["show", str(deep)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"remediator: error: plan {deep} is nested too deeply to be a plan\n"
+
+
 def test_plan_command_writes_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "plan.json"
     code = main(["plan", "--snapshot", str(SNAPSHOT), "--config", str(CONFIG), "--out",

@@ -77,6 +77,12 @@ def test_bad_playbook_is_rejected_with_file_and_field(tmp_path: Path, text: str,
     assert "bad.yaml" in str(err.value) and expected in str(err.value)
 
 
+def test_deeply_nested_playbook_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text("id: " + "[" * 2000 + "]" * 2000)
+    with pytest.raises(PlaybookError, match=r"deep\.yaml is nested too deeply to be a playbook$"):
+        load_playbooks([tmp_path])
+
+
 def test_auto_fix_override_for_unknown_playbook_is_refused() -> None:
     with pytest.raises(PlaybookError, match="unknown playbooks"):
         load_playbooks((), {"no-such-book": True})

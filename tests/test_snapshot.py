@@ -136,3 +136,13 @@ def test_unreadable_files(tmp_path: Path) -> None:
     bad.write_text("[]")
     with pytest.raises(BadInputError, match="expected a JSON object"):
         load_snapshot(bad)
+
+
+def test_hostile_json_is_one_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"keys":' + "[" * 2000 + "]" * 2000 + "}")
+    with pytest.raises(BadInputError, match=r"bad\.json is nested too deeply to be a snapshot"):
+        load_snapshot(bad)
+    bad.write_text('{"version": NaN}')
+    with pytest.raises(BadInputError, match=r"bad\.json is not strict JSON: NaN is not a JSON"):
+        load_snapshot(bad)

@@ -12,6 +12,7 @@ from remediator.detectors import analyze_key_policy
 from remediator.errors import BadInputError
 from remediator.report.findings import render_findings_table
 from remediator.types import Context, Finding
+from remediator.userjson import loads_strict
 
 
 def read_policy_document(source: str, stdin: TextIO) -> Any:
@@ -24,7 +25,7 @@ def read_policy_document(source: str, stdin: TextIO) -> Any:
     except UnicodeDecodeError:
         raise BadInputError(f"{name} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return loads_strict(text, name, "a key policy")
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -37,7 +38,7 @@ def build_context(
     return Context(
         owner_account=validate.account_id(account, "--account"),
         trusted_accounts=frozenset(validate.account_id(t, "--trusted-account") for t in trusted),
-        org_id=validate.org_id(org) if org else None,
+        org_id=None if org is None else validate.org_id(org, "--org-id"),
         admins=tuple(admins),
         via_services=tuple(services),
     )

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from remediator.apply import ApplyResult, apply_plan
 from remediator.aws.backup import BackupStore
@@ -50,11 +51,11 @@ def terminal_confirm(digest: str) -> bool:
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
            out: TextIO) -> None:
     console = Console(file=out, width=None if out.isatty() else 100)
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")  # Text: keys and reasons are data
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*r)
+        table.add_row(*(Text(cell) for cell in r))
     console.print(table)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
+from rich.text import Text
 
 from remediator.assess import Assessment, assess
 from remediator.commands.planning import config_sha256, plan_snapshot, render
@@ -83,12 +84,13 @@ def _run(console: Console, aws: LocalAws, folder: Path) -> int:
     plan = plan_snapshot(before, config, config_sha256(cfg_path), load_playbooks().ids())
     plan_path = folder / "plan.json"
     write_plan(plan, plan_path)
-    console.print(f"[bold]2. Plan[/] {plan_path}: {len(plan['changes'])} key(s) to change, "
-                  f"{len(plan['needs_a_person'])} item(s) for a person; digest {plan['digest']}")
+    console.print(Text.assemble(  # Text, not markup: --workdir is the user's path
+        ("2. Plan", "bold"), f" {plan_path}: {len(plan['changes'])} key(s) to change, "
+        f"{len(plan['needs_a_person'])} item(s) for a person; digest {plan['digest']}"))
     shown = io.StringIO()
     render(plan, "markdown", shown)
     (folder / "plan.md").write_text(shown.getvalue())
-    console.print(f"   the review in Markdown: {folder / 'plan.md'}")
+    console.print(Text(f"   the review in Markdown: {folder / 'plan.md'}"))
     console.print("[bold]3. Apply[/] (approved by digest; only the sandbox may change)")
     result = run_apply(str(plan_path), plan["digest"], config, load_playbooks().ids(),
                        out=sys.stdout)

@@ -12,11 +12,11 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
 
 
 def is_account_id(value: str) -> bool:
-    return bool(_ACCOUNT_RE.match(value))
+    return bool(_ACCOUNT_RE.fullmatch(value))
 
 
 def has_wildcard(value: str) -> bool:

@@ -8,6 +8,7 @@ from typing import TextIO
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from remediator.types import Finding
 
@@ -29,9 +30,9 @@ def _short(items: Sequence[str], limit: int = 3) -> str:
 def render_findings_table(findings: Sequence[Finding], out: TextIO, title: str) -> None:
     console = Console(file=out, width=100 if not out.isatty() else None, soft_wrap=False)
     if not findings:
-        console.print(f"{title}: no findings.")
+        console.print(Text(f"{title}: no findings."))
         return
-    console.print(f"{title}: {len(findings)} finding(s)")
+    console.print(Text(f"{title}: {len(findings)} finding(s)"))
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=True,
                   collapse_padding=True)
     table.add_column("Severity", no_wrap=True)
@@ -42,11 +43,11 @@ def render_findings_table(findings: Sequence[Finding], out: TextIO, title: str) 
     for i, f in enumerate(findings):
         if i:
             table.add_section()
-        table.add_row(
-            f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]",
-            f.rule,
-            "-" if f.statement is None else str(f.statement),
-            _short(f.principals),
-            f.message,
+        table.add_row(  # Text, never markup: sids, principals and messages are the user's
+            Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+            Text(f.rule),
+            Text("-" if f.statement is None else str(f.statement)),
+            Text(_short(f.principals)),
+            Text(f.message),
         )
     console.print(table)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from remediator.diffs import unified_diff
 from remediator.report.findings import SEVERITY_STYLE
@@ -37,25 +37,26 @@ def _diff_lines(change: Mapping[str, Any]) -> list[str]:
 
 
 def render_plan_terminal(plan: Plan, out: TextIO) -> None:
+    """Every value from the plan is rich Text, never markup: the plan file is the user's."""
     console = Console(file=out, width=None if out.isatty() else 100, highlight=False)
-    console.print(_summary_line(plan))
+    console.print(Text(_summary_line(plan)))
     for change in plan["changes"]:
-        console.rule(f"{change['key_arn']}")
+        console.rule(Text(str(change["key_arn"])))
         for f in change["findings"]:
             sev = f["severity"]
-            console.print(f"  [{SEVERITY_STYLE.get(sev, '')}]{sev:8}[/] {f['rule']:20} "
-                          f"{escape(f['message'])}")
-        console.print(f"  playbooks: {', '.join(change['playbooks'])}   "
-                      f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
-                      f"proof: {_verdict(change)}")
+            console.print(Text.assemble("  ", (f"{sev:8}", SEVERITY_STYLE.get(sev, "")),
+                                        f" {f['rule']:20} {f['message']}"))
+        console.print(Text(f"  playbooks: {', '.join(change['playbooks'])}   "
+                           f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
+                           f"proof: {_verdict(change)}"))
         for g in change["revoke_grants"]:
-            console.print(f"  [red]revoke grant[/] {g.get('GrantId')} to "
-                          f"{escape(str(g.get('GranteePrincipal')))} "
-                          f"({', '.join(g.get('Operations', []))})")
+            console.print(Text.assemble("  ", ("revoke grant", "red"),
+                                        f" {g.get('GrantId')} to {g.get('GranteePrincipal')} "
+                                        f"({', '.join(g.get('Operations', []))})"))
         for line in _diff_lines(change):
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
                      else "cyan" if line.startswith("@@") else "")
-            console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+            console.print(Text(line, style=style))
     if plan["needs_a_person"]:
         _people_table(plan, console)
 
@@ -67,7 +68,7 @@ def _people_table(plan: Plan, console: Console) -> None:
     table.add_column("Why", ratio=1)
     for item in plan["needs_a_person"]:
         rule = item["finding"]["rule"] if item.get("finding") else "-"
-        table.add_row(item["key_arn"], rule, item["reason"])
+        table.add_row(Text(str(item["key_arn"])), Text(str(rule)), Text(str(item["reason"])))
     console.print(table)
 
 
