@@ -1980,6 +1980,77 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
     ),
+    # ---- kms:* and separation of duties after the Denies and conditions ----------------------
+    # What the Denies leave is what a principal holds: a role denied all but two actions no
+    # longer holds every action
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html).
+    case(
+        "wildcard-action-narrowed-by-a-deny-is-not-every-action",
+        doc(
+            ROOT,
+            allow(aws(APP_ROLE), "kms:*", sid="App"),
+            {"Effect": "Deny", "Principal": aws(APP_ROLE), "NotAction": ["kms:Encrypt",
+                                                                        "kms:Decrypt"],
+             "Resource": "*"},
+        ),
+        must_not=(WILD,),
+    ),
+    # The Deny holds only outside the organisation: members of it still hold every action.
+    case(
+        "wildcard-action-split-by-a-conditional-deny-is-still-every-action",
+        doc(
+            ROOT,
+            allow("*", "kms:*", sid="Account",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            deny("*", "kms:Decrypt", cond={"StringNotEquals": {"aws:PrincipalOrgID": ORG}}),
+        ),
+        must=(WILD,),
+    ),
+    # "*" left by a condition to one principal is that principal, for IAM-KMS-8 as anywhere.
+    case(
+        "duties-star-pinned-to-two-different-roles",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"ArnEquals": {"aws:PrincipalArn": KEY_ADMIN}}),
+            allow("*", "kms:Decrypt", sid="Use",
+                  cond={"ArnEquals": {"aws:PrincipalArn": KEY_USER}}),
+        ),
+        must_not=(SOD,),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "duties-star-pinned-to-a-role-named-elsewhere",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"ArnEquals": {"aws:PrincipalArn": APP_ROLE}}),
+            allow(aws(APP_ROLE), "kms:Decrypt", sid="Use"),
+        ),
+        must=(SOD,),
+    ),
+    case(
+        "duties-star-pinned-to-two-different-accounts",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            allow("*", "kms:Decrypt", sid="Use",
+                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
+        ),
+        must_not=(SOD,),
+    ),
+    case(
+        "duties-star-pinned-to-one-account-twice",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            allow("*", "kms:Decrypt", sid="Use",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+        ),
+        must=(SOD,),
+    ),
     # ---- which keys a Resource names -----------------------------------------------------------
     # "*" in a key policy is this key; another account's key ARN or an alias ARN never is
     # (https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html), and a
@@ -2369,3 +2440,10 @@ def test_destructive_finding_names_principal_and_action() -> None:
     (f,) = only(findings, SCHEDULE)
     assert any(APP_ROLE in p for p in f.principals)
     assert "kms:schedulekeydeletion" in low(f.actions)
+
+
+def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
+    (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-one-account-twice"]), SOD)
+    assert f.principals == (f"* in account {OWNER}",)
+    (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-a-role-named-elsewhere"]), SOD)
+    assert f.principals == (APP_ROLE,)

@@ -12,7 +12,7 @@ from remediator.detectors.analysis import (
     statement_finding,
 )
 from remediator.policy import actions as kms
-from remediator.policy.access import Access, compile_statement
+from remediator.policy.access import Access, Grantee, compile_statement
 from remediator.policy.document import Statement
 from remediator.policy.principals import parse_aws_principal, root_arn
 from remediator.types import Context, Finding
@@ -34,7 +34,13 @@ def detect_wildcard_action(
     """A statement granting every key action (kms:* or *) to someone not an administrator."""
     if compile_statement(stmt).mask != kms.ALL_KEY_ACTIONS:
         return []
-    wrong = [a.grantee.label for a in accs if not is_authorised(a.grantee, ctx)]
+    # What the Denies left: a principal still holds every action when its accesses through
+    # this statement together cover them all (a conditional Deny splits one access in two).
+    held: dict[str, int] = {}
+    for a in accs:
+        if not is_authorised(a.grantee, ctx):
+            held[a.grantee.label] = held.get(a.grantee.label, 0) | a.mask
+    wrong = [label for label, mask in held.items() if mask == kms.ALL_KEY_ACTIONS]
     if not wrong:
         return []
     return [
@@ -77,22 +83,35 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     return out
 
 
-def _principal_key(acc: Access) -> str:
-    g = acc.grantee
+def _as_key(arn: str) -> str:
+    p = parse_aws_principal(arn)
+    return root_arn(p.account) if p.is_root and p.account else arn
+
+
+def _principal_keys(g: Grantee) -> tuple[str, ...]:
+    """Who holds an access, one name per principal it can be, so that two statements that
+    reach the same principal add up: an exact principal; each ARN a condition left it to; or
+    the principal as written with the accounts, organisations and networks it is pinned to
+    (two "*" pinned to different accounts are different principals)."""
     if g.arn is not None:
-        p = parse_aws_principal(g.arn)
-        if p.is_root and p.account:
-            return root_arn(p.account)
-        return g.arn
-    return g.label
+        return (_as_key(g.arn),)
+    if g.principals.include is not None:
+        return tuple(sorted(_as_key(p) for p in g.principals.values()))
+    pins = [f"{name} {', '.join(sorted(c.values()))}" for name, c in (
+        ("account", g.accounts), ("organisation", g.orgs), ("network", g.networks))
+        if c.include is not None]
+    return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
 
 
 def holdings(accesses: Iterable[Access], ctx: Context) -> tuple[tuple[str, int, Access], ...]:
     """(principal, actions, access) for each access IAM-KMS-8 weighs: all but the owner root's."""
+    owner_root = root_arn(ctx.owner_account)
     return tuple([
-        (_principal_key(acc), acc.mask, acc)
+        (key, acc.mask, acc)
         for acc in accesses
         if not is_owner_root(acc.grantee, ctx)
+        for key in _principal_keys(acc.grantee)
+        if key != owner_root
     ])
 
 
