@@ -1980,6 +1980,49 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
     ),
+    # ---- what the owner root's own plain request meets ---------------------------------------
+    # The root calls PutKeyPolicy directly, over TLS, without bypassing the lockout safety
+    # check: a Deny that holds only otherwise does not lock it out, and an Allow whose
+    # condition that request meets still grants it.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-bypass-policy-lockout-safety-check
+    case(
+        "no-lockout-deny-only-when-bypassing-the-safety-check",
+        doc(ROOT, deny("*", "kms:PutKeyPolicy",
+                       cond={"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}})),
+        exact=(),
+    ),
+    case(
+        "no-lockout-deny-without-tls",
+        doc(ROOT, deny("*", "kms:*", cond={"Bool": {"aws:SecureTransport": "false"}})),
+        exact=(),
+    ),
+    # The root user's aws:PrincipalType is "Account"
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable).
+    case(
+        "no-lockout-deny-for-every-principal-type-but-the-account",
+        doc(ROOT, deny("*", "kms:PutKeyPolicy",
+                       cond={"StringNotEquals": {"aws:PrincipalType": "Account"}})),
+        must_not=(LOCKOUT,),
+    ),
+    # kms:ViaService is absent from a direct call: IfExists holds, a plain match does not.
+    case(
+        "no-lockout-root-viaservice-ifexists",
+        doc(allow(aws(OWNER_ROOT), "kms:*", sid="Root", cond={
+            "StringEqualsIfExists": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})),
+        must_not=(LOCKOUT,),
+    ),
+    case(
+        "lockout-root-only-through-a-service",
+        doc(allow(aws(OWNER_ROOT), "kms:*", sid="Root", cond={
+            "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})),
+        must=(LOCKOUT,),
+    ),
+    case(
+        "no-lockout-deny-only-through-a-service",
+        doc(ROOT, deny("*", "kms:PutKeyPolicy", cond={
+            "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})),
+        must_not=(LOCKOUT,),
+    ),
     # ---- kms:* and separation of duties after the Denies and conditions ----------------------
     # What the Denies leave is what a principal holds: a role denied all but two actions no
     # longer holds every action
