@@ -120,6 +120,8 @@ def load_plan(path: str | Path) -> dict[str, Any]:
         data = loads_strict(Path(path).read_text(encoding="utf-8"), f"plan {path}", "a plan")
     except OSError as exc:
         raise BadInputError(f"cannot read plan {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"plan {path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"plan {path} is not valid JSON (line {exc.lineno}: {exc.msg})"

@@ -181,6 +181,8 @@ def load_snapshot(path: str | Path) -> Snapshot:
         data = loads_strict(file.read_text(encoding="utf-8"), str(file), "a snapshot")
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read the snapshot ({exc.strerror}).") from exc
+    except UnicodeDecodeError:
+        raise BadInputError(f"{file}: the snapshot is not UTF-8 text.") from None
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"{file}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."

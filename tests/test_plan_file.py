@@ -116,3 +116,80 @@ def test_plan_refuses_unknown_manual_playbook(capsys: pytest.CaptureFixture[str]
     code = main(["plan", "--snapshot", str(SNAPSHOT), "--config", str(CONFIG),
                  "--include-manual", "no-such-book"])
     assert code == 2 and "unknown playbooks" in capsys.readouterr().err
+
+
+OWNER, OUTSIDER = "111122223333", "444455556666"
+KEY_ARN = f"arn:aws:kms:eu-west-1:{OWNER}:key/0000000{{}}-0000-0000-0000-000000000000"
+
+
+def _stmt(sid: Any, principal: Any, action: str) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action,
+            "Resource": "*"}
+
+
+def _snapshot_with_sid(sid: Any, path: Path) -> Path:
+    """Two keys whose patches add a statement: one open to everyone (pinned, plus a copy for
+    the trusted account) with an outsider statement of the same Sid (dropped), and one
+    without the owner root (a proposal adds it)."""
+    exposed = [_stmt("Enable IAM User Permissions", {"AWS": f"arn:aws:iam::{OWNER}:root"},
+                     "kms:*"),
+               _stmt(sid, {"AWS": ["*", f"arn:aws:iam::{OWNER}:role/App"]}, "kms:Decrypt"),
+               _stmt(sid, {"AWS": f"arn:aws:iam::{OUTSIDER}:root"}, "kms:Decrypt")]
+    rootless = [_stmt(sid, {"AWS": f"arn:aws:iam::{OWNER}:role/KeyAdmin"}, "kms:*")]
+    keys = [{"arn": KEY_ARN.format(n), "account": OWNER, "region": "eu-west-1",
+             "key_id": KEY_ARN.format(n).rsplit("/", 1)[1], "manager": "CUSTOMER",
+             "state": "Enabled", "multi_region": False, "policy_error": None, "grants": [],
+             "aliases": [], "rotation_enabled": True, "tags": {},
+             "policy": {"Version": "2012-10-17", "Statement": stmts}}
+            for n, stmts in ((1, exposed), (2, rootless))]
+    path.write_text(json.dumps({"version": 1, "taken_at": "2025-01-31T12:00:00Z",
+                                "keys": keys, "iam_policies": [], "errors": []}))
+    return path
+
+
+def _patched_with_sid(sid: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                      ) -> list[Any]:
+    """Every policy the plan command proposes (changes, then proposals for a person), with
+    the statements whose Sid is ``sid`` as written given the Sid "Shared" instead."""
+    snapshot = _snapshot_with_sid(sid, tmp_path / "snapshot.json")
+    assert main(["plan", "--snapshot", str(snapshot), "--config", str(CONFIG),
+                 "--format", "json"]) == 1
+    plan = json.loads(capsys.readouterr().out)
+    policies = [c["after"]["policy"] for c in plan["changes"]] + [
+        p["proposal"]["policy"] for p in plan["needs_a_person"] if "proposal" in p]
+    written = json.dumps(sid)
+    return [[{**s, "Sid": "Shared"} if "Sid" in s and json.dumps(s["Sid"]) == written else s
+             for s in policy["Statement"]] for policy in policies]
+
+
+@pytest.mark.parametrize("sid", [["a"], ["KmsRemediatorTrustedAccounts"], [], {"x": [1]}, 5,
+                                 1.5, True, None], ids=json.dumps)
+def test_plan_treats_any_json_sid_like_a_string_one(
+    sid: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Sid is any JSON value in a snapshot; the plan patches the same statements as for a
+    string Sid, keeps each one's Sid as written, and gives added statements their own."""
+    expected = _patched_with_sid("Shared", tmp_path, capsys)
+    added = {s["Sid"] for policy in expected for s in policy if s["Sid"] != "Shared"}
+    assert {"KmsRemediatorTrustedAccounts", "KmsRemediatorEnableRootAccess"} <= added
+    assert _patched_with_sid(sid, tmp_path, capsys) == expected
+
+
+def test_an_added_statement_never_takes_a_string_sid_already_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exposed = _patched_with_sid("KmsRemediatorTrustedAccounts", tmp_path, capsys)[0]
+    assert [s["Sid"] for s in exposed] == ["Enable IAM User Permissions", "Shared",
+                                           "KmsRemediatorTrustedAccounts2"]
+
+
+@pytest.mark.parametrize("command", [["show"], ["apply", "--config", str(CONFIG)]])
+def test_a_plan_that_is_not_utf8_is_one_sentence(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin1 = tmp_path / "plan.json"
+    latin1.write_bytes('{"version": 1, "digest": "\u00e9"}'.encode("latin-1"))
+    assert main([command[0], str(latin1), *command[1:]]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"remediator: error: plan {latin1} is not UTF-8 text\n"

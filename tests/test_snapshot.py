@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from remediator.cli import main
 from remediator.errors import BadInputError
 from remediator.snapshot import (
     IamPolicySnapshot,
@@ -20,6 +21,7 @@ from remediator.snapshot import (
     snapshot_from_dict,
 )
 
+CONFIG = Path(__file__).parent / "data" / "example-config.yaml"
 ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -146,3 +148,15 @@ def test_hostile_json_is_one_sentence(tmp_path: Path) -> None:
     bad.write_text('{"version": NaN}')
     with pytest.raises(BadInputError, match=r"bad\.json is not strict JSON: NaN is not a JSON"):
         load_snapshot(bad)
+
+
+@pytest.mark.parametrize("command", ["scan", "plan"])
+def test_a_snapshot_that_is_not_utf8_is_one_sentence(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"taken_at": "d\u00e9j\u00e0"}'.encode("latin-1"))
+    assert main([command, "--snapshot", str(latin1), "--config", str(CONFIG)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"remediator: error: {latin1}: the snapshot is not UTF-8 text.\n"

@@ -74,7 +74,13 @@ def shaped_like(original: Any, values: list[Any]) -> Any:
 
 
 def next_sid(doc: Mapping[str, Any], name: str) -> str:
-    taken = {get_field(s, "Sid") for s in statements_of(doc) if isinstance(s, Mapping)}
+    """A Sid for a statement the tool adds, unlike every Sid in ``doc``.
+
+    A Sid as written may be any JSON value (a list or an object is unhashable); only a string
+    can equal the one made here, so only strings count as taken.
+    """
+    sids = (get_field(s, "Sid") for s in statements_of(doc) if isinstance(s, Mapping))
+    taken = {sid for sid in sids if isinstance(sid, str)}
     sid, n = f"{SID_PREFIX}{name}", 2
     while sid in taken:
         sid, n = f"{SID_PREFIX}{name}{n}", n + 1
