@@ -263,4 +263,6 @@ def load_config(path: str | Path) -> Config:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read the config file ({exc.strerror}).") from exc
+    except UnicodeDecodeError:
+        raise BadInputError(f"{file}: the config file is not UTF-8 text.") from None
     return parse_config(text, str(file))

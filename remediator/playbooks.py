@@ -103,6 +103,8 @@ def load_playbook(path: Path) -> Playbook:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PlaybookError(f"cannot read playbook {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PlaybookError(f"playbook {path} is not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise PlaybookError(f"playbook {path} is not valid YAML: {exc}") from None
     except RecursionError:

@@ -143,6 +143,14 @@ def test_deeply_nested_yaml_is_one_sentence() -> None:
     assert message == "config.yaml: nested too deeply to be a configuration."
 
 
+def test_a_config_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"regions: [eu-west-1]\n# caf\xe9\n")
+    with pytest.raises(BadInputError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: the config file is not UTF-8 text."
+
+
 def test_load_config_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "settings.yaml"
     path.write_text("regions: [eu-west-1]\naccounts: [{id: '42'}]\n")

@@ -83,6 +83,12 @@ def test_deeply_nested_playbook_is_one_sentence(tmp_path: Path) -> None:
         load_playbooks([tmp_path])
 
 
+def test_a_playbook_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes(b"id: caf\xe9\n")
+    with pytest.raises(PlaybookError, match=r"latin1\.yaml is not UTF-8 text$"):
+        load_playbooks([tmp_path])
+
+
 def test_auto_fix_override_for_unknown_playbook_is_refused() -> None:
     with pytest.raises(PlaybookError, match="unknown playbooks"):
         load_playbooks((), {"no-such-book": True})
