@@ -46,6 +46,7 @@ CATALOGUE: tuple[KmsAction, ...] = (
     KmsAction("kms:CreateCustomKeyStore", _A, on_key=False),
     KmsAction("kms:CreateGrant", _G),
     KmsAction("kms:CreateKey", _A, on_key=False),
+    KmsAction("kms:Decapsulate", _C),  # ML-KEM keys
     KmsAction("kms:Decrypt", _C),
     KmsAction("kms:DeleteAlias", _A),
     KmsAction("kms:DeleteCustomKeyStore", _A, on_key=False),
@@ -58,6 +59,7 @@ CATALOGUE: tuple[KmsAction, ...] = (
     KmsAction("kms:DisconnectCustomKeyStore", _A, on_key=False),
     KmsAction("kms:EnableKey", _A),
     KmsAction("kms:EnableKeyRotation", _A),
+    KmsAction("kms:Encapsulate", _C),  # ML-KEM keys
     KmsAction("kms:Encrypt", _C),
     KmsAction("kms:GenerateDataKey", _C),
     KmsAction("kms:GenerateDataKeyPair", _C),
@@ -91,6 +93,7 @@ CATALOGUE: tuple[KmsAction, ...] = (
     KmsAction("kms:TagResource", _A),
     KmsAction("kms:UntagResource", _A),
     KmsAction("kms:UpdateAlias", _A),
+    KmsAction("kms:UpdateCustomKeyStore", _A, on_key=False),
     KmsAction("kms:UpdateKeyDescription", _A),
     KmsAction("kms:UpdatePrimaryRegion", _A),
     KmsAction("kms:Verify", _C),
