@@ -2485,6 +2485,29 @@ def test_destructive_finding_names_principal_and_action() -> None:
     assert "kms:schedulekeydeletion" in low(f.actions)
 
 
+CTX_S3_ONLY = Context(OWNER, frozenset({TRUSTED}), ORG,
+                      via_services=(f"s3.{REGION}.amazonaws.com",))
+
+
+def _via_service_findings(operator: str, value: str) -> list[Finding]:
+    policy = doc(ROOT, allow(aws(APP_ROLE), "kms:Decrypt", sid="App",
+                             cond={operator: {"kms:ViaService": value}}))
+    return [f for f in analyze_key_policy(policy, CTX_S3_ONLY) if f.rule == NO_VIA]
+
+
+def test_via_service_ignore_case_matches_an_allowed_service_in_any_spelling() -> None:
+    # StringEqualsIgnoreCase compares without regard to case (condition operators page).
+    assert _via_service_findings("StringEqualsIgnoreCase", f"S3.{REGION}.amazonaws.com") == []
+    (f,) = _via_service_findings("StringEquals", f"S3.{REGION}.amazonaws.com")
+    assert "does not list in via_services" in f.message
+
+
+def test_via_service_pattern_is_use_through_services_not_direct_use() -> None:
+    (f,) = _via_service_findings("StringLike", "s3.*.amazonaws.com")
+    assert "through any service matching s3.*.amazonaws.com" in f.message
+    assert "directly" not in f.message
+
+
 def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
     (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-one-account-twice"]), SOD)
     assert f.principals == (f"* in account {OWNER}",)

@@ -10,7 +10,8 @@ from remediator.detectors.analysis import is_owner_root, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, Access
 from remediator.policy.conditions import has_positive_via_service
-from remediator.policy.document import Statement
+from remediator.policy.document import Condition, Statement
+from remediator.policy.principals import has_wildcard
 from remediator.types import Context, Finding
 
 
@@ -27,8 +28,14 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
         mask |= a.mask & kms.CRYPTO_MASK
     labels = [a.grantee.label for a in users]
     if not has_positive_via_service(stmt.conditions):
-        detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key directly; limit use "
-                  "to the AWS services that need it with kms:ViaService.")
+        patterns = _service_patterns(stmt.conditions)
+        if patterns:
+            detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key through any "
+                      f"service matching {', '.join(patterns)}; name the services that need "
+                      "it in kms:ViaService.")
+        else:
+            detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key directly; limit "
+                      "use to the AWS services that need it with kms:ViaService.")
     else:
         extra = _services_outside(stmt.conditions, ctx.via_services)
         if not extra:
@@ -38,13 +45,28 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     return [statement_finding("IAM-KMS-6", stmt, labels, kms.names(mask), detail)]
 
 
-def _services_outside(conditions: tuple, allowed: tuple[str, ...]) -> list[str]:  # type: ignore[type-arg]
-    if not allowed:
-        return []
-    named = [
+def _service_patterns(conditions: tuple[Condition, ...]) -> list[str]:
+    """Wildcard values of a kms:ViaService condition that does require a service: use goes
+    through some service, but not through named ones."""
+    return sorted({
         v
         for c in conditions
-        if c.key == "kms:viaservice" and c.operator.is_positive
+        if c.key == "kms:viaservice" and c.operator.is_positive and not c.operator.if_exists
+        and c.operator.qualifier != "ForAllValues" and c.operator.wildcards
         for v in c.values
-    ]
-    return sorted({v for v in named if v not in allowed})
+        if has_wildcard(v)
+    })
+
+
+def _services_outside(conditions: tuple[Condition, ...], allowed: tuple[str, ...]) -> list[str]:
+    if not allowed:
+        return []
+    lowered = {a.lower() for a in allowed}
+    outside = set()
+    for c in conditions:
+        if c.key == "kms:viaservice" and c.operator.is_positive:
+            for v in c.values:
+                # IgnoreCase operators match any spelling of an allowed service.
+                if not (v in allowed or (c.operator.ignore_case and v.lower() in lowered)):
+                    outside.add(v)
+    return sorted(outside)
