@@ -2513,3 +2513,11 @@ def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
     assert f.principals == (f"* in account {OWNER}",)
     (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-a-role-named-elsewhere"]), SOD)
     assert f.principals == (APP_ROLE,)
+
+
+@pytest.mark.parametrize(("sid", "shown"), [(["a"], '["a"]'), (True, "true"), (5, "5"),
+                                            ({"x": [1]}, '{"x": [1]}'), ("Plain", "Plain")])
+def test_a_sid_of_any_json_type_is_shown_as_json(sid: Any, shown: str) -> None:
+    policy = doc(ROOT, {"Sid": sid, **allow("*", "kms:Decrypt")})
+    (f,) = only(analyze_key_policy(policy, CTX), PUBLIC)
+    assert f.sid == shown and f.message.startswith(f"Statement 1 ({shown}) ")

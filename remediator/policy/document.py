@@ -8,6 +8,7 @@ Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_gra
 
 from __future__ import annotations
 
+import json
 import marshal
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -229,8 +230,15 @@ def content_without_sid(key: bytes, stmt: Any) -> bytes:
 
 def _sid(stmt: Any) -> str | None:
     """The Sid as ``_parse_statement`` reads it."""
-    sid = _fields(stmt).get("Sid")
-    return str(sid) if sid is not None else None
+    return _sid_text(_fields(stmt).get("Sid"))
+
+
+def _sid_text(sid: Any) -> str | None:
+    """A Sid for messages: a string as written, any other JSON value as JSON (not Python's
+    repr: ``["a"]``, ``true``)."""
+    if sid is None or type(sid) is str:
+        return sid
+    return json.dumps(sid, ensure_ascii=False)
 
 
 def _first_at(index: int, key: bytes, stmt: Any, identity: bool) -> Statement:
@@ -283,7 +291,7 @@ def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement
     sid = get("Sid")
     return Statement(  # positional: this runs once per distinct statement of an estate
         index,
-        str(sid) if sid is not None else None,
+        sid if type(sid) is str else _sid_text(sid),
         effect == "Allow",
         None if principal is None else parse_principals(principal, where + ".Principal"),
         None if not_principal is None else parse_principals(not_principal,
