@@ -2265,6 +2265,30 @@ CASES: list[Case] = [
             ("IpAddress", "10.0.0.0/8"),
         )
     ],
+    # Organisation ids are lower case (o-[a-z0-9]{10,32}, Organizations API reference) and
+    # StringEquals is case-sensitive: an upper-case id matches no organisation.
+    # https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+    case(
+        "org-id-in-upper-case-matches-no-organisation",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Org",
+                        cond={"StringEquals": {"aws:PrincipalOrgID": ORG.upper()}})),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "org-id-in-upper-case-ignore-case-is-the-organisation",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Org", cond={
+            "StringEqualsIgnoreCase": {"aws:PrincipalOrgID": FOREIGN_ORG.upper()}})),
+        must=(CROSS,),
+    ),
+    case(
+        "deny-outside-upper-case-org-id-denies-everyone",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "kms:Decrypt", cond={"StringNotEquals": {"aws:PrincipalOrgID": ORG.upper()}}),
+        ),
+        must_not=(PUBLIC, CROSS),
+    ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).

@@ -14,6 +14,7 @@ absent, wildcard and policy-variable values) does not pin the caller.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -161,6 +162,10 @@ UNCONDITIONAL = Scope()
 Pin = tuple[str, Constraint]
 
 
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+
+
 def _fixed(value: str, wildcards: bool) -> bool:
     return not has_policy_variable(value) and not (wildcards and has_wildcard(value))
 
@@ -217,7 +222,9 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
         orgs = {_org_of_path(v) if key in ORG_PATH_KEYS else v for v in vals}
         if not all(_fixed(o, wild) for o in orgs):
             return None
-        return "orgs", orgs
+        # As for accounts: a value no organisation id can be ("O-A1B2..." under a
+        # case-sensitive operator) names no real organisation.
+        return "orgs", {o for o in orgs if _ORG_ID.fullmatch(o)}
     if key in NETWORK_KEYS:
         if covers_every_address(vals) or not all(_fixed(v, wild) for v in vals):
             return None
