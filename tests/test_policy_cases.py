@@ -2023,6 +2023,35 @@ CASES: list[Case] = [
             "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})),
         must_not=(LOCKOUT,),
     ),
+    # Neither a service's call nor a call through one: aws:ViaAWSService and
+    # aws:PrincipalIsAWSService are false for the root's own request, and
+    # aws:PrincipalServiceName is absent from it
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    *[
+        case(
+            f"no-lockout-deny-only-for-{name}",
+            doc(ROOT, deny("*", "kms:*", cond=cond)),
+            must_not=(LOCKOUT,),
+        )
+        for name, cond in (
+            ("calls-through-a-service", {"Bool": {"aws:ViaAWSService": "true"}}),
+            ("service-principals", {"Bool": {"aws:PrincipalIsAWSService": "true"}}),
+            ("cloudtrail", {"StringEquals": {"aws:PrincipalServiceName":
+                                             "cloudtrail.amazonaws.com"}}),
+        )
+    ],
+    case(
+        "no-lockout-root-allowed-when-not-a-service",
+        doc(allow(aws(OWNER_ROOT), "kms:*", sid="Root",
+                  cond={"Bool": {"aws:PrincipalIsAWSService": "false"}})),
+        must_not=(LOCKOUT,),
+    ),
+    # NotPrincipal "*" spares everyone: that Deny denies nobody, the root included.
+    case(
+        "no-lockout-deny-notprincipal-everyone",
+        doc(ROOT, not_principal_deny(aws("*"), "kms:*")),
+        must_not=(LOCKOUT,),
+    ),
     # ---- kms:* and separation of duties after the Denies and conditions ----------------------
     # What the Denies leave is what a principal holds: a role denied all but two actions no
     # longer holds every action
@@ -2289,6 +2318,22 @@ CASES: list[Case] = [
         ),
         must_not=(PUBLIC, CROSS),
     ),
+    # aws:VpcSourceIp is a private address behind some VPC endpoint: any account can have
+    # 10.0.0.0/8; unlike aws:SourceVpc(e) it names no VPC or endpoint (global condition keys).
+    case(
+        "public-vpc-source-ip-names-no-network",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Public",
+                        cond={"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"}})),
+        must=(PUBLIC,),
+    ),
+    # An untrusted account is exposure whatever network path it must take.
+    case(
+        "cross-account-star-pinned-to-an-account-and-a-vpc",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Partner", cond={"StringEquals": {
+            "aws:SourceVpc": "vpc-1", "aws:PrincipalAccount": UNTRUSTED}})),
+        must=(CROSS,),
+        must_not=(PUBLIC,),
+    ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).
@@ -2330,6 +2375,28 @@ CASES: list[Case] = [
                                "kms:*"),
         ),
         must_not=(CROSS, PUBLIC),
+    ),
+    # A NotPrincipal Deny applies to service principals it does not list, too: the service side
+    # of "*" (open to any service through IfExists) is denied with the rest.
+    case(
+        "deny-notprincipal-denies-the-services-behind-star",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Account",
+                  cond={"StringEqualsIfExists": {"aws:PrincipalAccount": OWNER}}),
+            not_principal_deny(aws(OWNER_ROOT), "kms:*"),
+        ),
+        must_not=(SVC, PUBLIC),
+    ),
+    case(
+        "deny-notprincipal-spares-the-listed-service-behind-star",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Account",
+                  cond={"StringEqualsIfExists": {"aws:PrincipalAccount": OWNER}}),
+            not_principal_deny({"AWS": OWNER_ROOT, "Service": "logs.amazonaws.com"}, "kms:*"),
+        ),
+        must=(SVC,),
     ),
     # ... while the exempt principal keeps what "*" gave it.
     case(

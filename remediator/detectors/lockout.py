@@ -41,8 +41,9 @@ def _deny_may_apply_to_root(stmt: Statement, owner: str) -> bool:
             parse_aws_principal(v).is_wildcard or names_account_root(v, owner) for v in pr.aws
         )):
             return False
-    elif stmt.not_principal is not None and _names_root_in(stmt.not_principal.aws, owner):
-        return False
+    elif stmt.not_principal is not None and (
+            stmt.not_principal.anyone or _names_root_in(stmt.not_principal.aws, owner)):
+        return False  # NotPrincipal "*" spares everyone; naming the root spares the root
     return True
 
 

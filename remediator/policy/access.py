@@ -303,7 +303,9 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
     if exempt.anyone:
         return [g]
     if g.kind == SERVICE:
-        return [g] if g.label in exempt.service or g.label == "*" else []
+        if g.label == "*":  # any service: only the exempt ones are spared
+            return [g._replace(label=s) for s in exempt.service]
+        return [g] if g.label in exempt.service else []
     if g.arn is not None and g.arn in exempt.aws:
         return [g]
     out: list[Grantee] = []

@@ -35,7 +35,10 @@ ACCOUNT_KEYS = frozenset(
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
-NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:vpcsourceip"})
+# aws:VpcSourceIp is not here: it is a private address seen through some VPC endpoint, and any
+# account can build a VPC with 10.0.0.0/8 and an endpoint to KMS; it names no account, VPC or
+# endpoint (global condition keys page).
+NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip"})
 USERID_KEY = "aws:userid"
 # Keys only an IAM caller's requests carry; service principals have none of them.
 IDENTITY_KEYS = frozenset(
@@ -182,7 +185,6 @@ def _org_of_path(value: str) -> str:
 _FAMILIES: dict[str, tuple[str, ...]] = {
     **{k: ("string", "arn") for k in ARN_KEYS},
     "aws:sourceip": ("ip",),
-    "aws:vpcsourceip": ("ip",),
 }
 
 
@@ -382,7 +384,8 @@ class Identity:
 # Keys a plain request carries with a value the caller sets: over TLS, not bypassing the lockout
 # safety check (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html,
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
-_PLAIN_REQUEST = {"aws:securetransport": "true", "kms:bypasspolicylockoutsafetycheck": "false"}
+_PLAIN_REQUEST = {"aws:securetransport": "true", "kms:bypasspolicylockoutsafetycheck": "false",
+                  "aws:viaawsservice": "false", "aws:principalisawsservice": "false"}
 # Keys a direct call by a principal does not carry: only a service acting for it, a grant
 # operation or a cryptographic request with an encryption context does.
 _ABSENT_FROM_A_DIRECT_CALL = frozenset({
@@ -390,7 +393,8 @@ _ABSENT_FROM_A_DIRECT_CALL = frozenset({
     "kms:granteeprincipal", "kms:retiringprincipal", "kms:encryptioncontextkeys",
     "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid",
     "aws:sourceorgpaths", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
-    "aws:sourcevpc", "aws:sourcevpce",
+    "aws:sourcevpc", "aws:sourcevpce", "aws:principalservicename",
+    "aws:principalservicenamelist",
 })
 
 

@@ -60,7 +60,7 @@ ACCOUNT_KEYS = frozenset(
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
-NETWORK_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce"})
+NETWORK_KEYS = frozenset({"aws:sourceip", "aws:sourcevpc", "aws:sourcevpce"})  # conditions.py
 
 Ctx = dict[str, tuple[str, ...]]
 
