@@ -2334,6 +2334,34 @@ CASES: list[Case] = [
         must=(CROSS,),
         must_not=(PUBLIC,),
     ),
+    # The data-perimeter Deny: everyone outside the organisation but AWS services. Every IAM
+    # caller's request carries aws:PrincipalIsAWSService "false", so each outsider is denied;
+    # service principals are spared (condition keys page, aws:PrincipalIsAWSService).
+    *[
+        case(
+            f"deny-outside-org-unless-a-service-{op.lower()}-removes-public",
+            doc(
+                ROOT,
+                allow("*", "kms:Decrypt", sid="Public"),
+                deny("*", "kms:*", cond={"StringNotEquals": {"aws:PrincipalOrgID": ORG},
+                                         op: {"aws:PrincipalIsAWSService": "false"}}),
+            ),
+            must_not=(PUBLIC, CROSS),
+            must=(SVC,),
+        )
+        for op in ("Bool", "BoolIfExists")
+    ],
+    # Denying only service principals leaves every IAM caller in.
+    case(
+        "deny-only-service-principals-keeps-public",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Public"),
+            deny("*", "kms:*", cond={"Bool": {"aws:PrincipalIsAWSService": "true"}}),
+        ),
+        must=(PUBLIC,),
+        must_not=(SVC,),
+    ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).

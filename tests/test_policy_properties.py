@@ -311,6 +311,12 @@ DENIES: list[dict[str, Any]] = [
         "Action": "kms:*",
         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}},
     },
+    {  # the data perimeter: outsiders denied, AWS services spared
+        "Principal": "*",
+        "Action": "kms:*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG},
+                      "Bool": {"aws:PrincipalIsAWSService": "false"}},
+    },
     {
         "NotPrincipal": {"AWS": [f"arn:aws:iam::{OWNER}:root", KEY_ADMIN]},
         "Action": "kms:PutKeyPolicy",
@@ -353,9 +359,10 @@ DEFAULT_KEY_POLICY = {
 def test_adding_a_deny_never_adds_an_exposure(
     document: dict[str, Any], denial: dict[str, Any], ctx: Context
 ) -> None:
-    """A Deny only removes access. It may lock the owner root out (IAM-KMS-1), and it may
+    """A Deny only removes access. It may lock the owner root out (IAM-KMS-1), it may
     narrow a grant open to any account (KMS-PUBLIC, or an unscoped service principal) down to
-    particular accounts (KMS-CROSS-ACCOUNT), but it can never create any other finding.
+    particular accounts (KMS-CROSS-ACCOUNT), and it may leave of a public "*" only the service
+    principals it stood for (KMS-SERVICE-UNSCOPED), but it can never create any other finding.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
     """
     before = {f.rule for f in analyze_key_policy(copy.deepcopy(document), ctx)}
@@ -364,6 +371,8 @@ def test_adding_a_deny_never_adds_an_exposure(
     after = {f.rule for f in analyze_key_policy(denied, ctx)}
     open_to_any = {"KMS-PUBLIC", "KMS-SERVICE-UNSCOPED"} & before
     may_appear = {"IAM-KMS-1"} | ({"KMS-CROSS-ACCOUNT"} if open_to_any else set())
+    if "KMS-PUBLIC" in before:  # what is left of "*" may be the services it stood for
+        may_appear.add("KMS-SERVICE-UNSCOPED")
     assert after <= before | may_appear, f"new findings {sorted(after - before - may_appear)}"
 
 

@@ -463,6 +463,13 @@ def _apply_deny(accesses: list[Access], deny: Statement, dmask: int,
             continue
         if acc.mask & ~dmask:
             out.append(Access(acc.statement, acc.grantee, acc.mask & ~dmask))
-        scope = dscope[1] if acc.grantee.kind == SERVICE else dscope[0]
-        out.extend(Access(acc.statement, r, hit) for r in residual(acc.grantee, deny, scope))
+        g = acc.grantee
+        scope = dscope[1] if g.kind == SERVICE else dscope[0]
+        rest = residual(g, deny, scope)
+        if g.kind == AWS and g.label == "*" and g.arn is None and g.is_open and not any(
+                r.is_open for r in rest):
+            # An open "*" stood for the service principals too; what is left of it no longer
+            # does, so the services keep what the Deny leaves them on their own.
+            rest += residual(Grantee(SERVICE, "*"), deny, dscope[1])
+        out.extend(Access(acc.statement, r, hit) for r in rest)
     return out

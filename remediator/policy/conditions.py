@@ -333,6 +333,24 @@ def _allow_scope(conditions: tuple[Condition, ...]) -> Scope:
     return _combine(pins, free)
 
 
+# Present in every signed request: "true" when a service principal calls, "false" otherwise
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice).
+# The data-perimeter Deny pairs it with an organisation guard so that services keep working.
+IS_SERVICE_KEY = "aws:principalisawsservice"
+
+
+def service_flag_holds(cond: Condition, for_services: bool) -> bool:
+    """Whether a condition on aws:PrincipalIsAWSService certainly holds for service principals
+    (``for_services``) or for every other caller."""
+    op = cond.operator
+    if op.family not in ("bool", "string") or op.qualifier or op.wildcards:
+        return False
+    flag = "true" if for_services else "false"
+    hit = flag in {v.lower() for v in cond.values} if op.family == "bool" or op.ignore_case \
+        else flag in cond.values
+    return hit != op.negated
+
+
 def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) -> Scope:
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
@@ -343,6 +361,10 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
         return UNCONDITIONAL
     pins: list[Pin] = []
     for cond in conditions:
+        if cond.key == IS_SERVICE_KEY:
+            if service_flag_holds(cond, for_services):
+                continue  # true for every caller of this kind: it narrows nothing
+            return Scope(free=True)
         if for_services and cond.key in IDENTITY_KEYS:
             if cond.operator.negated and cond.operator.qualifier != "ForAnyValue":
                 continue
