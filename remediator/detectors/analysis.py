@@ -77,6 +77,11 @@ def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
     """Accounts outside the trust that this grantee is pinned to (empty when not pinned)."""
     if g.accounts.include is None:
         return []
+    if g.arn is None and g.networks.include is not None:
+        # "*" on a fixed network path is not exposure (Access Analyzer's rule), and narrowing
+        # it to some accounts does not make it one; a principal named explicitly is reported on
+        # any network. The concrete evaluator holds the same line (requests.in_named_network).
+        return []
     if ctx.org_id and g.orgs.include is not None and g.orgs.values() <= {ctx.org_id}:
         return []  # only members of the trusted organisation qualify
     bad = [a for a in g.accounts.values() if not ctx.is_trusted_account(a)]
