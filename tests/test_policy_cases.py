@@ -2138,6 +2138,25 @@ CASES: list[Case] = [
         must=(CROSS,),
         must_not=(LOCKOUT,),
     ),
+    # An Allow on keys of another account only grants nothing on this one.
+    case(
+        "allow-on-another-accounts-key-grants-nothing-here",
+        doc(ROOT, on(allow("*", "kms:Decrypt", sid="Public"),
+                     f"arn:aws:kms:{REGION}:{UNTRUSTED}:key/{KEY_ID}")),
+        exact=(),
+    ),
+    case(
+        "allow-on-any-key-of-another-account-grants-nothing-here",
+        doc(ROOT, on(allow(aws(UNTRUSTED_ROOT), ["kms:Decrypt", "kms:PutKeyPolicy"],
+                           sid="Share"), f"arn:aws:kms:*:{UNTRUSTED}:key/*")),
+        exact=(),
+    ),
+    case(
+        "allow-on-own-account-key-arn-is-taken-to-be-this-key",
+        doc(ROOT, on(allow("*", "kms:Decrypt", sid="Public"),
+                     f"arn:aws:kms:{REGION}:{OWNER}:key/{KEY_ID}")),
+        must=(PUBLIC,),
+    ),
     case(
         "deny-on-any-key-of-another-account-keeps-cross-account",
         doc(

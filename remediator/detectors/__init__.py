@@ -32,7 +32,12 @@ from remediator.detectors.privileges import (
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
-from remediator.policy.access import Access, access_after_denies, compile_statement
+from remediator.policy.access import (
+    Access,
+    access_after_denies,
+    compile_statement,
+    may_name_owner_key,
+)
 from remediator.policy.document import Statement, parse_policy
 from remediator.types import Context, Finding
 
@@ -74,9 +79,24 @@ def statement_findings(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     return [f for detector in STATEMENT_DETECTORS for f in detector(stmt, accs, ctx)]
 
 
+def _may_apply(stmt: Statement, ctx: Context) -> bool:
+    """An Allow on keys of other accounts only grants nothing on this key."""
+    return not stmt.resources or may_name_owner_key(stmt, ctx.owner_account)
+
+
+def for_owner(analysis: PolicyAnalysis, ctx: Context) -> PolicyAnalysis:
+    """The analysis without the Allows that can only name other accounts' keys."""
+    groups = tuple([(s, a) for s, a in analysis.groups if _may_apply(s, ctx)])
+    if len(groups) == len(analysis.groups):
+        return analysis
+    return analysis._replace(groups=groups,
+                             accesses=tuple([a for _, accs in groups for a in accs]))
+
+
 def reference_findings(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """Every detector run as registered, nothing shared: the definition that
     ``run_key_policy_detectors`` computes faster (tests hold the two equal)."""
+    analysis = for_owner(analysis, ctx)
     findings: list[Finding] = []
     for stmt, accs in analysis.groups:
         findings.extend(statement_findings(stmt, accs, ctx))
@@ -138,7 +158,7 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
     origin = stmt.origin
     if origin is None:
         compiled = compile_statement(stmt)
-        accs = compiled.accesses
+        accs = compiled.accesses if _may_apply(stmt, ctx) else ()
         summary = _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
@@ -185,6 +205,8 @@ def _after_denies(memo: _Memo, stmt: Statement, denies: tuple[Statement, ...],
         part = own if untouched else _moved(first, origin, stmt)
     else:
         compiled = compile_statement(stmt).accesses
+        if not _may_apply(stmt, ctx):
+            compiled = ()
         accs = access_after_denies(stmt, denies) if compiled else compiled
         part = own if accs is compiled else _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),

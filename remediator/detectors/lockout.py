@@ -13,13 +13,7 @@ from functools import lru_cache
 
 from remediator.detectors.analysis import PolicyAnalysis, finding
 from remediator.policy import actions as kms
-from remediator.policy.access import (
-    MAYBE,
-    YES,
-    key_accounts,
-    resource_coverage,
-    statement_mask,
-)
+from remediator.policy.access import may_name_owner_key, statement_mask
 from remediator.policy.conditions import Identity, holds_for
 from remediator.policy.document import Policy, Statement
 from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
@@ -54,19 +48,6 @@ def _names_root_in(values: tuple[str, ...], owner: str) -> bool:
 GRANTS, TAKES_AWAY = "grants", "takes-away"
 
 
-def _names_this_key(stmt: Statement, owner: str) -> bool:
-    """Whether the statement's Resource names the key, as far as its policy can tell.
-
-    A key ARN of the owner's account in Resource is taken to be this key, and one in
-    NotResource another key: then an Allow grants the root, and a Deny takes from it. A key
-    ARN of another account, an alias ARN, or no Resource at all never names this key."""
-    coverage = resource_coverage(stmt)
-    if coverage != MAYBE:
-        return coverage == YES
-    accounts = key_accounts(stmt)
-    return accounts is None or owner in accounts
-
-
 @lru_cache(maxsize=1024)
 def _root_identity(owner: str, org_id: str | None) -> Identity:
     return Identity(owner, root_arn(owner), org_id)
@@ -76,7 +57,7 @@ def _root_identity(owner: str, org_id: str | None) -> Identity:
 def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
     away (a Deny whose conditions are not certainly false for the root), or neither."""
-    if not (statement_mask(stmt) & _PUT and _names_this_key(stmt, owner)):
+    if not (statement_mask(stmt) & _PUT and may_name_owner_key(stmt, owner)):
         return None
     root = _root_identity(owner, org_id)
     verdicts = [holds_for(c, root) for c in stmt.conditions]

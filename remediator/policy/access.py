@@ -166,6 +166,18 @@ def _resource_coverage(resources: tuple[str, ...] | None,
     return YES if YES in covered else MAYBE if MAYBE in covered else NO
 
 
+def may_name_owner_key(stmt: Statement, owner: str) -> bool:
+    """Whether the statement's Resource may name the key, knowing the key is in ``owner``'s
+    account: a key ARN of another account never does (a key's ARN holds its account). A key ARN
+    of the owner's account in Resource is taken to be this key, and one in NotResource another
+    key, as far as the policy can tell."""
+    coverage = resource_coverage(stmt)
+    if coverage != MAYBE:
+        return coverage == YES
+    accounts = key_accounts(stmt)
+    return accounts is None or owner in accounts
+
+
 def key_accounts(stmt: Statement) -> frozenset[str] | None:
     """The accounts whose keys a statement's Resource may name, or None when it may name a key
     of any account (``"*"``, an account wildcard, a NotResource)."""
