@@ -70,7 +70,7 @@ def test_service_principals_match_service_and_star() -> None:
         ([ROLE, OTHER_ROOT], False),  # role and its account listed: the session is spared
         ([SESSION, ROLE, OTHER_ROOT], False),  # the page's own example
         ([ROLE], True),  # "AWS might validate the account first": the account is not listed
-        ([OTHER_ROOT], False),  # the whole account is spared
+        ([OTHER_ROOT], True),  # the account is spared, not the role's session in it
         ([f"arn:aws:iam::{OWNER}:root"], True),
         (["*"], False),  # every principal is spared: the Deny denies no one
     ],

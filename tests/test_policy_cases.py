@@ -2387,6 +2387,28 @@ CASES: list[Case] = [
                         cond={"StringEquals": {"aws:SourceVpc": "vpc-1"}})),
         must=(CROSS,),
     ),
+    # aws:SourceAccount is in a service principal's request only, never an IAM caller's
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html): only services
+    # acting for the owner can use these statements.
+    case(
+        "star-for-the-owners-services-only-is-no-direct-use",
+        doc(ROOT, allow("*", "kms:GenerateDataKey*", sid="Services",
+                        cond={"StringEquals": {"aws:SourceAccount": OWNER}})),
+        exact=(),
+    ),
+    case(
+        "role-under-a-source-account-condition-can-use-nothing",
+        doc(ROOT, allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Dead",
+                        cond={"StringEquals": {"aws:SourceAccount": UNTRUSTED}})),
+        exact=(),
+    ),
+    case(
+        "star-for-an-untrusted-accounts-services-is-cross-account",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Services",
+                        cond={"StringEquals": {"aws:SourceAccount": UNTRUSTED}})),
+        must=(CROSS,),
+        must_not=(PUBLIC, NO_VIA),
+    ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).
@@ -2408,9 +2430,9 @@ CASES: list[Case] = [
         doc(ROOT, not_principal_deny(aws(KEY_ADMIN), "kms:PutKeyPolicy")),
         exact=(LOCKOUT,),
     ),
-    # Listing only the account does not spare a role of it that the Allow names.
+    # Listing only the account does not spare a user of it that the Allow names.
     case(
-        "deny-notprincipal-account-only-denies-its-role",
+        "deny-notprincipal-account-only-denies-its-user",
         doc(
             ROOT,
             allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Mallory"),

@@ -25,7 +25,7 @@ from remediator.policy.conditions import (
     excluding,
     only,
 )
-from remediator.policy.document import Policy, Principals, Statement
+from remediator.policy.document import Condition, Policy, Principals, Statement
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
@@ -278,7 +278,19 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
     """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else)."""
     scope = allow_scope(stmt.conditions)
     grantees = _grantees_for(stmt.principal if stmt.principal is not None else _EVERYONE, scope)
-    return grantees + _services_behind_star(stmt, grantees)
+    services = _services_behind_star(stmt, grantees)
+    if _for_services_only(stmt.conditions):
+        # No IAM caller can use it. An open "*" still stands for the services it lets in
+        # (any customer's, as the condition pins nothing); the rest are IAM principals.
+        grantees = [g for g in grantees if g.kind == SERVICE or g.is_open]
+    return grantees + services
+
+
+def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
+    """A positive match on a key only a service principal's request carries
+    (aws:SourceAccount, aws:SourceArn...: confused-deputy page) is false for every IAM caller."""
+    return any(c.key in SERVICE_SCOPE_KEYS and c.operator.is_positive and not c.operator.if_exists
+               and c.operator.qualifier != "ForAllValues" for c in conditions)
 
 
 # --- Deny subtraction ------------------------------------------------------------------
@@ -325,7 +337,10 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
         out.extend(Grantee(SERVICE, s, g.accounts, g.orgs, g.networks, g.principals)
                    for s in exempt.service)
     if g.arn is not None and not g.is_root:
-        return out  # one exact principal, and not an exempt one: the Deny applies to it
+        # One exact principal not listed itself: the Deny applies to it. Listing its account
+        # spares the account, not its users and roles: AWS checks each link of the caller (the
+        # page's example lists the session, its role and the account to spare the session).
+        return out
     for v in exempt.aws:
         p = parse_aws_principal(v)
         if p.account is None or not g.accounts.contains(p.account):

@@ -142,13 +142,33 @@ def _element_names(element: Principals, link: Link, kind: str) -> bool:
     return any(names(v, link) for v in element.aws)
 
 
+def _element_lists(element: Principals, link: Link, kind: str) -> bool:
+    """Whether a NotPrincipal element lists one link of a caller itself. Unlike Principal,
+    where an account names every principal in it, an account listed in NotPrincipal lists the
+    account link only: its users and roles must be listed too (the NotPrincipal page spares a
+    session by listing the session, its role and the account)."""
+    if element.anyone or kind == SERVICE:
+        return _element_names(element, link, kind)
+    is_account_link = link[0].endswith(":root")
+    return any(names(v, link) and (is_account_link or not _names_an_account(v))
+               for v in element.aws)
+
+
+def _names_an_account(value: str) -> bool:
+    v = value.strip()
+    if is_account_id(v):
+        return True
+    arn = split_arn(v)
+    return arn is not None and arn.service == "iam" and arn.resource == "root"
+
+
 def principal_applies(stmt: Statement, chain: tuple[Link, ...], kind: str) -> bool:
     """Principal names the caller itself; NotPrincipal spares it only if every link is listed."""
     if stmt.principal is not None:
         return _element_names(stmt.principal, chain[-1], kind)
     if stmt.not_principal is None:
         return False  # an identity-policy statement: no principal in a key policy's sense
-    return not all(_element_names(stmt.not_principal, link, kind) for link in chain)
+    return not all(_element_lists(stmt.not_principal, link, kind) for link in chain)
 
 
 def _synthetic_id(prefix: str, seed: str) -> str:
@@ -278,7 +298,9 @@ def spared_by_name(policy: Policy, chain: tuple[Link, ...], kind: str) -> int:
     for stmt in policy.statements:
         if (
             not stmt.allow
-            and _names_explicitly(stmt.not_principal, chain[-1], kind)
+            and stmt.not_principal is not None
+            and not stmt.not_principal.anyone
+            and _element_lists(stmt.not_principal, chain[-1], kind)
             and not principal_applies(stmt, chain, kind)
         ):
             mask |= statement_actions(stmt)
