@@ -70,3 +70,23 @@ def test_unknown_rule_in_config_is_refused(tmp_path: Path,
     assert main([*ARGS[:3], "--config", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "KMS-NOPE" in captured.err
+
+
+@pytest.mark.parametrize(("statements", "found"), [
+    ([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*"}], True),
+    ([{"Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "arn:aws:kms:*:*:alias/*"}],
+     True),
+    ([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+      {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*"}], False),
+])
+def test_kms_1_from_a_snapshot(statements: list[dict[str, str]], found: bool, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    policy = {"arn": "arn:aws:iam::111122223333:policy/p", "account": "111122223333",
+              "version_id": "v1", "document": {"Version": "2012-10-17", "Statement": statements}}
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps({"version": 1, "taken_at": "2025-01-01T00:00:00Z", "keys": [],
+                                "iam_policies": [policy], "errors": []}))
+    code = main(["scan", "--snapshot", str(path), "--config", str(DATA / "example-config.yaml"),
+                 "--format", "json"])
+    rules = [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert (code, rules) == ((1, ["KMS.1"]) if found else (0, []))
