@@ -8,7 +8,7 @@ show it as unknown instead of clean.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from remediator.errors import BadInputError
 from remediator.field_errors import describe_error
+from remediator.policy.principals import split_arn
 from remediator.userjson import loads_strict
+from remediator.validate import ACCOUNT_ID
 
 SNAPSHOT_VERSION = 1
 
@@ -156,11 +158,14 @@ class _SnapshotModel(_Model):
 
 
 def snapshot_from_dict(data: Mapping[str, Any], source: str = "snapshot") -> Snapshot:
-    """Validate a parsed snapshot: version, required fields and their types."""
+    """Validate a parsed snapshot: version, required fields and their types, and what makes
+    the keys one estate (one entry per key ARN, accounts that agree with the ARN, grants that
+    the detectors and apply can read)."""
     try:
         model = _SnapshotModel.model_validate(data)
     except ValidationError as exc:
         raise BadInputError(describe_error(source, exc, _SnapshotModel)) from exc
+    _check_keys(model.keys, source)
     keys = tuple(
         KeySnapshot(**{**k.model_dump(), "grants": tuple(k.grants), "aliases": tuple(k.aliases)})
         for k in model.keys
@@ -174,11 +179,69 @@ def snapshot_from_dict(data: Mapping[str, Any], source: str = "snapshot") -> Sna
     )
 
 
+def _check_keys(keys: Sequence[_KeyModel], source: str) -> None:
+    """One ``BadInputError`` sentence, naming the key, for the first key that is not sound."""
+    first_at: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        problem = _key_problem(key)
+        if problem is None and key.arn in first_at:
+            problem = f"the same key ARN is already at keys[{first_at[key.arn]}]"
+        if problem is not None:
+            raise BadInputError(f"{source}: keys[{i}] ({key.arn}): {problem}.")
+        first_at[key.arn] = i
+
+
+def _key_problem(key: _KeyModel) -> str | None:
+    if not ACCOUNT_ID.fullmatch(key.account):
+        return f"account: expected a 12-digit AWS account id, got {key.account!r}"
+    arn = split_arn(key.arn)
+    if arn is None or arn.service != "kms" or not arn.resource.startswith("key/"):
+        return "arn: expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID)"
+    if arn.account != key.account:
+        return f"account {key.account!r} is not the account in the key ARN ({arn.account!r})"
+    return _grants_problem(key.grants)
+
+
+# ListGrants entries (https://docs.aws.amazon.com/kms/latest/APIReference/API_ListGrants.html):
+# the API marks no GrantListEntry member as required, so a principal or Operations may be
+# absent; when present they must have the API's types, since detectors, plans and apply read
+# them (a null Operations once crashed the grants detector).
+_GRANT_STRINGS = ("GranteePrincipal", "RetiringPrincipal")
+
+
+def _grants_problem(grants: Sequence[Mapping[str, Any]]) -> str | None:
+    seen: dict[str, int] = {}
+    for j, grant in enumerate(grants):
+        gid = grant.get("GrantId")
+        if not isinstance(gid, str) or not gid:
+            return f"grants[{j}].GrantId: expected a non-empty string, got {gid!r}"
+        if gid in seen:
+            return f"grants[{j}].GrantId: {gid!r} is already the id of grants[{seen[gid]}]"
+        seen[gid] = j
+        ops = grant.get("Operations", [])
+        if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+            return f"grants[{j}].Operations: expected a list of strings, got {_short(ops)}"
+        for name in _GRANT_STRINGS:
+            if name in grant and not isinstance(grant[name], str):
+                return f"grants[{j}].{name}: expected a string, got {_short(grant[name])}"
+    return None
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown[:60] + "..." if len(shown) > 60 else shown
+
+
 def load_snapshot(path: str | Path) -> Snapshot:
     """Read and validate a snapshot file; every problem is one ``BadInputError`` sentence."""
     file = Path(path)
     try:
-        data = loads_strict(file.read_text(encoding="utf-8"), str(file), "a snapshot")
+        # Repeated names are refused: dump_snapshot writes dicts, so a snapshot this tool
+        # wrote never repeats one, and IAM refuses them in a policy ("More than one Statement
+        # element", troubleshoot_policies page); a repeated name means an edited file whose
+        # readers may disagree on which value counts.
+        data = loads_strict(file.read_text(encoding="utf-8"), str(file), "a snapshot",
+                            unique_names=True)
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read the snapshot ({exc.strerror}).") from exc
     except UnicodeDecodeError:

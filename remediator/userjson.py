@@ -12,17 +12,39 @@ from typing import Any
 from remediator.errors import BadInputError
 
 
-def loads_strict(text: str, name: str, what: str) -> Any:
+def loads_strict(text: str, name: str, what: str, unique_names: bool = False) -> Any:
     """The decoded JSON of ``text`` (read from ``name``, meant to be ``what``).
 
-    NaN, Infinity and too deep nesting are a BadInputError; a syntax error is left to the
-    caller as json.JSONDecodeError, so each command keeps its own wording for it.
+    NaN, Infinity and too deep nesting are a BadInputError; so is a name given twice in one
+    object, with ``unique_names``. A syntax error is left to the caller as
+    json.JSONDecodeError, so each command keeps its own wording for it.
     """
 
     def no_constant(literal: str) -> Any:
         raise BadInputError(f"{name} is not strict JSON: {literal} is not a JSON number")
 
     try:
-        return json.loads(text, parse_constant=no_constant)
+        return json.loads(text, parse_constant=no_constant,
+                          object_pairs_hook=_unique_names if unique_names else None)
     except RecursionError:
         raise BadInputError(f"{name} is nested too deeply to be {what}") from None
+    except _RepeatedName as exc:
+        raise BadInputError(
+            f"{name}: the name {exc.args[0]!r} appears twice in one JSON object, so which "
+            "value counts is ambiguous."
+        ) from None
+
+
+class _RepeatedName(Exception):
+    pass
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedName(key)
+            seen.add(key)
+    return obj

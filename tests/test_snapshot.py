@@ -160,3 +160,97 @@ def test_a_snapshot_that_is_not_utf8_is_one_sentence(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"remediator: error: {latin1}: the snapshot is not UTF-8 text.\n"
+
+
+GRANT = {"GrantId": "g1", "GranteePrincipal": "arn:aws:iam::444455556666:root",
+         "Operations": ["Decrypt"]}
+
+
+@pytest.mark.parametrize(("grant", "expected"), [
+    ({**GRANT, "Operations": None},
+     "grants[0].Operations: expected a list of strings, got None."),
+    ({**GRANT, "Operations": "Decrypt"},
+     "grants[0].Operations: expected a list of strings, got 'Decrypt'."),
+    ({**GRANT, "Operations": [1, 2]},
+     "grants[0].Operations: expected a list of strings, got [1, 2]."),
+    ({**GRANT, "GranteePrincipal": 123},
+     "grants[0].GranteePrincipal: expected a string, got 123."),
+    ({**GRANT, "RetiringPrincipal": None},
+     "grants[0].RetiringPrincipal: expected a string, got None."),
+    ({k: v for k, v in GRANT.items() if k != "GrantId"},
+     "grants[0].GrantId: expected a non-empty string, got None."),
+    ({**GRANT, "GrantId": 5}, "grants[0].GrantId: expected a non-empty string, got 5."),
+    ({**GRANT, "GrantId": ""}, "grants[0].GrantId: expected a non-empty string, got ''."),
+])
+def test_grant_fields_have_the_types_list_grants_returns(grant: dict[str, Any],
+                                                        expected: str) -> None:
+    message = _broken(lambda d: d["keys"][0].update(grants=[grant]))
+    assert message == f"snap.json: keys[0] ({ARN}): {expected}"
+
+
+def test_grants_may_leave_out_what_list_grants_may_leave_out() -> None:
+    # No GrantListEntry member is required in the API; absent is not the wrong type.
+    data = sample().to_dict()
+    data["keys"][0]["grants"] = [{"GrantId": "g1"}, GRANT | {"GrantId": "g2"}]
+    assert len(snapshot_from_dict(data).keys[0].grants) == 2
+
+
+def test_a_grant_id_appears_once_per_key() -> None:
+    message = _broken(lambda d: d["keys"][0].update(grants=[GRANT, {**GRANT, "Operations": []}]))
+    assert message == (f"snap.json: keys[0] ({ARN}): grants[1].GrantId: 'g1' is already the id "
+                       "of grants[0].")
+    data = sample().to_dict()  # the same id on two keys is two grants
+    data["keys"][0]["grants"] = data["keys"][1]["grants"] = [GRANT]
+    snapshot_from_dict(data)
+
+
+def test_a_key_appears_once() -> None:
+    message = _broken(lambda d: d["keys"].append(copy.deepcopy(d["keys"][0])))
+    assert message == f"snap.json: keys[2] ({ARN}): the same key ARN is already at keys[0]."
+
+
+@pytest.mark.parametrize(("account", "expected"), [
+    ("999999999999", "account '999999999999' is not the account in the key ARN ('111111111111')"),
+    ("abc", "account: expected a 12-digit AWS account id, got 'abc'"),
+    ("11111111111", "account: expected a 12-digit AWS account id, got '11111111111'"),
+    ("\uff11" * 12, "account: expected a 12-digit AWS account id, got '" + "\uff11" * 12 + "'"),
+])
+def test_a_key_account_is_the_twelve_digits_of_its_arn(account: str, expected: str) -> None:
+    message = _broken(lambda d: d["keys"][0].update(account=account))
+    assert message == f"snap.json: keys[0] ({ARN}): {expected}."
+
+
+def test_a_key_arn_is_a_kms_key_arn() -> None:
+    alias = "arn:aws:kms:eu-west-1:111111111111:alias/a"
+    message = _broken(lambda d: d["keys"][0].update(arn=alias))
+    assert message.startswith(f"snap.json: keys[0] ({alias}): arn: expected a KMS key ARN")
+
+
+def test_a_name_given_twice_in_one_object_is_refused(tmp_path: Path) -> None:
+    # dump_snapshot writes dicts, so a snapshot the tool wrote never repeats a name; which of
+    # two values counts is up to the reader, so the file is refused instead of guessed at.
+    path = tmp_path / "snap.json"
+    dump_snapshot(sample(), path)
+    text = path.read_text()
+    path.write_text(text.replace('"policy_error":null', '"policy_error":null,"policy":null', 1))
+    with pytest.raises(BadInputError) as info:
+        load_snapshot(path)
+    assert str(info.value) == (f"{path}: the name 'policy' appears twice in one JSON object, "
+                               "so which value counts is ambiguous.")
+
+
+@pytest.mark.parametrize("command", ["scan", "plan"])
+def test_a_bad_grant_is_one_sentence_and_writes_nothing(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = sample().to_dict()
+    data["keys"][0]["grants"] = [{**GRANT, "Operations": None}]
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "plan.json"
+    extra = ["--out", str(out)] if command == "plan" else ["--snapshot-out", str(out)]
+    assert main([command, "--snapshot", str(path), "--config", str(CONFIG), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert captured.err == (f"remediator: error: {path}: keys[0] ({ARN}): grants[0].Operations: "
+                            "expected a list of strings, got None.\n")
