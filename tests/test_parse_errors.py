@@ -56,9 +56,20 @@ VALID = [
         policy_with(Condition={"ForAnyValue:StringLikeIfExists": {"aws:PrincipalOrgPaths": "o-*"}}),
         id="qualified-ifexists-operator",
     ),
+    # Condition values may be numbers and booleans (IAM reads them as strings).
+    pytest.param(
+        policy_with(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": 3600},
+                               "Bool": {"aws:SecureTransport": True}}),
+        id="number-and-boolean-condition-values",
+    ),
 ]
 
 INVALID = [
+    # Actions and resources are strings: a number is a malformed policy, not an action "5".
+    pytest.param(policy_with(Action=5), id="action-is-a-number"),
+    pytest.param(policy_with(Action=["kms:Decrypt", True]), id="action-list-with-a-boolean"),
+    pytest.param(policy_with(Resource=5), id="resource-is-a-number"),
+    pytest.param(policy_with(Action=None, NotAction=[1]), id="notaction-with-a-number"),
     pytest.param([GOOD_STATEMENT], id="document-is-a-list"),
     pytest.param("{}", id="document-is-a-string"),
     pytest.param(None, id="document-is-null"),

@@ -267,10 +267,16 @@ def clear_memo() -> None:
 
 
 def _optional_strings(value: Any, where: str, element: str) -> tuple[str, ...] | None:
+    """Action, NotAction, Resource or NotResource: strings only. Unlike condition values,
+    which IAM reads from numbers and booleans too, a number here is a malformed policy
+    (PutKeyPolicy refuses it), not an action or resource named "5"."""
     if value is None:
         return None
     if type(value) is str:
         return (value,)
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        raise PolicyError(f"{where}{element} must be a string or a list of strings")
     return _strings(value, where + element)
 
 
