@@ -86,15 +86,18 @@ def build_plan(
     config_sha256: str,
     auto_fix: Mapping[str, bool],
 ) -> dict[str, Any]:
-    """The plan document, digest included. ``None`` plans are keys whose policy was unknown."""
+    """The plan document, digest included. Keys whose policy was unknown (``None`` plans, or
+    plans with a ``policy_error``) are never changed: each is listed for a person, with any
+    grant findings it has."""
     changes, people = [], []
     for key, kp in keyed:
-        if kp is None:
+        if kp is None or kp.policy_error is not None:
             people.append({"key_arn": key.arn, "account": key.account, "region": key.region,
                            "finding": None, "playbook": None,
                            "reason": f"the key policy could not be read: {key.policy_error}"})
+        if kp is None:
             continue
-        if kp.changed:
+        if kp.changed and kp.policy_error is None:
             changes.append(change_entry(key, kp, auto_fix))
         people.extend(_unresolved_entry(key, u) for u in kp.unresolved)
     plan: dict[str, Any] = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from remediator.detectors import analyze_key_policy
+from remediator.detectors.grants import STANDING
 from remediator.patches import OPERATIONS
 from remediator.playbooks import Playbook, PlaybookSet
 from remediator.types import Context, Finding
@@ -53,6 +54,7 @@ class KeyPlan:
     unresolved: tuple[Unresolved, ...] = ()
     proof: Proof | None = None
     revoke_grants: tuple[Finding, ...] = ()  # KMS-GRANT-EXTERNAL findings to revoke
+    policy_error: str | None = None  # set when the key policy could not be read: no change
 
     @property
     def changed(self) -> bool:
@@ -200,23 +202,41 @@ def plan_policy(
     )
 
 
+def grant_reason(f: Finding) -> str | None:
+    """Why a grant finding must not be revoked automatically, or None when revoking it takes
+    access from nobody inside the trust. Decided from the grant as the detector read it
+    (``Finding.grant_parties``), never from the severity, which the config may rewrite."""
+    parties = f.grant_parties
+    if parties is None:
+        return (f"what grant {f.grant_id} names is not known to the planner: check it by hand "
+                "before revoking it")
+    if parties.is_revocable:
+        return None
+    if parties.is_service_grant:
+        return "an AWS service's grant for its own resource: reported, not revoked"
+    return (
+        f"the grantee {parties.grantee} is {STANDING[parties.grantee_party]}, so revoking "
+        f"grant {f.grant_id} would take its access too; only the retiring principal "
+        f"{parties.retiring} is outside: re-create the grant without that retiring principal "
+        "(same grantee, operations, constraints and name), then revoke this one"
+    )
+
+
 def plan_grants(
     kp: KeyPlan,
     grant_findings: Sequence[Finding],
     books: PlaybookSet,
     include_manual: frozenset[str],
 ) -> KeyPlan:
-    """Add the grants to revoke (or to leave to a person) to a key's plan. Grants AWS services
-    made for their own resources (low severity) are never revoked."""
+    """Add the grants to revoke (or to leave to a person) to a key's plan. Only a grant whose
+    grantee is outside the trust is revoked; grants AWS services made for their own resources,
+    and grants whose grantee is inside the trust, are never revoked (``grant_reason``)."""
     revoke, people = [], list(kp.unresolved)
     for f in grant_findings:
         book = books.for_rule(f.rule)
-        if f.severity == "low":
-            people.append(
-                Unresolved(
-                    f, None, "an AWS service's grant for its own resource: reported, not revoked"
-                )
-            )
+        kept = grant_reason(f)
+        if kept is not None:
+            people.append(Unresolved(f, None, kept))
         elif book is None:
             people.append(Unresolved(f, None, f"no playbook handles {f.rule}"))
         elif books.allows_auto_fix(book) or book.id in include_manual:
@@ -231,6 +251,21 @@ def plan_grants(
                 )
             )
     return replace(kp, revoke_grants=tuple(revoke), unresolved=tuple(people))
+
+
+def plan_unread_key(policy_error: str, grant_findings: Sequence[Finding]) -> KeyPlan:
+    """The plan for a key whose policy could not be read: no change at all (apply could neither
+    back the policy up nor check it is still the one planned against), and every grant finding
+    left to a person, so that none is reported by scan and silently dropped by plan."""
+    people = []
+    for f in grant_findings:
+        reason = grant_reason(f) or (
+            f"the key policy could not be read ({policy_error}), so the key is not changed: "
+            f"revoke grant {f.grant_id} by hand, or plan again once the policy can be read"
+        )
+        people.append(Unresolved(f, None, reason))
+    return KeyPlan({}, {}, tuple(grant_findings), unresolved=tuple(people),
+                   policy_error=policy_error)
 
 
 def books_by_id(books: PlaybookSet) -> dict[str, Playbook]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -30,6 +30,35 @@ class Context:
         return account == self.owner_account or account in self.trusted_accounts
 
 
+Party = Literal["insider", "service", "outsider", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class GrantParties:
+    """The grant's principals and where each stands (``retiring`` is None when it has none)."""
+
+    grantee: str
+    grantee_party: Party
+    retiring: str | None = None
+    retiring_party: Party | None = None
+
+    @property
+    def is_revocable(self) -> bool:
+        """Revoking takes access from nobody inside the trust: the grantee is outside (the
+        retiring principal's right to retire goes with the grant and is no access)."""
+        return self.grantee_party == "outsider"
+
+    @property
+    def is_service_grant(self) -> bool:
+        """An AWS service's grant for its own resource, with no outsider on it."""
+        return self.grantee_party == "service" and self.retiring_party != "outsider"
+
+    @property
+    def outsiders(self) -> tuple[str, ...]:
+        pairs = ((self.grantee, self.grantee_party), (self.retiring, self.retiring_party))
+        return tuple(dict.fromkeys(p for p, party in pairs if p and party == "outsider"))
+
+
 class Finding(NamedTuple):
     """One rule broken by one statement (or by the key as a whole when statement is None).
 
@@ -47,6 +76,10 @@ class Finding(NamedTuple):
     reference: str = ""
     grant_id: str | None = None  # for grant findings (KMS-GRANT-EXTERNAL)
     resource: str | None = None  # for IAM policy findings (KMS.1): the policy ARN
+    # For grant findings: who the grant names and where each stands, as the detector read the
+    # grant, so that the planner decides from the grant and never from the severity (which the
+    # config may rewrite). Not part of the finding's JSON.
+    grant_parties: GrantParties | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra = {k: v for k, v in (("grant_id", self.grant_id), ("resource", self.resource))

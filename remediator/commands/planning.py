@@ -16,7 +16,7 @@ from remediator.detectors import RULES, analyze_key_policy
 from remediator.detectors.grants import detect_external_grants
 from remediator.errors import BadInputError
 from remediator.plan import build_plan, load_plan, write_plan
-from remediator.planner import KeyPlan, plan_grants, plan_policy
+from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
 from remediator.playbooks import PlaybookSet, load_playbooks
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.rule_settings import apply_rule_settings
@@ -38,18 +38,18 @@ def playbooks_for(config: Config) -> PlaybookSet:
 
 def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
              include_manual: frozenset[str]) -> KeyPlan | None:
-    """The proven change for one key, or None when its policy could not be read."""
-    if key.policy is None:
-        return None
+    """The proven change for one key; no change when its policy could not be read."""
     ctx = config.context_for(key.account)
+    grants = apply_rule_settings(detect_external_grants(key.grants, ctx), config.rules, key.arn,
+                                 key.account)
+    if key.policy is None:
+        return plan_unread_key(key.policy_error or "no reason recorded", grants)
 
     def detect(doc: Any) -> list[Any]:
         return apply_rule_settings(analyze_key_policy(doc, ctx), config.rules, key.arn,
                                    key.account)
 
     kp = plan_policy(key.policy, ctx, books, include_manual, detect)
-    grants = apply_rule_settings(detect_external_grants(key.grants, ctx), config.rules, key.arn,
-                                 key.account)
     return plan_grants(kp, grants, books, include_manual)
 
 

@@ -1,63 +1,107 @@
 """KMS-GRANT-EXTERNAL: grants whose grantee or retiring principal is outside the trust.
 
 Grants give access outside the key policy
-(https://docs.aws.amazon.com/kms/latest/developerguide/grants.html). AWS services create grants
-for their own resources (EBS volumes, RDS instances...): their grantee is a service principal
-or an AWS-owned role (``assumed-role/aws:ec2-infrastructure/...``). Those are reported at low
-severity and are not revoked by default, since revoking them breaks the resource.
+(https://docs.aws.amazon.com/kms/latest/developerguide/grants.html). Who a grant's principals
+are is read from the grant itself, one principal at a time:
+
+- a service principal (``logs.eu-west-1.amazonaws.com``, no ARN) is an AWS service; services
+  make grants for their own resources and revoking those breaks the resource;
+- an ARN or account id is inside or outside by its account alone. An AWS-owned session or a
+  service-linked role (``assumed-role/aws:ec2-infrastructure/...``,
+  ``role/aws-service-role/...``) acts for the account it is in: in the owner's account it is
+  the owner's own resource (no finding), in an untrusted account it is that account using the
+  key (a finding like any other);
+- a unique id (``AROA...``, what remains of a deleted principal) names no reachable account.
+
+Accounts are inside when they are the owner or trusted. The context knows the trusted
+organisation's id but not its member accounts, and a grant carries no organisation condition,
+so a member account that is not listed in ``trusted_accounts`` counts as outside.
+
+What the detector read is kept on the finding (``Finding.grant_parties``) so that the planner
+decides what to do from the grant, never from the severity, which the config may rewrite.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from remediator.detectors.rules import RULES
-from remediator.policy.principals import parse_aws_principal, split_arn
-from remediator.types import Context, Finding
+from remediator.policy.principals import parse_aws_principal
+from remediator.types import Context, Finding, GrantParties, Party
+
+# A service principal is a DNS-like name under amazonaws.com (amazonaws.com.cn in China), never
+# an ARN: a role named "logs.amazonaws.com" in another account is that account, not a service.
+_SERVICE_RE = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?")
 
 
-def is_aws_service_principal(value: str) -> bool:
-    """A service principal, or a role AWS itself owns and assumes for a service."""
-    if value.endswith(".amazonaws.com") or value.endswith(".amazonaws.com.cn"):
-        return True
-    arn = split_arn(value)
-    if arn is None:
-        return False
-    resource = arn.resource
-    return resource.startswith("assumed-role/aws:") or "/aws-service-role/" in resource
+def is_service_principal(value: str) -> bool:
+    """``value`` is an AWS service principal such as ``rds.eu-west-1.amazonaws.com``."""
+    return bool(_SERVICE_RE.fullmatch(value.strip()))
 
 
-def _outsider(value: str | None, ctx: Context) -> bool:
-    if not value:
-        return False
-    acct = parse_aws_principal(value).account
-    return acct is not None and not ctx.is_trusted_account(acct)
+def party_of(value: str, ctx: Context) -> Party:
+    """Where one grant principal stands: inside the trust, an AWS service, outside, or unknown
+    (a unique id or a wildcard: no fixed account)."""
+    if is_service_principal(value):
+        return "service"
+    account = parse_aws_principal(value).account
+    if account is None:
+        return "unknown"
+    return "insider" if ctx.is_trusted_account(account) else "outsider"
 
 
-def _grant_finding(grant: Mapping[str, Any], who: list[str], service: bool) -> Finding:
+def grant_parties(grant: Mapping[str, Any], ctx: Context) -> GrantParties | None:
+    """The grant's principals and where they stand; None when it has no usable grantee."""
+    grantee = grant.get("GranteePrincipal")
+    if not isinstance(grantee, str) or not grantee:
+        return None
+    retiring = grant.get("RetiringPrincipal")
+    if isinstance(retiring, str) and retiring:
+        return GrantParties(grantee, party_of(grantee, ctx), retiring, party_of(retiring, ctx))
+    return GrantParties(grantee, party_of(grantee, ctx))
+
+
+STANDING = {"insider": "inside the trust", "service": "an AWS service",
+            "unknown": "of no known account", "outsider": "outside the trusted accounts"}
+
+
+def _message(gid: str, parties: GrantParties, ops: tuple[str, ...]) -> str:
+    uses = ", ".join(ops) or "no operations"
+    if parties.is_revocable:
+        also = ""
+        if parties.retiring_party == "outsider" and parties.retiring != parties.grantee:
+            also = f"; {parties.retiring}, also outside, can retire it"
+        return (f"Grant {gid} lets {parties.grantee}, outside the trusted accounts, use the key "
+                f"({uses}){also}.")
+    if parties.is_service_grant:
+        return (f"Grant {gid} lets {parties.grantee}, an AWS service acting for its own "
+                "resource, use the key; it is reported, not revoked.")
+    who = STANDING[parties.grantee_party]
+    return (f"Grant {gid} gives {parties.grantee} ({who}) {uses}, but {parties.retiring}, "
+            "outside the trusted accounts, can retire it and take that access away.")
+
+
+def _grant_finding(grant: Mapping[str, Any], parties: GrantParties) -> Finding:
     rule = RULES["KMS-GRANT-EXTERNAL"]
     ops = tuple(f"kms:{op}" for op in grant.get("Operations", []))
     gid = str(grant.get("GrantId", ""))
-    if service:
-        msg = (f"Grant {gid} lets {', '.join(who)}, an AWS service acting for its own "
-               "resource, use the key; it is reported, not revoked.")
-    else:
-        msg = (f"Grant {gid} lets {', '.join(who)}, outside the trusted accounts, use the key "
-               f"({', '.join(ops) or 'no operations'}).")
-    return Finding(rule=rule.id, severity="low" if service else rule.severity, message=msg,
-                   principals=tuple(who), actions=ops, reference=rule.reference, grant_id=gid)
+    service = parties.is_service_grant
+    return Finding(
+        rule=rule.id, severity="low" if service else rule.severity,
+        message=_message(gid, parties, ops),
+        principals=(parties.grantee,) if service else parties.outsiders,
+        actions=ops, reference=rule.reference, grant_id=gid, grant_parties=parties,
+    )
 
 
 def detect_external_grants(grants: Sequence[Mapping[str, Any]], ctx: Context) -> list[Finding]:
-    out = []
+    """A finding for each grant with a principal outside the trust, or made by an AWS service
+    (reported at low severity); grants among the owner and trusted accounts are fine."""
+    out: list[Finding] = []
     for grant in grants:
-        grantee = grant.get("GranteePrincipal")
-        retiring = grant.get("RetiringPrincipal")
-        who = [p for p in (grantee, retiring) if isinstance(p, str) and _outsider(p, ctx)]
-        service = [p for p in (grantee,) if isinstance(p, str) and is_aws_service_principal(p)]
-        if who and not all(is_aws_service_principal(p) for p in who):
-            out.append(_grant_finding(grant, who, service=False))
-        elif service or who:
-            out.append(_grant_finding(grant, who or service, service=True))
+        parties = grant_parties(grant, ctx)
+        if parties is not None and (parties.outsiders or parties.is_service_grant):
+            out.append(_grant_finding(grant, parties))
     return out
