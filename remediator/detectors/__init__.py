@@ -79,9 +79,14 @@ def statement_findings(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     return [f for detector in STATEMENT_DETECTORS for f in detector(stmt, accs, ctx)]
 
 
+_THIS_KEY = ("*",)
+
+
 def _may_apply(stmt: Statement, ctx: Context) -> bool:
     """An Allow on keys of other accounts only grants nothing on this key."""
-    return not stmt.resources or may_name_owner_key(stmt, ctx.owner_account)
+    resources = stmt.resources
+    return (not resources or resources == _THIS_KEY
+            or may_name_owner_key(stmt, ctx.owner_account))
 
 
 def for_owner(analysis: PolicyAnalysis, ctx: Context) -> PolicyAnalysis:

@@ -222,6 +222,14 @@ def content_without_sid(key: bytes, stmt: Any) -> bytes:
     Any other spelling of the element ("sid") stays in, so such statements share only with
     their equals; sharing less is never wrong."""
     if type(stmt) is dict and "Sid" in stmt:
+        first = next(iter(stmt))
+        if first == "Sid":
+            # The usual order: the Sid's pair opens the statement's serialisation (format 2
+            # writes a dict as "{", its pairs in order, "0"), so it is cut out rather than the
+            # rest serialised again. The pair is serialised from the same key and value objects,
+            # so its bytes are the ones in the key (marshal marks interned strings).
+            pair = marshal.dumps({first: stmt[first]}, 2)
+            return b"{" + content_of(key)[len(pair) - 1:]
         rest = stmt.copy()
         del rest["Sid"]
         return marshal.dumps(rest, 2)
@@ -274,6 +282,8 @@ def _optional_strings(value: Any, where: str, element: str) -> tuple[str, ...] |
         return None
     if type(value) is str:
         return (value,)
+    if type(value) is list and value and set(map(type, value)) == _ONLY_STR:
+        return tuple(value)
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, str) for item in items):
         raise PolicyError(f"{where}{element} must be a string or a list of strings")
