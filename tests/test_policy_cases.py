@@ -2052,6 +2052,21 @@ CASES: list[Case] = [
         doc(ROOT, not_principal_deny(aws("*"), "kms:*")),
         must_not=(LOCKOUT,),
     ),
+    # A session of an administrator role is that administrator acting.
+    case(
+        "admin-role-session-is-authorised",
+        doc(ROOT, allow(aws(f"arn:aws:sts::{OWNER}:assumed-role/KeyAdmin/alice"),
+                        ["kms:ScheduleKeyDeletion", "kms:DisableKey"], sid="AdminSession")),
+        must_not=DESTRUCTIVE,
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "other-role-session-is-not-authorised",
+        doc(ROOT, allow(aws(f"arn:aws:sts::{OWNER}:assumed-role/App/alice"),
+                        ["kms:ScheduleKeyDeletion"], sid="AppSession")),
+        must=(SCHEDULE,),
+        ctx=CTX_ADMIN,
+    ),
     # ---- kms:* and separation of duties after the Denies and conditions ----------------------
     # What the Denies leave is what a principal holds: a role denied all but two actions no
     # longer holds every action

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from remediator.detectors.rules import RULES
 from remediator.policy.access import AWS, Access, Grantee, access_after_denies, compile_statement
 from remediator.policy.document import Policy, Statement, parse_policy
-from remediator.policy.principals import glob_match, names_account_root
+from remediator.policy.principals import glob_match, names_account_root, split_arn
 from remediator.types import Context, Finding
 
 
@@ -52,9 +52,23 @@ def is_owner_root(g: Grantee, ctx: Context) -> bool:
 
 
 def _is_authorised_arn(arn: str, ctx: Context) -> bool:
-    return names_account_root(arn, ctx.owner_account) or any(
-        glob_match(p, arn) for p in ctx.admins
-    )
+    if names_account_root(arn, ctx.owner_account):
+        return True
+    role = _role_of_session(arn)
+    return any(glob_match(p, arn) or (role is not None and glob_match(p, role))
+               for p in ctx.admins)
+
+
+@lru_cache(maxsize=8192)
+def _role_of_session(arn: str) -> str | None:
+    """The role ARN an assumed-role session ARN belongs to (without the role's path, which
+    the session ARN does not keep), or None: a session of an administrator role is that
+    administrator acting (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns)."""
+    parts = split_arn(arn)
+    if parts is None or parts.service != "sts" or not parts.resource.startswith("assumed-role/"):
+        return None
+    name = parts.resource.split("/")[1] if parts.resource.count("/") >= 2 else None
+    return f"arn:{parts.partition}:iam::{parts.account}:role/{name}" if name else None
 
 
 def is_authorised(g: Grantee, ctx: Context) -> bool:
