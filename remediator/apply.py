@@ -11,7 +11,8 @@ The safety rules of DESIGN.md, in the order they are checked:
   must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that fails one of
   these is refused and left alone; the others go on.
 
-Then, key by key: re-read the live policy and skip the key as stale when it is not the plan's
+Then, key by key: re-read the key's metadata and refuse an AWS managed key (its policy is
+AWS's); re-read the live policy and skip the key as stale when it is not the plan's
 "before" (rule 2); write and verify the backup and record it in the run record (rule 1, 6);
 PutKeyPolicy (never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant;
 re-read and compare with the plan's "after". The run record is saved after each step, so a run
@@ -53,12 +54,20 @@ from remediator.snapshot import utc_now
 log = structlog.get_logger(__name__)
 
 EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
+# Only customer managed keys are ever changed: apply re-reads the key's manager (DescribeKey)
+# before anything else, whatever the plan says, and refuses an AWS managed key
+# (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key:
+# their key policies cannot be changed).
+CUSTOMER = "CUSTOMER"
+REFUSED_AWS_MANAGED = "refused-aws-managed"
+_REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED}
 
 
 @dataclass(frozen=True, slots=True)
 class KeyOutcome:
     """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-lockout`` or ``failed``, with the reason when not applied."""
+    ``refused-manual``, ``refused-lockout``, ``refused-aws-managed`` or ``failed``, with the
+    reason when not applied."""
 
     key_arn: str
     account: str
@@ -91,7 +100,7 @@ class ApplyResult:
         statuses = {o.status for o in self.outcomes}
         if statuses <= {APPLIED}:
             return EXIT_OK
-        if statuses <= REFUSALS:
+        if statuses <= _REFUSALS:
             return EXIT_REFUSED
         return EXIT_PARTIAL
 
@@ -161,14 +170,18 @@ def _entries(
 
 
 def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOutcome:
-    step = "GetKeyPolicy"
+    step = "DescribeKey"
     try:
+        meta = jsonable(run.ops.describe(target))
+        if meta.get("KeyManager") != CUSTOMER:
+            return _finish(run, target, REFUSED_AWS_MANAGED, _not_customer_reason(meta))
+        step = "GetKeyPolicy"
         live = run.ops.read_policy(target)
         planned = change["before"]["policy_sha256"]
         if live.sha256 != planned:
             return _finish(run, target, SKIPPED_STALE, _stale_reason(live.sha256, planned))
         step = "backup"
-        _back_up(run, target, change, live)
+        _back_up(run, target, change, live, meta)
         step = "PutKeyPolicy"
         run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
         run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
@@ -182,6 +195,14 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         return _finish(run, target, FAILED, str(exc))
 
 
+def _not_customer_reason(meta: Mapping[str, Any]) -> str:
+    return (
+        f"DescribeKey reports KeyManager {meta.get('KeyManager')!r}, not {CUSTOMER!r}: the key "
+        "policy of an AWS managed key is AWS's and is never changed (scan and plan skip these "
+        "keys; this plan was made elsewhere or edited)"
+    )
+
+
 def _stale_reason(live: str, planned: str) -> str:
     return (
         f"the live policy (SHA-256 {live}) is not the plan's before ({planned}): "
@@ -189,9 +210,15 @@ def _stale_reason(live: str, planned: str) -> str:
     )
 
 
-def _back_up(run: _Run, target: KeyTarget, change: Mapping[str, Any], live: LivePolicy) -> None:
-    """Rule 1: the original policy text, grants and DescribeKey output, verified in S3 and
-    recorded in the run record before the key is touched."""
+def _back_up(
+    run: _Run,
+    target: KeyTarget,
+    change: Mapping[str, Any],
+    live: LivePolicy,
+    meta: Mapping[str, Any],
+) -> None:
+    """Rule 1: the original policy text, grants and DescribeKey output (``meta``, read just
+    before), verified in S3 and recorded in the run record before the key is touched."""
     grants = jsonable(run.ops.list_grants(target))
     payload = {
         "version": 1,
@@ -203,7 +230,7 @@ def _back_up(run: _Run, target: KeyTarget, change: Mapping[str, Any], live: Live
         "policy": live.document,
         "policy_sha256": live.sha256,
         "grants": grants,
-        "describe_key": jsonable(run.ops.describe(target)),
+        "describe_key": dict(meta),
     }
     try:
         ref = run.recorder.store.put_backup(

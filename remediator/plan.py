@@ -18,7 +18,8 @@ from remediator import __version__
 from remediator.diffs import structured_diff
 from remediator.errors import BadInputError, RemediatorError
 from remediator.planner import KeyPlan, Unresolved
-from remediator.snapshot import KeySnapshot, canonical_json, utc_now
+from remediator.snapshot import IamPolicySnapshot, KeySnapshot, canonical_json, utc_now
+from remediator.types import Finding
 from remediator.userjson import loads_strict
 
 PLAN_VERSION = 1
@@ -41,11 +42,27 @@ def plan_digest(plan: Mapping[str, Any]) -> str:
     return sha256_text(canonical_json({k: v for k, v in plan.items() if k != "digest"}))
 
 
+def _person_entry(key: KeySnapshot, finding: Finding | None, playbook: str | None,
+                  reason: str) -> dict[str, Any]:
+    """A "needs a person" item about a key. ``resource`` is the key ARN again: every item has
+    one, so that items about IAM policies (``iam_policy_entry``) read the same way."""
+    return {"key_arn": key.arn, "resource": key.arn, "account": key.account,
+            "region": key.region, "finding": None if finding is None else finding.to_dict(),
+            "playbook": playbook, "reason": reason}
+
+
+def iam_policy_entry(policy: IamPolicySnapshot, finding: Finding | None,
+                     reason: str) -> dict[str, Any]:
+    """A "needs a person" item about an IAM policy (a KMS.1 finding, or a document that could
+    not be checked): the tool changes key policies and grants only, never IAM policies, so
+    these are always left to a person. ``key_arn`` is null: the item is about no key."""
+    return {"key_arn": None, "resource": policy.arn, "account": policy.account,
+            "region": None, "finding": None if finding is None else finding.to_dict(),
+            "playbook": None, "reason": reason}
+
+
 def _unresolved_entry(key: KeySnapshot, u: Unresolved) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "key_arn": key.arn, "account": key.account, "region": key.region,
-        "finding": u.finding.to_dict(), "playbook": u.playbook, "reason": u.reason,
-    }
+    entry = _person_entry(key, u.finding, u.playbook, u.reason)
     if u.proposal is not None:
         entry["proposal"] = {"policy": u.proposal, "policy_sha256": policy_sha256(u.proposal)}
     return entry
@@ -85,21 +102,25 @@ def build_plan(
     keyed: Sequence[tuple[KeySnapshot, KeyPlan | None]],
     config_sha256: str,
     auto_fix: Mapping[str, bool],
+    iam_people: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The plan document, digest included. Keys whose policy was unknown (``None`` plans, or
-    plans with a ``policy_error``) are never changed: each is listed for a person, with any
-    grant findings it has."""
+    """The plan document, digest included. Keys whose policy was unknown or invalid (``None``
+    plans, or plans with a ``policy_error``) are never changed: each is listed for a person,
+    with the reason and any grant findings it has. ``iam_people`` (``iam_policy_entry``) are
+    listed after the keys' items."""
     changes, people = [], []
     for key, kp in keyed:
         if kp is None or kp.policy_error is not None:
-            people.append({"key_arn": key.arn, "account": key.account, "region": key.region,
-                           "finding": None, "playbook": None,
-                           "reason": f"the key policy could not be read: {key.policy_error}"})
+            problem = "could not be read" if kp is None else kp.policy_problem
+            detail = key.policy_error if kp is None else kp.policy_error
+            people.append(_person_entry(
+                key, None, None, f"the key policy {problem}: {detail}; the key is not changed"))
         if kp is None:
             continue
         if kp.changed and kp.policy_error is None:
             changes.append(change_entry(key, kp, auto_fix))
         people.extend(_unresolved_entry(key, u) for u in kp.unresolved)
+    people.extend(dict(item) for item in iam_people)
     plan: dict[str, Any] = {
         "version": PLAN_VERSION,
         "plan_id": str(uuid.uuid4()),

@@ -54,7 +54,8 @@ class KeyPlan:
     unresolved: tuple[Unresolved, ...] = ()
     proof: Proof | None = None
     revoke_grants: tuple[Finding, ...] = ()  # KMS-GRANT-EXTERNAL findings to revoke
-    policy_error: str | None = None  # set when the key policy could not be read: no change
+    policy_error: str | None = None  # set when the key policy could not be used: no change
+    policy_problem: str = "could not be read"  # or "is not valid": what policy_error says
 
     @property
     def changed(self) -> bool:
@@ -253,19 +254,24 @@ def plan_grants(
     return replace(kp, revoke_grants=tuple(revoke), unresolved=tuple(people))
 
 
-def plan_unread_key(policy_error: str, grant_findings: Sequence[Finding]) -> KeyPlan:
-    """The plan for a key whose policy could not be read: no change at all (apply could neither
-    back the policy up nor check it is still the one planned against), and every grant finding
-    left to a person, so that none is reported by scan and silently dropped by plan."""
+def plan_unread_key(
+    policy_error: str, grant_findings: Sequence[Finding], problem: str = "could not be read"
+) -> KeyPlan:
+    """The plan for a key whose policy could not be read (or ``problem="is not valid"``: was
+    read but does not parse): no change at all (apply could neither back the policy up nor
+    check it is still the one planned against, and no patch can be proven on a policy that
+    does not parse), and every grant finding left to a person, so that none is reported by
+    scan and silently dropped by plan."""
     people = []
     for f in grant_findings:
         reason = grant_reason(f) or (
-            f"the key policy could not be read ({policy_error}), so the key is not changed: "
-            f"revoke grant {f.grant_id} by hand, or plan again once the policy can be read"
+            f"the key policy {problem} ({policy_error}), so the key is not changed: "
+            f"revoke grant {f.grant_id} by hand, or plan again once the policy can be read "
+            "and is valid"
         )
         people.append(Unresolved(f, None, reason))
     return KeyPlan({}, {}, tuple(grant_findings), unresolved=tuple(people),
-                   policy_error=policy_error)
+                   policy_error=policy_error, policy_problem=problem)
 
 
 def books_by_id(books: PlaybookSet) -> dict[str, Playbook]:

@@ -11,16 +11,23 @@ from typing import Any, TextIO
 
 import structlog
 
+from remediator.assess import (
+    grant_findings,
+    iam_policy_findings,
+    invalid_iam_policy_reason,
+    skip_reason,
+)
 from remediator.config import Config, load_config
 from remediator.detectors import RULES, analyze_key_policy
-from remediator.detectors.grants import detect_external_grants
-from remediator.errors import BadInputError
-from remediator.plan import build_plan, load_plan, write_plan
+from remediator.errors import BadInputError, PolicyError
+from remediator.plan import build_plan, iam_policy_entry, load_plan, write_plan
 from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
 from remediator.playbooks import PlaybookSet, load_playbooks
+from remediator.policy import parse_policy
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.rule_settings import apply_rule_settings
-from remediator.snapshot import KeySnapshot, Snapshot
+from remediator.snapshot import IamPolicySnapshot, KeySnapshot, Snapshot
+from remediator.types import Finding
 
 log = structlog.get_logger("remediator.plan")
 
@@ -37,13 +44,17 @@ def playbooks_for(config: Config) -> PlaybookSet:
 
 
 def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
-             include_manual: frozenset[str]) -> KeyPlan | None:
-    """The proven change for one key; no change when its policy could not be read."""
+             include_manual: frozenset[str]) -> KeyPlan:
+    """The proven change for one key; no change when its policy could not be read or is not
+    valid (the key and its grant findings are then left to a person, with the reason)."""
     ctx = config.context_for(key.account)
-    grants = apply_rule_settings(detect_external_grants(key.grants, ctx), config.rules, key.arn,
-                                 key.account)
+    grants = grant_findings(key, config)
     if key.policy is None:
         return plan_unread_key(key.policy_error or "no reason recorded", grants)
+    try:
+        parse_policy(key.policy)  # as scan does: an invalid policy is this key's problem only
+    except PolicyError as exc:
+        return plan_unread_key(str(exc), grants, problem="is not valid")
 
     def detect(doc: Any) -> list[Any]:
         return apply_rule_settings(analyze_key_policy(doc, ctx), config.rules, key.arn,
@@ -51,6 +62,28 @@ def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
 
     kp = plan_policy(key.policy, ctx, books, include_manual, detect)
     return plan_grants(kp, grants, books, include_manual)
+
+
+def kms1_reason(policy: IamPolicySnapshot, finding: Finding) -> str:
+    """Why a KMS.1 finding is left to a person, naming the IAM policy."""
+    actions = ", ".join(finding.actions) or "kms:Decrypt or kms:ReEncryptFrom"
+    return (f"IAM policy {policy.arn} (version {policy.version_id}) allows {actions} on all "
+            "KMS keys; this tool changes key policies and grants only, never IAM policies: "
+            "limit its Resource to the key ARNs its users need, then scan again")
+
+
+def plan_iam_policies(snapshot: Snapshot, config: Config) -> list[dict[str, Any]]:
+    """One "needs a person" item per KMS.1 finding, and per IAM policy that could not be
+    checked, so that plan reports what scan reports (no playbook changes an IAM policy)."""
+    items = []
+    for pol in snapshot.iam_policies:
+        try:
+            found = iam_policy_findings(pol, config)
+        except PolicyError as exc:
+            items.append(iam_policy_entry(pol, None, invalid_iam_policy_reason(pol, exc)))
+            continue
+        items.extend(iam_policy_entry(pol, f, kms1_reason(pol, f)) for f in found)
+    return items
 
 
 def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
@@ -61,14 +94,17 @@ def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
         raise BadInputError(f"--include-manual names unknown playbooks {unknown}; known "
                             f"playbooks are {', '.join(books.ids())}")
     manual = frozenset(include_manual)
-    keyed = []
+    keyed: list[tuple[KeySnapshot, KeyPlan | None]] = []
     for key in snapshot.keys:
+        why_skipped = skip_reason(key)
+        if why_skipped is not None:  # as scan and the live inventory: never planned
+            log.info("key_skipped", key_arn=key.arn, reason=why_skipped)
+            continue
         kp = plan_key(key, config, books, manual)
         keyed.append((key, kp))
-        log.info("key_planned", key_arn=key.arn, changed=bool(kp and kp.changed),
-                 steps=len(kp.steps) if kp else 0)
+        log.info("key_planned", key_arn=key.arn, changed=kp.changed, steps=len(kp.steps))
     auto = {b.id: books.allows_auto_fix(b) for b in books.playbooks}
-    return build_plan(keyed, cfg_sha, auto)
+    return build_plan(keyed, cfg_sha, auto, plan_iam_policies(snapshot, config))
 
 
 def render(plan: dict[str, Any], fmt: str, out: TextIO) -> None:

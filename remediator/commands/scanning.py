@@ -66,6 +66,8 @@ def render_assessment(a: Assessment, fmt: str, out: TextIO) -> None:
         render_findings_table(flat, out, title="KMS key exposure scan")
         for arn, why in a.unknown:
             out.write(f"unknown: {arn}: {why}\n")
+        for arn, why in a.skipped:
+            out.write(f"skipped: {arn}: {why}\n")
         return
     render = {"json": formats.to_json, "markdown": formats.to_markdown,
               "sarif": formats.to_sarif, "asff": formats.to_asff}[fmt]

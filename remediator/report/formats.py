@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from remediator import __version__
-from remediator.assess import Assessment, Located
+from remediator.assess import Assessment, Located, is_key_arn
 from remediator.detectors.rules import RULES
 from remediator.snapshot import utc_now
 
@@ -18,16 +18,24 @@ _ASFF_LABEL = {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low"
                "info": "INFORMATIONAL"}
 
 
+def _unknown_entry(resource: str, reason: str) -> dict[str, str]:
+    """``resource`` always; ``key_arn`` too when it is a key (what older readers look for)."""
+    return ({"resource": resource, "key_arn": resource, "reason": reason}
+            if is_key_arn(resource) else {"resource": resource, "reason": reason})
+
+
 def to_json(a: Assessment) -> str:
     return json.dumps({"findings": [f.to_dict() for f in a.findings],
-                       "unknown": [{"key_arn": k, "reason": r} for k, r in a.unknown]},
+                       "unknown": [_unknown_entry(k, r) for k, r in a.unknown],
+                       "skipped": [{"key_arn": k, "reason": r} for k, r in a.skipped]},
                       indent=2)
 
 
 def to_markdown(a: Assessment) -> str:
     lines = ["# KMS key exposure scan", "",
              f"{len(a.findings)} finding(s) on {a.exposed_keys} key(s); "
-             f"{len(a.unknown)} key(s) could not be assessed.", "",
+             f"{len(a.unknown)} resource(s) could not be assessed; "
+             f"{len(a.skipped)} key(s) skipped (AWS managed or pending deletion).", "",
              "| Severity | Rule | Resource | Finding |", "|---|---|---|---|"]
     for item in a.findings:
         f = item.finding
@@ -35,6 +43,8 @@ def to_markdown(a: Assessment) -> str:
                      f"{f.message.replace('|', '/')} |")
     for arn, why in a.unknown:
         lines.append(f"| unknown | - | `{arn}` | {why.replace('|', '/')} |")
+    for arn, why in a.skipped:
+        lines.append(f"| skipped | - | `{arn}` | {why.replace('|', '/')} |")
     return "\n".join(lines)
 
 

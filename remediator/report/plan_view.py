@@ -32,6 +32,12 @@ def _summary_line(plan: Plan) -> str:
             f"({auto} auto-fix), {len(people)} item(s) need a person. Digest {plan['digest']}")
 
 
+def _resource(item: Mapping[str, Any]) -> Any:
+    """The key or IAM policy an item is about (plans made before items had ``resource`` name
+    only ``key_arn``)."""
+    return item.get("resource") or item.get("key_arn")
+
+
 def _diff_lines(change: Mapping[str, Any]) -> list[str]:
     return unified_diff(change["before"]["policy"], change["after"]["policy"])
 
@@ -63,12 +69,12 @@ def render_plan_terminal(plan: Plan, out: TextIO) -> None:
 
 def _people_table(plan: Plan, console: Console) -> None:
     table = Table(title="Needs a person", title_justify="left", show_lines=True)
-    table.add_column("Key", overflow="fold", max_width=34)
+    table.add_column("Resource", overflow="fold", max_width=34)
     table.add_column("Rule", no_wrap=True)
     table.add_column("Why", ratio=1)
     for item in plan["needs_a_person"]:
         rule = item["finding"]["rule"] if item.get("finding") else "-"
-        table.add_row(Text(str(item["key_arn"])), Text(str(rule)), Text(str(item["reason"])))
+        table.add_row(Text(str(_resource(item))), Text(str(rule)), Text(str(item["reason"])))
     console.print(table)
 
 
@@ -96,9 +102,9 @@ def render_plan_markdown(plan: Plan) -> str:
         diff = _diff_lines(change)
         lines += (["", "```diff", *diff, "```", ""] if diff else [""])
     if plan["needs_a_person"]:
-        lines += ["## Needs a person", "", "| Key | Rule | Why |", "|---|---|---|"]
+        lines += ["## Needs a person", "", "| Resource | Rule | Why |", "|---|---|---|"]
         for item in plan["needs_a_person"]:
             rule = item["finding"]["rule"] if item.get("finding") else "-"
-            lines.append(f"| `{item['key_arn']}` | {rule} | {item['reason'].replace('|', '/')} |")
+            lines.append(f"| `{_resource(item)}` | {rule} | {item['reason'].replace('|', '/')} |")
         lines.append("")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from kms_estate import (
     apply,
     change,
     config,
+    factory,
     make_bucket,
     make_key,
     make_plan,
@@ -183,3 +184,29 @@ def test_an_after_policy_that_locks_the_owner_out_is_refused(
     result = apply(aws, clients, make_plan([change(key, after=lockout)]), "lockout")
     assert statuses(result) == {key.arn: "refused-lockout"}
     assert state_of(clients, [key]) == before
+
+
+def test_an_aws_managed_key_is_refused_whatever_the_plan_says(aws: LocalAws) -> None:
+    # moto makes only customer managed keys, so DescribeKey's answer is rewritten for one key
+    # on a client of this test's own (the shared factory caches its clients).
+    clients = factory(aws)
+    managed, customer = make_key(clients, SANDBOX_A, REGIONS[0]), make_key(
+        clients, SANDBOX_A, REGIONS[0])
+    kms = clients(SANDBOX_A, REGIONS[0], "kms")
+
+    def only_managed(parsed: dict[str, Any], **_: Any) -> None:
+        if parsed.get("KeyMetadata", {}).get("KeyId") == managed.key_id:
+            parsed["KeyMetadata"]["KeyManager"] = "AWS"
+
+    kms.meta.events.register("after-call.kms.DescribeKey", only_managed)
+    before = state_of(clients, [managed])
+    result = apply(aws, clients, make_plan([change(managed), change(customer)]), "aws-managed")
+    assert statuses(result) == {managed.arn: "refused-aws-managed", customer.arn: "applied"}
+    assert "KeyManager 'AWS'" in (result.outcomes[0].reason or "")
+    assert result.exit_code == 3
+    assert state_of(clients, [managed]) == before
+    record = store(aws, "aws-managed").get_run_record(result.run_id)
+    assert [e["backup"] is None for e in record["keys"]] == [True, False]
+    alone = apply(aws, clients, make_plan([change(managed)]), "aws-managed-alone")
+    assert statuses(alone) == {managed.arn: "refused-aws-managed"} and alone.exit_code == 2
+    assert state_of(clients, [managed]) == before
