@@ -2,14 +2,16 @@
 
 Run: .venv/bin/python benchmarks/bench_policy_engine.py [N] [--default-gc] [--stages]
 
-Four corpora of N generated policies each:
+Five corpora of N generated policies each:
 - estate mix: console defaults with per-key roles, AWS default and service policies, and a
   quarter exposed in assorted ways (statements repeat across keys as they do in real estates);
 - estate mix, every Sid new: the same statements under numbered Sids, as the policy generator
   writes them (statements are shared by what they grant, whatever their Sid);
 - estate mix, every statement new: each statement also lists a non-KMS action of its own, so
   that no statement, nor its action list, can be shared (the cold path);
-- exposure mix: every policy built from random exposed building blocks.
+- exposure mix: every policy built from random exposed building blocks;
+- drawn anew: every account, role, user, Sid and condition value random, as a naive generator
+  writes them (the worst case: no statement, principal or condition can be shared).
 
 Each round starts from an engine that remembers nothing (``memos.forget_all``), as a fresh
 process does, so every statement an estate holds, and every part of one, is parsed, compiled and
@@ -31,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import ORG, OWNER, TRUSTED, corpus, realistic_corpus
+from corpus import ORG, OWNER, TRUSTED, corpus, random_corpus, realistic_corpus
 
 from remediator.detectors import analyze_key_policy
 from remediator.gc_tuning import collector_paused, tune_for_batch
@@ -70,6 +72,7 @@ def main() -> None:
         ("estate mix, every Sid new", realistic_corpus(n, unique_sids=True)),
         ("estate mix, every statement new", realistic_corpus(n, unique_statements=True)),
         ("exposure mix", corpus(n)),
+        ("drawn anew (nothing reused)", random_corpus(n)),
     )
     tuned = "--default-gc" not in sys.argv
     if tuned:

@@ -144,3 +144,71 @@ def realistic_corpus(n: int, seed: int = 11, unique_sids: bool = False,
                     actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
                     s["Action"] = [*actions, f"s3:GetObjectTagging{i}x{j}"]
     return docs
+
+
+_RANDOM_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                   "kms:DescribeKey", "kms:CreateGrant", "kms:PutKeyPolicy",
+                   "kms:ScheduleKeyDeletion", "kms:*", "kms:Get*", "kms:List*", "kms:DisableKey",
+                   "*"]
+
+
+def _any_account(rng: random.Random) -> str:
+    return str(rng.randrange(10**11, 10**12))
+
+
+def _any_principal(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.15:
+        return "*"
+    if roll < 0.3:
+        return {"AWS": f"arn:aws:iam::{_any_account(rng)}:root"}
+    if roll < 0.5:
+        account = rng.choice([OWNER, _any_account(rng)])
+        return {"AWS": f"arn:aws:iam::{account}:role/r{rng.randrange(10**6)}"}
+    if roll < 0.6:
+        return {"AWS": _any_account(rng)}
+    if roll < 0.7:
+        return {"Service": rng.choice(["s3", "logs", "sns", "cloudtrail"]) + ".amazonaws.com"}
+    return {"AWS": [f"arn:aws:iam::{_any_account(rng)}:user/u{rng.randrange(10**6)}"
+                    for _ in range(rng.randint(1, 3))]}
+
+
+def _any_condition(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.4:
+        return None
+    if roll < 0.55:
+        return {"StringEquals": {"kms:CallerAccount": _any_account(rng)}}
+    if roll < 0.65:
+        return {"StringEquals": {"aws:PrincipalOrgID": f"o-{rng.randrange(10**10):010d}"}}
+    if roll < 0.75:
+        return {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::b{rng.randrange(10**6)}"}}
+    if roll < 0.85:
+        return {"IpAddress": {"aws:SourceIp": f"10.{rng.randrange(256)}.0.0/16"}}
+    return {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com",
+                             "kms:CallerAccount": _any_account(rng)}}
+
+
+def random_policy_anew(rng: random.Random) -> dict[str, Any]:
+    """A policy drawn at random with nothing reused: every account, role, user, Sid and
+    condition value new, as a naive generator writes them (the engine's worst case: no
+    statement, principal or condition can be shared)."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"}, "Action": "kms:*", "Resource": "*"}]
+    for _ in range(rng.randint(1, 4)):
+        stmt: dict[str, Any] = {
+            "Sid": f"S{rng.randrange(10**6)}", "Effect": rng.choice(["Allow"] * 4 + ["Deny"]),
+            "Principal": _any_principal(rng),
+            "Action": rng.sample(_RANDOM_ACTIONS, rng.randint(1, 4)), "Resource": "*"}
+        cond = _any_condition(rng)
+        if cond is not None:
+            stmt["Condition"] = cond
+        statements.append(stmt)
+    rng.shuffle(statements)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def random_corpus(n: int, seed: int = 13) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [random_policy_anew(rng) for _ in range(n)]

@@ -32,7 +32,7 @@ from remediator.policy.document import content_of, content_without_sid, parse_po
 from remediator.types import Context
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from corpus import corpus, realistic_corpus
+from corpus import corpus, random_corpus, realistic_corpus
 
 OWNER = "111122223333"
 CONTEXTS = (
@@ -59,7 +59,7 @@ def test_every_table_case_under_every_context(c: Case) -> None:
 
 
 def test_generated_estates_twice_so_the_second_pass_reads_shared_results() -> None:
-    docs = realistic_corpus(600) + corpus(600)
+    docs = realistic_corpus(600) + corpus(600) + random_corpus(300)
     for _ in range(2):
         for i, d in enumerate(docs):
             assert_same(d, CONTEXTS[i % len(CONTEXTS)])
