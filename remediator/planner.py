@@ -112,7 +112,15 @@ def _try_playbook(
     """The first strategy whose patch verifies, or None with every strategy's reason."""
     reasons = []
     for strategy in book.strategies:
-        candidate = _apply_strategy(doc, group, strategy.operations, ctx)
+        try:
+            candidate = _apply_strategy(doc, group, strategy.operations, ctx)
+        except ValueError as exc:
+            # The patch operations raise a bare ValueError for a policy they cannot patch
+            # (add_condition: every spelling of the condition key is already taken). That is
+            # this strategy not applying, so only ValueError is caught, only around applying
+            # the operations: the finding goes to a person and the other strategies are tried.
+            reasons.append(f"{strategy.name}: does not apply to this policy ({exc})")
+            continue
         if candidate == doc:
             reasons.append(f"{strategy.name}: does not apply to this policy")
             continue
@@ -131,30 +139,61 @@ def _run_playbook(
     include_manual: frozenset[str],
     detect: Detect,
 ) -> bool:
-    """Patch every group of this playbook's findings that a strategy can close."""
+    """Patch every group of this playbook's findings that a strategy can close.
+
+    The findings are detected again after each accepted patch: a patch may drop or add
+    statements, so the statement indexes a group was found at may no longer address the
+    document (a finding's own group is patched last statement first, so it stays right).
+    Each group is tried once per pass. A step reports its group as first found in the pass
+    (statement indexes of the document the pass began with) when no earlier patch changed
+    its members. The loop ends: a proven patch adds no new finding, so no new group appears.
+    """
     changed = False
-    for key, group in _groups(detect(work.doc), book).items():
-        if key in work.unresolved:
-            continue
-        step, candidate, reason = _try_playbook(work.doc, group, book, ctx)
-        allowed = books.allows_auto_fix(book) or book.id in include_manual
-        if step is None:
-            work.unresolved[key] = Unresolved(group[0], book.id, reason)
-        elif not allowed:
-            work.unresolved[key] = Unresolved(
-                group[0],
-                book.id,
-                f"playbook {book.id} is not allowed to auto-fix; plan again with "
-                f"--include-manual {book.id} to include this proven patch",
-                candidate,
-            )
-        else:
-            work.doc = candidate
-            work.steps.append(
-                Step(book.id, step.strategy, step.findings, books.allows_auto_fix(book), step.proof)
-            )
+    first = _groups(detect(work.doc), book)
+    groups, tried = first, set()
+    while True:
+        key = next((k for k in groups if k not in tried and k not in work.unresolved), None)
+        if key is None:
+            return changed
+        tried.add(key)
+        group = groups[key]
+        seen = first.get(key, group)
+        reported = seen if len(seen) == len(group) else group
+        if _settle_group(work, key, group, reported, book, books, ctx, include_manual):
             changed = True
-    return changed
+            groups = _groups(detect(work.doc), book)
+
+
+def _settle_group(
+    work: _Work,
+    key: tuple[str, frozenset[str]],
+    group: Sequence[Finding],
+    reported: Sequence[Finding],
+    book: Playbook,
+    books: PlaybookSet,
+    ctx: Context,
+    include_manual: frozenset[str],
+) -> bool:
+    """Patch one group (found in the current document) or leave it to a person; True when
+    the patch was accepted and ``work.doc`` changed."""
+    step, candidate, reason = _try_playbook(work.doc, group, book, ctx)
+    allowed = books.allows_auto_fix(book) or book.id in include_manual
+    if step is None:
+        work.unresolved[key] = Unresolved(reported[0], book.id, reason)
+        return False
+    if not allowed:
+        work.unresolved[key] = Unresolved(
+            reported[0],
+            book.id,
+            f"playbook {book.id} is not allowed to auto-fix; plan again with "
+            f"--include-manual {book.id} to include this proven patch",
+            candidate,
+        )
+        return False
+    work.doc = candidate
+    work.steps.append(Step(book.id, step.strategy, tuple(reported), books.allows_auto_fix(book),
+                           step.proof))
+    return True
 
 
 def plan_policy(
