@@ -6,7 +6,9 @@ representative requests (``policy.requests``) and run the detectors on both:
 1. ``findings-closed`` — the targeted findings are gone and no new finding appears;
 2. ``insider-access-kept`` — every request the owner's, trusted accounts' or trusted
    organisation's principals could make before is still allowed, except the actions the
-   playbook exists to take away from principals that are not authorised;
+   playbook exists to take away from principals that are not authorised; and no request,
+   insider or not, gains an action it did not have, except what closing a targeted finding
+   means to grant (the owner account's, for IAM-KMS-1);
 3. ``no-outsider-access`` — outsiders gain nothing (and, when asked, are allowed nothing);
 4. ``not-locked-out`` — the owner root can still call ``kms:PutKeyPolicy``, and the document is
    one ``PutKeyPolicy`` accepts.
@@ -17,7 +19,7 @@ Pure: no AWS calls. A patch whose proof fails is not proposed (the planner says 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +103,18 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
+def put_key_policy_text(document: Any) -> str:
+    """The exact text ``apply`` and ``rollback`` send to PutKeyPolicy, and the text whose size
+    ``put_key_policy_problem`` measures: one function, so that a proven plan cannot fail at
+    PutKeyPolicy on its size. Indented for people reading it in the console when that fits in
+    the limit; compact when only the compact form fits (the marker apply compares is over
+    canonical JSON, so the layout changes nothing else)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if len(text.encode("utf-8")) <= MAX_POLICY_BYTES:
+        return text
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
 def put_key_policy_problem(document: Any) -> str | None:
     """Why KMS would refuse (or we must not send) this document, or None when it is valid."""
     try:
@@ -112,7 +126,7 @@ def put_key_policy_problem(document: Any) -> str | None:
         for alternatives in _REQUIRED:
             if not fields & {a.lower() for a in alternatives}:
                 return f"statement {stmt.index} has no {' or '.join(alternatives)}"
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    text = put_key_policy_text(document)
     size = len(text.encode("utf-8"))
     if size > MAX_POLICY_BYTES:
         return f"the policy is {size} bytes, over the {MAX_POLICY_BYTES}-byte limit"
@@ -135,9 +149,49 @@ def finding_key(f: Finding) -> Key:
     return (f.rule, frozenset(f.principals))
 
 
+_PIN_KINDS = frozenset({"account", "organisation", "network"})
+
+
+def _pinned(principal: str) -> tuple[str, dict[str, frozenset[str]]]:
+    """A principal as a finding names it, split into the principal as written and the values
+    it is pinned to by kind: IAM-KMS-8 names a ``"*"`` by its pins (``"* in account A, B;
+    organisation O"``, ``detectors.privileges``). A name without pins has none."""
+    head, sep, tail = principal.partition(" in ")
+    if not sep:
+        return principal, {}
+    pins: dict[str, frozenset[str]] = {}
+    for part in tail.split("; "):
+        kind, _, values = part.partition(" ")
+        if kind not in _PIN_KINDS or not values or kind in pins:
+            return principal, {}
+        pins[kind] = frozenset(values.split(", "))
+    return head, pins
+
+
+def _is_narrower(principal: str, than: str) -> bool:
+    """``principal`` is ``than`` or the same principal pinned at least as tightly: every pin
+    ``than`` has, with a subset of its values (a pin ``than`` lacks only narrows further)."""
+    if principal == than:
+        return True
+    head, pins = _pinned(principal)
+    than_head, than_pins = _pinned(than)
+    return head == than_head and pins != than_pins and all(
+        kind in pins and pins[kind] <= values for kind, values in than_pins.items()
+    )
+
+
+def _narrows(f: Finding, g: Finding) -> bool:
+    """``f`` is ``g``'s exposure, the same or narrowed: same rule, and each principal of ``f``
+    is one of ``g``'s or narrower (statement indexes shift under patches, so they are not
+    compared)."""
+    return f.rule == g.rule and all(
+        any(_is_narrower(p, q) for q in g.principals) for p in f.principals
+    )
+
+
 def _covered(f: Finding, pool: Iterable[Finding]) -> bool:
-    """A finding whose principals a finding of the same rule in ``pool`` already names."""
-    return any(g.rule == f.rule and set(f.principals) <= set(g.principals) for g in pool)
+    """A finding that a finding of ``pool`` already reports, the same or wider."""
+    return any(_narrows(f, g) for g in pool)
 
 
 def _label(f: Finding) -> str:
@@ -149,22 +203,20 @@ def check_findings(
 ) -> Check:
     """Targeted findings are gone; every finding after was already reported before.
 
-    A finding after that names a subset of the principals a finding of the same rule named
-    before is the same exposure narrowed, not a new one (removing ``"*"`` from a list leaves the
-    rest of a ``kms:*`` finding); it still counts against a targeted finding when no untargeted
-    finding explains it, so a half-done patch is caught.
+    "New" means a rule reported for a principal no finding of that rule named before, or for
+    one it named but more widely (``"* in account A, B"`` where there was ``"* in account
+    A"``). A finding after that names principals a finding of the same rule named before, or
+    the same principals pinned more tightly, is the same exposure narrowed, not a new one:
+    removing ``"*"`` from a list leaves the rest of a ``kms:*`` finding, and pinning a public
+    ``kms:*`` to the organisation turns IAM-KMS-8 for ``*`` into IAM-KMS-8 for ``* in
+    organisation O``. A narrowed targeted finding is still that finding, left open, unless an
+    untargeted finding explains it, so a half-done patch is caught.
     """
     targets = {finding_key(t): t for t in targeted}
     untargeted = [f for f in before if finding_key(f) not in targets]
     for t in targets.values():
         left = next(
-            (
-                f
-                for f in after
-                if f.rule == t.rule
-                and set(f.principals) <= set(t.principals)
-                and not _covered(f, untargeted)
-            ),
+            (f for f in after if _narrows(f, t) and not _covered(f, untargeted)),
             None,
         )
         if left is not None:
@@ -204,23 +256,65 @@ def _first_action(mask: int) -> str:
     return kms.full_names(mask)[0]
 
 
-def _without_open_grants(policy: Policy) -> Policy:
-    """The policy without its Allows to everyone (``"*"``, NotPrincipal).
+def relied_on(policy: Policy, request: Request) -> int:
+    """What a request had that the insider check protects.
 
-    A service principal's access that only ``"*"`` gave is nobody's intent: a statement that
-    names the service is what a customer relies on. Insider service requests are judged
-    against this view, so that closing a public statement does not count as taking access
-    from the services named elsewhere.
+    An IAM principal: all it was allowed. A service principal: what statements naming it
+    explicitly allowed, including a statement that names ``"*"`` beside it (``{"AWS": "*",
+    "Service": S}`` names S on purpose). What ``"*"`` alone (or NotPrincipal) gave a service
+    is nobody's intent, so closing a public statement does not count as taking it away.
     """
-    kept = tuple(s for s in policy.statements
-                 if not (s.allow and (s.principal is None or s.principal.anyone)))
-    return Policy(policy.version, kept, policy.raw)
+    return allowed_actions(policy, request, by_name=request.kind != AWS)
 
 
-def check_insiders(evaluated: Evaluated, ctx: Context, removable: int) -> Check:
-    """Every insider request keeps what it had, but for removable actions of the unauthorised."""
+def _owner_account(request: Request, ctx: Context) -> int:
+    in_owner_account = request.kind == AWS and request.account == ctx.owner_account
+    return kms.ALL_KEY_ACTIONS if in_owner_account else 0
+
+
+# Rules whose fix exists to grant access: closing IAM-KMS-1 means re-adding the owner root
+# (the missing-root playbook), which through IAM delegation lets the owner account's
+# principals in again. Keyed by rule, not playbook: any fix that closes the finding grants it.
+GRANTING_RULES: dict[str, Callable[[Request, Context], int]] = {"IAM-KMS-1": _owner_account}
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What closing the targeted findings may give requests that did not have it."""
+
+    rules: tuple[str, ...]
+    ctx: Context
+
+    @classmethod
+    def of(cls, targeted: Sequence[Finding], ctx: Context) -> Grants:
+        rules = tuple(r for r in dict.fromkeys(t.rule for t in targeted) if r in GRANTING_RULES)
+        return cls(rules, ctx)
+
+    def mask(self, request: Request) -> int:
+        """The actions ``request`` may gain."""
+        out = 0
+        for rule in self.rules:
+            out |= GRANTING_RULES[rule](request, self.ctx)
+        return out
+
+
+def check_insiders(
+    evaluated: Evaluated,
+    ctx: Context,
+    removable: int,
+    relied: Evaluated | None = None,
+    grants: Grants | None = None,
+) -> Check:
+    """Every insider request keeps what it had, but for removable actions of the unauthorised;
+    no request that is not an outsider's (``no-outsider-access`` judges those) gains an action
+    it did not have, but for what closing a targeted finding grants (``grants``; by default
+    nothing).
+
+    ``relied``: the same requests with what each had that counts (``relied_on``); by default
+    all it had.
+    """
     insiders = 0
-    for request, before, after in evaluated:
+    for request, before, after in relied if relied is not None else evaluated:
         if not request.is_insider:
             continue
         insiders += 1
@@ -231,8 +325,26 @@ def check_insiders(evaluated: Evaluated, ctx: Context, removable: int) -> Check:
             return Check(
                 INSIDER_ACCESS_KEPT, False, f"{describe(request)} loses {_first_action(lost)}"
             )
+    granted = False
+    for request, before, after in evaluated:
+        gained = after & ~before
+        if gained and not request.is_outsider:
+            granted = True
+            if grants is not None:
+                gained &= ~grants.mask(request)
+            if gained:
+                return Check(
+                    INSIDER_ACCESS_KEPT,
+                    False,
+                    f"{describe(request)} gains {_first_action(gained)}, which no targeted "
+                    "finding's fix grants",
+                )
+    rules = ", ".join(grants.rules) if grants is not None else ""
+    but = f" but what closing {rules} grants" if granted and rules else ""
     return Check(
-        INSIDER_ACCESS_KEPT, True, f"all {insiders} insider requests keep every action they had"
+        INSIDER_ACCESS_KEPT,
+        True,
+        f"all {insiders} insider requests keep every action they had and none gains one{but}",
     )
 
 
@@ -319,12 +431,11 @@ def verify_change(
     removable = 0
     for name in removable_actions:
         removable |= kms.bit(name)
-    named = _without_open_grants(before_policy)
-    insider_view = [(r, allowed_actions(named, r) if r.kind != AWS else b, a)
-                    for r, b, a in evaluated]
+    relied = [(r, relied_on(before_policy, r) if r.kind != AWS else b, a)
+              for r, b, a in evaluated]
     checks = (
         check_findings(found_before, found_after, targeted),
-        check_insiders(insider_view, ctx, removable),
+        check_insiders(evaluated, ctx, removable, relied, Grants.of(targeted, ctx)),
         check_outsiders(evaluated, must_close_outsiders, after_policy),
         check_lockout(evaluated, found_after, ctx, problem),
     )

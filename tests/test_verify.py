@@ -357,3 +357,181 @@ def test_a_typical_policy_verifies_well_under_50_ms() -> None:
         verify_change(before, after, CTX, targeted)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.050
+
+
+# --- sixth audit: services beside "*", insiders gaining access, the size sent, narrowing ------
+
+SNS = "sns.amazonaws.com"
+ORG_CTX = Context(OWNER, trusted_accounts=frozenset({TRUSTED}), org_id=ORG, admins=(KEY_ADMIN,))
+ROOT_ARN = f"arn:aws:iam::{OWNER}:root"
+CRYPTO = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_a_service_named_beside_star_keeps_its_access() -> None:
+    """``{"AWS": "*", "Service": S}`` names S explicitly: pinning that statement with
+    aws:PrincipalOrgID / kms:CallerAccount (keys a service principal's request never carries)
+    shuts S out, and the insider check must say so rather than treat the statement as "*"."""
+    mixed = {"AWS": "*", "Service": SNS}
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, statement("M", mixed, CRYPTO)]}
+    after = copy.deepcopy(before)
+    after["Statement"][1]["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    after["Statement"].append(statement("KmsRemediatorTrustedAccounts", mixed, CRYPTO,
+                                        {"StringEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}}))
+    proof = verify_change(before, after, ORG_CTX, findings(before, "KMS-PUBLIC", ORG_CTX))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, SNS, "loses kms:Decrypt")
+
+
+def test_a_service_only_star_reached_is_not_an_insider_to_keep() -> None:
+    """What "*" alone gave a service is nobody's intent: pinning it is still proven."""
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, statement("P", "*", CRYPTO)]}
+    after = copy.deepcopy(before)
+    after["Statement"][1]["Condition"] = {"StringEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}}
+    assert_proven(verify_change(before, after, CTX, findings(before, "KMS-PUBLIC")))
+
+
+DENY_SID = "KmsRemediatorDenyUnauthorisedActions"
+
+
+def _deny_schedule(authorised: list[str]) -> Json:
+    return {"Sid": DENY_SID, "Effect": "Deny", "Principal": {"AWS": "*"},
+            "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": authorised}}}
+
+
+def test_an_insider_gaining_an_action_is_caught() -> None:
+    """A Deny loosened to spare the key administrator gives it kms:ScheduleKeyDeletion: no
+    playbook exists to grant that, so the proof fails even though nobody loses anything."""
+    admin = statement("KA", {"AWS": KEY_ADMIN}, ["kms:ScheduleKeyDeletion", "kms:DescribeKey"])
+    before = {"Version": "2012-10-17",
+              "Statement": [ROOT_STATEMENT, _deny_schedule([ROOT_ARN]), admin]}
+    after = copy.deepcopy(before)
+    after["Statement"][1] = _deny_schedule([ROOT_ARN, KEY_ADMIN])
+    proof = verify_change(before, after, CTX, [], frozenset({"kms:ScheduleKeyDeletion"}))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, "KeyAdmin", "gains kms:ScheduleKeyDeletion")
+    assert check(proof, NO_OUTSIDER_ACCESS)[0]
+
+
+def _without_root() -> Json:
+    return {"Version": "2012-10-17", "Statement": [
+        statement("Admin", {"AWS": KEY_ADMIN}, ["kms:Describe*", "kms:Put*"])]}
+
+
+def test_re_adding_the_owner_root_may_grant_the_owner_account_only() -> None:
+    """Closing IAM-KMS-1 exists to let the owner account in again (missing-root playbook);
+    the same gain without that finding targeted, or a trusted account gaining with it, fails."""
+    before = _without_root()
+    after = copy.deepcopy(before)
+    after["Statement"].append(ROOT_STATEMENT)
+    targeted = findings(before, "IAM-KMS-1")
+    proof = verify_change(before, after, CTX, targeted)
+    assert_proven(proof)
+    assert "IAM-KMS-1" in check(proof, INSIDER_ACCESS_KEPT)[1]
+    assert_fails(verify_change(before, after, CTX, []), INSIDER_ACCESS_KEPT, "gains")
+    wider = copy.deepcopy(after)
+    wider["Statement"][-1] = statement(
+        "Root", {"AWS": [ROOT_ARN, f"arn:aws:iam::{TRUSTED}:root"]}, "kms:*")
+    assert_fails(verify_change(before, wider, CTX, targeted), INSIDER_ACCESS_KEPT, TRUSTED,
+                 "gains")
+
+
+def _padded(n: int) -> Json:
+    doc = console_policy([KEY_USER])
+    doc["Statement"][2]["Principal"] = {
+        "AWS": [KEY_USER, *(f"arn:aws:iam::{OWNER}:role/app-{i:04d}" for i in range(n))]}
+    return doc
+
+
+def test_the_size_check_measures_the_text_apply_sends() -> None:
+    """PutKeyPolicy receives ``keyops.policy_text``; a document whose compact JSON fits in
+    32 KB but whose indented JSON does not must be sent in a form that fits, and the check
+    must measure that very text."""
+    from remediator.aws.keyops import policy_text
+    from remediator.verify import MAX_POLICY_BYTES, put_key_policy_text
+
+    doc = _padded(650)
+    compact = len(json.dumps(doc, separators=(",", ":")).encode())
+    indented = len(json.dumps(doc, indent=2).encode())
+    assert compact < MAX_POLICY_BYTES < indented, (compact, indented)
+    assert put_key_policy_problem(doc) is None
+    sent = policy_text(doc)
+    assert sent == put_key_policy_text(doc)
+    assert len(sent.encode("utf-8")) <= MAX_POLICY_BYTES
+    assert json.loads(sent) == doc
+    small = console_policy([KEY_USER])
+    assert policy_text(small) == json.dumps(small, indent=2), "readable when it fits"
+
+
+def _f(rule: str, *principals: str, statement: int = 1) -> Finding:
+    return Finding(rule, "high", "m", statement, None, principals)
+
+
+def test_narrowing_a_finding_s_principals_is_not_a_new_finding() -> None:
+    """Pinning a public kms:* statement turns IAM-KMS-8 for ``*`` into IAM-KMS-8 for ``* in
+    organisation O`` (and, in the trusted-accounts copy, ``* in account A, B``): the same
+    exposure, narrowed."""
+    from remediator.verify import check_findings
+
+    before = [_f("KMS-PUBLIC", "*"), _f("IAM-KMS-8", "*")]
+    after = [_f("IAM-KMS-8", f"* in organisation {ORG}"),
+             _f("IAM-KMS-8", f"* in account {OWNER}, {TRUSTED}", statement=2)]
+    assert check_findings(before, after, [before[0]]).passed
+    pinned = [_f("IAM-KMS-8", f"* in account {OWNER}, {TRUSTED}")]
+    tighter = [_f("IAM-KMS-8", f"* in account {OWNER}; organisation {ORG}")]
+    assert check_findings(pinned, tighter, []).passed
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # a principal the rule did not name before
+        ([_f("IAM-KMS-8", "*")], [_f("IAM-KMS-8", KEY_USER)]),
+        # pinned more widely: more accounts, or a pin dropped
+        ([_f("IAM-KMS-8", f"* in account {OWNER}")],
+         [_f("IAM-KMS-8", f"* in account {OWNER}, {UNTRUSTED}")]),
+        ([_f("IAM-KMS-8", f"* in account {OWNER}")], [_f("IAM-KMS-8", "*")]),
+        ([_f("IAM-KMS-8", f"* in account {OWNER}; organisation {ORG}")],
+         [_f("IAM-KMS-8", f"* in organisation {ORG}")]),
+        # another rule for the same principal
+        ([_f("IAM-KMS-8", "*")], [_f("IAM-KMS-3", f"* in organisation {ORG}")]),
+    ],
+)
+def test_a_new_or_wider_finding_is_still_new(before: list[Finding], after: list[Finding]) -> None:
+    from remediator.verify import check_findings
+
+    result = check_findings(before, after, [])
+    assert not result.passed and "adds a finding" in result.detail
+
+
+def test_a_narrowed_targeted_finding_is_still_reported() -> None:
+    from remediator.verify import check_findings
+
+    target = _f("IAM-KMS-8", "*")
+    result = check_findings([target], [_f("IAM-KMS-8", f"* in organisation {ORG}")], [target])
+    assert not result.passed and "still reported" in result.detail
+
+
+def test_pinning_a_public_kms_star_statement_is_proven() -> None:
+    """The regression: a public statement granting admin and crypto actions could never be
+    pinned, because the pinned IAM-KMS-8 label counted as a new finding."""
+    by_account = {"StringEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}}
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, statement("A", "*", "kms:*")]}
+    after = copy.deepcopy(before)
+    after["Statement"][1]["Condition"] = by_account
+    assert_proven(verify_change(before, after, CTX, findings(before, "KMS-PUBLIC")))
+    in_org = copy.deepcopy(before)
+    in_org["Statement"][1]["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    in_org["Statement"].append(statement("KmsRemediatorTrustedAccounts", "*", "kms:*", by_account))
+    assert_proven(verify_change(before, in_org, ORG_CTX, findings(before, "KMS-PUBLIC", ORG_CTX)))
+
+
+def test_pinning_that_adds_admin_rights_is_a_new_finding() -> None:
+    """A patch that pins a public Decrypt but also grants ScheduleKeyDeletion creates IAM-KMS-8
+    (and IAM-KMS-3) where there was none: refused."""
+    before = {"Version": "2012-10-17",
+              "Statement": [ROOT_STATEMENT, statement("A", "*", "kms:Decrypt")]}
+    after = copy.deepcopy(before)
+    after["Statement"][1] = statement(
+        "A", "*", ["kms:Decrypt", "kms:ScheduleKeyDeletion"],
+        {"StringEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}})
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_fails(proof, FINDINGS_CLOSED, "adds a finding")

@@ -41,7 +41,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("remove-wildcard-principal", remove_wildcard_principal, frozenset(), _PUT,
                   "remove \"*\" from a principal list that names others"),
         Operation("restrict-to-trusted", restrict_to_trusted, frozenset({"accounts_only"}), _PUT,
-                  "pin the statement to the owner and trusted accounts or organisation"),
+                  "pin the statement to the owner and trusted accounts or organisation "
+                  "(services named beside its AWS principals split off, unpinned)"),
         Operation("remove-untrusted", remove_untrusted, frozenset(), _PUT,
                   "remove an untrusted account's principals or condition values"),
         Operation("scope-service", scope_service, frozenset(), _PUT,

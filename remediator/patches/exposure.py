@@ -63,6 +63,31 @@ def remove_wildcard_principal(
     return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
 
 
+def _split_off_other_principals(
+    doc: Document, index: int, stmt: Mapping[str, Any]
+) -> tuple[Document, Mapping[str, Any]]:
+    """Move the statement's principals that are not AWS's (services) to a statement of their
+    own, unchanged, and return the document with the AWS part in the statement's place.
+
+    The caller's account and organisation keys (kms:CallerAccount, aws:PrincipalOrgID) are
+    absent from a service principal's requests, so pinning a statement that names a service
+    beside ``"*"`` would shut the service out: it was named on purpose and keeps what it had
+    (scoping it is the unscoped-service playbook's work, as for any service statement).
+    """
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    aname = field_name(principal, "AWS") if isinstance(principal, Mapping) else None
+    if not isinstance(principal, Mapping) or aname is None or len(principal) == 1:
+        return doc, stmt
+    aws_part = dict(stmt)
+    aws_part[pname] = {aname: principal[aname]}  # type: ignore[index]
+    others = dict(stmt)
+    others[pname] = {k: v for k, v in principal.items() if k != aname}  # type: ignore[index]
+    out = replace_statement(doc, index, aws_part)
+    others[field_name(others, "Sid") or "Sid"] = next_sid(out, "Services")
+    return with_statements(out, [*statements_of(out), others]), aws_part
+
+
 def restrict_to_trusted(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
@@ -73,16 +98,19 @@ def restrict_to_trusted(
     With a trusted organisation the statement gets ``aws:PrincipalOrgID``; trusted accounts
     outside it keep their access through a copy pinned with ``kms:CallerAccount``, because
     conditions in one statement are ANDed and cannot say "this account or that organisation".
+    Services the statement names beside its AWS principals are split off first, unpinned.
     """
     stmt = _statement(doc, finding)
     if stmt is None:
         return None
+    index: int = finding.statement  # type: ignore[assignment]
+    doc, stmt = _split_off_other_principals(doc, index, stmt)
     accounts = trusted_caller_accounts(ctx)
     if not ctx.org_id or params.get("accounts_only"):
         new = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
-        return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
+        return replace_statement(doc, index, new)
     pinned = add_condition(stmt, "StringEquals", "aws:PrincipalOrgID", [ctx.org_id])
-    out = replace_statement(doc, finding.statement, pinned)  # type: ignore[arg-type]
+    out = replace_statement(doc, index, pinned)
     if ctx.trusted_accounts:
         copy_ = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
         sid_key = field_name(copy_, "Sid") or "Sid"

@@ -53,32 +53,63 @@ def authorised_arns(ctx: Context, doc: Mapping[str, Any]) -> list[str]:
 DENY_SID = "KmsRemediatorDenyUnauthorisedActions"
 
 
+def _deny_except_authorised(ctx: Context, doc: Mapping[str, Any]) -> Document:
+    """The tool's Deny statement but its Sid and Action."""
+    return {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": authorised_arns(ctx, doc)}},
+    }
+
+
+def _is_own_deny(stmt: Any, ctx: Context, doc: Mapping[str, Any]) -> bool:
+    """A statement exactly as this operation writes it for this context: adding actions to it
+    can only deny more to the principals it already denies. A Sid is no proof (a person or an
+    earlier run with other administrators may have written it), so the rest must match too."""
+    if not isinstance(stmt, Mapping) or set(stmt) != {"Sid", "Effect", "Principal", "Action",
+                                                      "Resource", "Condition"}:
+        return False
+    sid, actions = stmt["Sid"], as_list(stmt["Action"])
+    return (
+        isinstance(sid, str)
+        and sid.startswith(DENY_SID)
+        and bool(actions)
+        and all(isinstance(a, str) for a in actions)
+        and {k: v for k, v in stmt.items() if k not in ("Sid", "Action")}
+        == _deny_except_authorised(ctx, doc)
+    )
+
+
 def deny_actions_except_authorised(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
     """A narrow Deny of the finding's actions for every principal but the owner root and the
     configured administrators (``ArnNotLike aws:PrincipalArn``).
 
-    The tool keeps one such statement per policy and adds actions to it, so that several
-    findings make one readable Deny rather than one each.
+    Several findings make one readable Deny rather than one each: the actions are added to a
+    Deny this operation wrote for the same administrators, and only to that. Any other
+    statement, even one with the tool's Sid, is never rewritten (that could loosen it): a new
+    Deny with a fresh Sid is added beside it.
     """
     wanted = [a for a in finding.actions if kms.bit(a)]
     if not wanted:
         return None
     stmts = statements_of(doc)
-    index = next((i for i, s in enumerate(stmts) if isinstance(s, Mapping)
-                  and s.get("Sid") == DENY_SID), None)
-    have = [] if index is None else as_list(stmts[index].get("Action", []))
+    index = next((i for i, s in enumerate(stmts) if _is_own_deny(s, ctx, doc)), None)
+    have = [] if index is None else as_list(stmts[index]["Action"])
     actions = list(dict.fromkeys([*have, *wanted]))
     if len(actions) == len(have):
         return None
+    sid = next_sid(doc, "DenyUnauthorisedActions") if index is None else stmts[index]["Sid"]
+    shape = _deny_except_authorised(ctx, doc)
     stmt = {
-        "Sid": DENY_SID,
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
+        "Sid": sid,
+        "Effect": shape["Effect"],
+        "Principal": shape["Principal"],
         "Action": actions if len(actions) > 1 else actions[0],
-        "Resource": "*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": authorised_arns(ctx, doc)}},
+        "Resource": shape["Resource"],
+        "Condition": shape["Condition"],
     }
     if index is None:
         return with_statements(doc, [*stmts, stmt])
