@@ -2424,6 +2424,43 @@ CASES: list[Case] = [
         must=(CROSS,),
         must_not=(PUBLIC, NO_VIA),
     ),
+    # Found by differential fuzzing against the concrete evaluator.
+    # "*" names services too; aws:PrincipalIsAWSService "true" and aws:SecureTransport are in a
+    # service's request, so beside a source account they do not shut the services out.
+    *[
+        case(
+            f"star-for-an-untrusted-accounts-services-with-{name}",
+            doc(ROOT, allow("*", "kms:Decrypt", sid="Services", cond={
+                "StringEquals": {"aws:SourceAccount": UNTRUSTED}, **extra})),
+            must=(CROSS,),
+        )
+        for name, extra in (
+            ("the-service-flag", {"Bool": {"aws:PrincipalIsAWSService": "true"}}),
+            ("tls", {"Bool": {"aws:SecureTransport": "true"}}),
+            ("no-caller-account", {"Null": {"kms:CallerAccount": "true"}}),
+        )
+    ],
+    # A named service carries no kms:CallerAccount: ...IfExists on it holds for any customer's.
+    case(
+        "named-service-under-ifexists-caller-account-is-unscoped",
+        doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="CT",
+                        cond={"StringEqualsIfExists": {"kms:CallerAccount": OWNER}})),
+        must=(SVC,),
+    ),
+    # A wildcard inside a principal ARN names nobody (Principal page): the Deny takes nothing.
+    case(
+        "deny-wildcard-account-root-denies-nobody",
+        doc(ROOT, allow(aws(UNTRUSTED_USER), "kms:Decrypt", sid="Mallory"),
+            deny(aws("arn:aws:iam::*:root"), "kms:*")),
+        must=(CROSS,),
+    ),
+    # NotPrincipal "*" on an Allow excepts everyone: it lets nobody in.
+    case(
+        "allow-notprincipal-everyone-lets-nobody-in",
+        doc(ROOT, {"Sid": "Nobody", "Effect": "Allow", "NotPrincipal": {"AWS": "*"},
+                   "Action": "kms:Decrypt", "Resource": "*"}),
+        exact=(),
+    ),
     # ---- what a NotPrincipal Deny leaves ------------------------------------------------------
     # A Deny with NotPrincipal applies to everyone but the listed principals; a principal is
     # spared only when it is listed itself (with its account).

@@ -23,6 +23,7 @@ from remediator.policy.conditions import (
     allow_scope,
     deny_scope,
     excluding,
+    may_hold_for_services,
     only,
 )
 from remediator.policy.document import Condition, Policy, Principals, Statement
@@ -224,7 +225,10 @@ def _aws_grantee(value: str, scope: Scope) -> Grantee | None:
     )
 
 
-def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
+def _grantees_for(principals: Principals, scope: Scope,
+                  service_scope: Scope | None = None) -> list[Grantee]:
+    """``service_scope``: what the conditions leave of the service principals named, when it
+    differs from the IAM callers' ``scope``."""
     out: list[Grantee] = []
     if principals.anyone:
         out.append(Grantee(AWS, "*", scope.accounts, scope.orgs, scope.networks,
@@ -241,10 +245,10 @@ def _grantees_for(principals: Principals, scope: Scope) -> list[Grantee]:
         p = parse_aws_principal(value)
         accounts = scope.accounts if p.account is None else scope.accounts.meet(exactly(p.account))
         out.append(Grantee(AWS, value, accounts, scope.orgs, scope.networks, scope.principals))
+    on = scope if service_scope is None else service_scope
     for s in principals.service:
-        out.append(Grantee(SERVICE, s, scope.accounts, scope.orgs, scope.networks,
-                           scope.principals))
-    if scope is UNCONDITIONAL:
+        out.append(Grantee(SERVICE, s, on.accounts, on.orgs, on.networks, on.principals))
+    if scope is UNCONDITIONAL and on is UNCONDITIONAL:
         return out  # nothing narrows these grantees: none is empty
     return [g for g in out if not g.is_empty]
 
@@ -264,10 +268,10 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
                 None)
     if star is None or star.is_open:
         return []
-    # Only the confused-deputy keys are sure to be in a service's request; a positive
-    # condition on any other key the service may not send shuts it out.
+    # Only the confused-deputy keys, and the keys in every request, are sure to be in a
+    # service's; a positive condition on any other key the service may not send shuts it out.
     if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.if_exists or c.operator.negated
-               for c in stmt.conditions):
+               or may_hold_for_services(c) for c in stmt.conditions):
         return []
     scope = allow_scope(tuple(c for c in stmt.conditions if c.key not in IDENTITY_KEYS))
     g = Grantee(SERVICE, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
@@ -275,9 +279,20 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
 
 
 def allow_grantees(stmt: Statement) -> list[Grantee]:
-    """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else)."""
+    """The callers an Allow statement lets in (NotPrincipal with Allow lets in everyone else,
+    and nobody when it lists everyone)."""
+    if stmt.principal is None and stmt.not_principal is not None and stmt.not_principal.anyone:
+        return []
     scope = allow_scope(stmt.conditions)
-    grantees = _grantees_for(stmt.principal if stmt.principal is not None else _EVERYONE, scope)
+    principals = stmt.principal if stmt.principal is not None else _EVERYONE
+    service_scope = None
+    if principals.service and any(c.key in IDENTITY_KEYS and c.operator.if_exists
+                                  for c in stmt.conditions):
+        # A service's request carries no caller identity key: ...IfExists on one holds for it
+        # (condition operators page, IfExists), so it narrows no service named here.
+        service_scope = allow_scope(tuple(c for c in stmt.conditions if not (
+            c.key in IDENTITY_KEYS and c.operator.if_exists)))
+    grantees = _grantees_for(principals, scope, service_scope)
     services = _services_behind_star(stmt, grantees)
     if _for_services_only(stmt.conditions):
         # No IAM caller can use it. An open "*" still stands for the services it lets in
@@ -310,7 +325,11 @@ def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | Non
     for v in pr.aws:
         p = parse_aws_principal(v)
         if p.is_wildcard:
-            return []
+            if v.strip() == "*":
+                return []
+            # A wildcard cannot match part of a principal ARN (Principal page): such a value
+            # names nobody, so this Deny is not taken to deny anyone by it.
+            continue
         if p.is_root and p.account:
             denied_accounts.add(p.account)
         elif g.arn is not None and v == g.arn:

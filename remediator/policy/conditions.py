@@ -351,6 +351,24 @@ def service_flag_holds(cond: Condition, for_services: bool) -> bool:
     return hit != op.negated
 
 
+# Keys every request carries, a service principal's included (global condition keys page).
+_IN_EVERY_REQUEST = frozenset({"aws:securetransport", "aws:currenttime", "aws:epochtime",
+                               "aws:requestedregion"})
+
+
+def may_hold_for_services(cond: Condition) -> bool:
+    """Whether a positive condition on a key other than the confused-deputy ones may still hold
+    for a service principal's request: one on a key every request carries (aws:SecureTransport,
+    aws:PrincipalIsAWSService "true"...), or Null "true" on a caller identity key, which a
+    service's request lacks."""
+    if cond.key == IS_SERVICE_KEY:
+        return service_flag_holds(cond, True)
+    if cond.key in _IN_EVERY_REQUEST:
+        return True
+    return (cond.operator.family == "null" and cond.key in IDENTITY_KEYS
+            and cond.values == ("true",))
+
+
 def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) -> Scope:
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
