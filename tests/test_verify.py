@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from remediator.detectors import analyze_key_policy
+from remediator.put_policy import put_key_policy_problem
 from remediator.types import Context, Finding
 from remediator.verify import (
     CHECK_NAMES,
@@ -24,7 +25,6 @@ from remediator.verify import (
     NO_OUTSIDER_ACCESS,
     NOT_LOCKED_OUT,
     Proof,
-    put_key_policy_problem,
     verify_change,
 )
 
@@ -446,7 +446,7 @@ def test_the_size_check_measures_the_text_apply_sends() -> None:
     32 KB but whose indented JSON does not must be sent in a form that fits, and the check
     must measure that very text."""
     from remediator.aws.keyops import policy_text
-    from remediator.verify import MAX_POLICY_BYTES, put_key_policy_text
+    from remediator.put_policy import MAX_POLICY_BYTES, put_key_policy_text
 
     doc = _padded(650)
     compact = len(json.dumps(doc, separators=(",", ":")).encode())

@@ -29,7 +29,7 @@ from remediator.aws.retry import (
 from remediator.errors import BadInputError, KeyFailedError, TargetAccessError
 from remediator.plan import policy_sha256
 from remediator.policy.principals import split_arn
-from remediator.verify import put_key_policy_text
+from remediator.put_policy import put_key_policy_text
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ GRANT_FIELDS = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constrai
 
 
 def policy_text(policy: Any) -> str:
-    """The text sent to PutKeyPolicy: ``verify.put_key_policy_text``, the very text whose size
+    """The text sent to PutKeyPolicy: ``put_policy.put_key_policy_text``, the very text whose size
     the proof checked (the marker compared is over canonical JSON, so the layout does not
     matter)."""
     return put_key_policy_text(policy)

@@ -32,13 +32,9 @@ from remediator.detectors.privileges import (
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
-from remediator.policy.access import (
-    Access,
-    access_after_denies,
-    compile_statement,
-    may_name_owner_key,
-)
+from remediator.policy.access import Access, access_after_denies, compile_statement
 from remediator.policy.document import Statement, parse_policy
+from remediator.policy.resources import may_name_owner_key
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]

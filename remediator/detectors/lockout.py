@@ -13,10 +13,11 @@ from functools import lru_cache
 
 from remediator.detectors.analysis import PolicyAnalysis, finding
 from remediator.policy import actions as kms
-from remediator.policy.access import may_name_owner_key, statement_mask
-from remediator.policy.conditions import Identity, holds_for
+from remediator.policy.access import statement_mask
 from remediator.policy.document import Policy, Statement
+from remediator.policy.plain_request import Identity, holds_for
 from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
+from remediator.policy.resources import may_name_owner_key
 from remediator.types import Context, Finding
 
 _PUT = kms.bit("kms:PutKeyPolicy")

@@ -30,11 +30,9 @@ from remediator.policy.document import Condition, Policy, Principals, Statement
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
-    has_policy_variable,
-    has_wildcard,
     parse_aws_principal,
-    split_arn,
 )
+from remediator.policy.resources import applies_to_key
 
 AWS, SERVICE = "aws", "service"
 _NOBODY = Constraint(frozenset())
@@ -97,108 +95,6 @@ def _actions_mask(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] 
     for a in not_actions:
         m |= kms.expand(a)
     return kms.ALL_KEY_ACTIONS & ~m
-
-
-YES, NO, MAYBE = "yes", "no", "maybe"
-
-# Probes standing for values no pattern names literally: a pattern that matches them matches
-# any value of that part.
-_ANY_ID = ("\uffff", "\uffff\uffff\uffff")
-
-
-_ANY_KEY_ARN = tuple(f"arn:aws:kms:{p}:{p}:key/{p}" for p in _ANY_ID)
-
-
-def _matches_all(pattern: str, prefix: str = "") -> bool:
-    return all(glob_match(pattern, prefix + probe) for probe in _ANY_ID)
-
-
-def _key_coverage(resource: str) -> str:
-    """Whether one Resource value names the key the policy is attached to.
-
-    ``"*"`` means "this key". A KMS key ARN is arn:PARTITION:kms:REGION:ACCOUNT:key/ID: a
-    pattern matching every region, account and key id names it (YES); an alias ARN or another
-    service's ARN never does (NO), since a key policy names its key by key ARN
-    (https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html); a
-    particular region, account or key id may or may not be this key's (MAYBE): the policy
-    alone does not say which key it is attached to.
-    """
-    if resource == "*":
-        return YES
-    arn = split_arn(resource)
-    if arn is None:  # not six parts: a pattern such as "arn:*" may still match key ARNs
-        if all(glob_match(resource, probe) for probe in _ANY_KEY_ARN):
-            return YES
-        return MAYBE if has_wildcard(resource) else NO
-    if not glob_match(arn.service, "kms"):
-        return NO
-    kind = arn.resource
-    literal = kind.split("*", 1)[0].split("?", 1)[0]
-    if not ("key/".startswith(literal) or literal.startswith("key/")):
-        return NO  # alias/..., or nothing a key id can match
-    if (_matches_all(kind, "key/") and _matches_all(arn.region) and _matches_all(arn.account)
-            and (arn.partition == "aws" or _matches_all(arn.partition))):
-        return YES
-    return MAYBE
-
-
-def resource_coverage(stmt: Statement) -> str:
-    """Whether the statement's Resource covers the key the policy is attached to.
-
-    In a key policy ``"*"`` means "this key"; see ``_key_coverage`` for ARNs. A statement
-    with neither Resource nor NotResource has no effect
-    (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html). A NotResource
-    that matches every key excludes this one; one naming particular keys may or may not (MAYBE).
-    Where it is MAYBE an Allow is taken to apply and a Deny not to, so that doubt never hides
-    access; lockout.py asks for certainty the other way round.
-    """
-    return _resource_coverage(stmt.resources, stmt.not_resources)
-
-
-@lru_cache(maxsize=16_384)
-def _resource_coverage(resources: tuple[str, ...] | None,
-                       not_resources: tuple[str, ...] | None) -> str:
-    if not_resources is not None:
-        excluded = {_key_coverage(r) for r in not_resources}
-        return NO if YES in excluded else MAYBE if MAYBE in excluded else YES
-    if resources is None:
-        return NO
-    covered = {_key_coverage(r) for r in resources}
-    return YES if YES in covered else MAYBE if MAYBE in covered else NO
-
-
-def may_name_owner_key(stmt: Statement, owner: str) -> bool:
-    """Whether the statement's Resource may name the key, knowing the key is in ``owner``'s
-    account: a key ARN of another account never does (a key's ARN holds its account). A key ARN
-    of the owner's account in Resource is taken to be this key, and one in NotResource another
-    key, as far as the policy can tell."""
-    coverage = resource_coverage(stmt)
-    if coverage != MAYBE:
-        return coverage == YES
-    accounts = key_accounts(stmt)
-    return accounts is None or owner in accounts
-
-
-def key_accounts(stmt: Statement) -> frozenset[str] | None:
-    """The accounts whose keys a statement's Resource may name, or None when it may name a key
-    of any account (``"*"``, an account wildcard, a NotResource)."""
-    if stmt.resources is None or stmt.not_resources is not None:
-        return None
-    accounts = set()
-    for r in stmt.resources:
-        if _key_coverage(r) == NO:
-            continue
-        arn = split_arn(r)
-        if arn is None or has_wildcard(arn.account) or has_policy_variable(arn.account):
-            return None
-        accounts.add(arn.account)
-    return frozenset(accounts)
-
-
-def applies_to_key(stmt: Statement) -> bool:
-    """True when the statement certainly applies (Deny) or may apply (Allow) to the key."""
-    coverage = resource_coverage(stmt)
-    return coverage == YES or (coverage == MAYBE and stmt.allow)
 
 
 @lru_cache(maxsize=8192)

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from remediator.policy.document import Condition
-from remediator.policy.operators import Operator
 from remediator.policy.principals import (
     account_of_arn_value,
-    glob_match,
     has_policy_variable,
     has_wildcard,
     is_account_id,
@@ -409,103 +406,3 @@ def has_positive_via_service(conditions: tuple[Condition, ...]) -> bool:
 def is_service_scoped(conditions: tuple[Condition, ...]) -> bool:
     """True when a confused-deputy key pins the source account, resource or organisation."""
     return any(c.key in SERVICE_SCOPE_KEYS and allow_pins(c) for c in conditions)
-
-
-# --- evaluation against one known identity (used for the owner root) -----------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    account: str
-    arn: str
-    org_id: str | None = None
-
-
-# Keys a plain request carries with a value the caller sets: over TLS, not bypassing the lockout
-# safety check (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html,
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
-_PLAIN_REQUEST = {"aws:securetransport": "true", "kms:bypasspolicylockoutsafetycheck": "false",
-                  "aws:viaawsservice": "false", "aws:principalisawsservice": "false"}
-# Keys a direct call by a principal does not carry: only a service acting for it, a grant
-# operation or a cryptographic request with an encryption context does.
-_ABSENT_FROM_A_DIRECT_CALL = frozenset({
-    "kms:viaservice", "kms:grantisforawsresource", "kms:grantoperations",
-    "kms:granteeprincipal", "kms:retiringprincipal", "kms:encryptioncontextkeys",
-    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid",
-    "aws:sourceorgpaths", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
-    "aws:sourcevpc", "aws:sourcevpce", "aws:principalservicename",
-    "aws:principalservicenamelist",
-})
-
-
-def _identity_value(key: str, who: Identity) -> str | None:
-    if key in ("aws:principalaccount", "kms:calleraccount"):
-        return who.account
-    if key == "aws:principalarn":
-        return who.arn
-    if key == "aws:principalorgid":
-        return who.org_id
-    if who.arn.endswith(":root"):
-        if key == USERID_KEY:
-            return who.account  # the root user's aws:userid is the account id
-        if key == "aws:principaltype":
-            return "Account"
-    return _PLAIN_REQUEST.get(key)
-
-
-def _is_absent(key: str) -> bool:
-    return key in _ABSENT_FROM_A_DIRECT_CALL or key.startswith("kms:encryptioncontext:")
-
-
-def _matches(cond: Condition, value: str) -> bool:
-    op = cond.operator
-    if op.family in ("string", "arn"):
-        if op.wildcards:
-            return any(glob_match(p, value, op.ignore_case) for p in cond.values)
-        if op.ignore_case:
-            return value.lower() in {v.lower() for v in cond.values}
-        return value in cond.values
-    if op.family == "bool":
-        return value in {v.lower() for v in cond.values}
-    return False
-
-
-def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
-    """Whether ``who``'s organisation path certainly matches a value (``o-id/*`` does)."""
-    if who.org_id and cond.operator.wildcards and f"{who.org_id}/*" in cond.values:
-        return True
-    return None
-
-
-def _absent_key_result(op: Operator) -> bool:
-    """A condition on a key the request does not carry
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html):
-    Null "true" holds; ForAllValues, IfExists and negated operators hold; the rest do not."""
-    if op.family == "null":
-        return True  # decided by the caller from the values
-    if op.qualifier == "ForAllValues" or op.if_exists:
-        return True
-    if op.qualifier == "ForAnyValue":
-        return False
-    return op.negated
-
-
-def holds_for(cond: Condition, who: Identity) -> bool | None:
-    """Whether a condition holds for ``who``'s plain request (a direct call over TLS, not
-    through a service, without bypassing the lockout safety check): True, False, or None when
-    it depends on what a policy cannot know (the caller's address, the time, MFA...)."""
-    op = cond.operator
-    if cond.key == "aws:principalorgpaths" and op.family == "string":
-        hit = _org_path_hit(cond, who)
-        return None if hit is None else (not hit if op.negated else hit)
-    if _is_absent(cond.key):
-        if op.family == "null":
-            return cond.values == ("true",)
-        return _absent_key_result(op)
-    value = _identity_value(cond.key, who)
-    if value is None or op.family not in ("string", "arn", "bool", "null"):
-        return None
-    if op.family == "null":
-        return cond.values == ("false",)  # the key is present
-    hit = _matches(cond, value)
-    return (not hit) if op.negated else hit

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from remediator.policy import actions as kms
-from remediator.policy.access import applies_to_key
 from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.matchers import Unresolvable, condition_holds
 from remediator.policy.principals import is_account_id, split_arn
+from remediator.policy.resources import applies_to_key
 
 AWS, SERVICE = "aws", "service"
 INSIDER, OUTSIDER, NEUTRAL = "insider", "outsider", "neutral"
