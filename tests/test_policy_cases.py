@@ -2440,6 +2440,15 @@ CASES: list[Case] = [
             ("no-caller-account", {"Null": {"kms:CallerAccount": "true"}}),
         )
     ],
+    # "1111*" under StringEquals is a literal no account has: no IAM caller matches it, but a
+    # service's request lacks kms:CallerAccount, so ...IfExists holds for any customer's.
+    case(
+        "star-under-ifexists-on-no-real-account-lets-services-in",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Typo",
+                        cond={"StringEqualsIfExists": {"kms:CallerAccount": "1111*"}})),
+        must=(SVC,),
+        must_not=(PUBLIC,),
+    ),
     # A named service carries no kms:CallerAccount: ...IfExists on it holds for any customer's.
     case(
         "named-service-under-ifexists-caller-account-is-unscoped",

@@ -160,10 +160,12 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
     statement is not already open to everyone, that service side is a grantee of its own."""
     if not stmt.conditions:
         return []  # any "*" grantee is open: it already stands for the services too
+    if stmt.principal is not None and not stmt.principal.anyone:
+        return []  # no "*" (a NotPrincipal Allow stands for everyone else)
     star = next((g for g in grantees if g.kind == AWS and g.label == "*" and g.arn is None),
                 None)
-    if star is None or star.is_open:
-        return []
+    if star is not None and star.is_open:
+        return []  # (no star grantee left: its IAM side matches nobody, its service side may)
     # Only the confused-deputy keys, and the keys in every request, are sure to be in a
     # service's; a positive condition on any other key the service may not send shuts it out.
     if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.if_exists or c.operator.negated
