@@ -12,7 +12,8 @@ The safety rules of DESIGN.md, in the order they are checked:
   these is refused and left alone; the others go on.
 
 Then, key by key: re-read the key's metadata and refuse an AWS managed key (its policy is
-AWS's); re-read the live policy and skip the key as stale when it is not the plan's
+AWS's) or a key scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``);
+re-read the live policy and skip the key as stale when it is not the plan's
 "before" (rule 2); write and verify the backup and record it in the run record (rule 1, 6);
 PutKeyPolicy (never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant;
 re-read and compare with the plan's "after". The run record is saved after each step, so a run
@@ -30,7 +31,7 @@ import structlog
 
 from remediator.approval import Refusal, check_approval, plan_targets, preflight
 from remediator.aws.backup import BackupStore, new_run_id
-from remediator.aws.inventory import ClientSource, jsonable, limiter_from_config
+from remediator.aws.inventory import SKIPPED_STATES, ClientSource, jsonable, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
@@ -60,14 +61,24 @@ EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
 # their key policies cannot be changed).
 CUSTOMER = "CUSTOMER"
 REFUSED_AWS_MANAGED = "refused-aws-managed"
-_REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED}
+# Nor is a key scheduled for deletion, whatever the plan says: the same DescribeKey must not
+# report a KeyState of SKIPPED_STATES (PendingDeletion, PendingReplicaDeletion), the states
+# scan and plan skip. KMS itself would accept PutKeyPolicy in them
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so this is the
+# tool's rule: a key on its way out is not changed (a cancelled deletion leaves the key
+# Disabled, and Disabled keys are changed). Every other state is changed: a Disabled,
+# PendingImport or Unavailable key keeps a policy that applies again once the key is enabled,
+# imported or reconnected, and Creating and Updating are transient states of multi-Region
+# keys in which PutKeyPolicy works.
+REFUSED_KEY_STATE = "refused-key-state"
+_REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED, REFUSED_KEY_STATE}
 
 
 @dataclass(frozen=True, slots=True)
 class KeyOutcome:
     """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-lockout``, ``refused-aws-managed`` or ``failed``, with the
-    reason when not applied."""
+    ``refused-manual``, ``refused-lockout``, ``refused-aws-managed``, ``refused-key-state`` or
+    ``failed``, with the reason when not applied."""
 
     key_arn: str
     account: str
@@ -175,6 +186,8 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         meta = jsonable(run.ops.describe(target))
         if meta.get("KeyManager") != CUSTOMER:
             return _finish(run, target, REFUSED_AWS_MANAGED, _not_customer_reason(meta))
+        if meta.get("KeyState") in SKIPPED_STATES:
+            return _finish(run, target, REFUSED_KEY_STATE, _key_state_reason(meta))
         step = "GetKeyPolicy"
         live = run.ops.read_policy(target)
         planned = change["before"]["policy_sha256"]
@@ -200,6 +213,14 @@ def _not_customer_reason(meta: Mapping[str, Any]) -> str:
         f"DescribeKey reports KeyManager {meta.get('KeyManager')!r}, not {CUSTOMER!r}: the key "
         "policy of an AWS managed key is AWS's and is never changed (scan and plan skip these "
         "keys; this plan was made elsewhere or edited)"
+    )
+
+
+def _key_state_reason(meta: Mapping[str, Any]) -> str:
+    return (
+        f"DescribeKey reports KeyState {meta.get('KeyState')!r}: a key scheduled for deletion "
+        "is never changed (scan and plan skip these keys; its deletion was scheduled after "
+        "this plan was made, or the plan was made elsewhere)"
     )
 
 
