@@ -43,6 +43,28 @@ def statements_of(doc: Mapping[str, Any]) -> list[Any]:
     return [stmts] if isinstance(stmts, Mapping) else list(stmts or [])
 
 
+def statement_at(doc: Mapping[str, Any], finding: Finding) -> tuple[int, Mapping[str, Any]]:
+    """The index and statement a finding addresses, for an operation that patches one statement.
+
+    ValueError (the planner's "this strategy does not apply") when the finding names no
+    statement, an index outside the document (a negative one too: it would silently address
+    a statement counted from the end), or a statement that is not a JSON object; never
+    IndexError or TypeError.
+    """
+    index, stmts = finding.statement, statements_of(doc)
+    if index is None:
+        raise ValueError(f"the {finding.rule} finding names no statement to patch")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(stmts):
+        raise ValueError(
+            f"the {finding.rule} finding names statement {index!r}, but the policy has "
+            f"{len(stmts)} statement(s)"
+        )
+    stmt = stmts[index]
+    if not isinstance(stmt, Mapping):
+        raise ValueError(f"statement {index} of the policy is not a JSON object")
+    return index, stmt
+
+
 def with_statements(doc: Mapping[str, Any], stmts: list[Any]) -> Document:
     """A copy of ``doc`` with new statements, keeping the single-object form when it still fits."""
     out = dict(doc)

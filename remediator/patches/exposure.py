@@ -14,6 +14,7 @@ from remediator.patches.document import (
     principal_account,
     replace_statement,
     shaped_like,
+    statement_at,
     statements_of,
     trusted_caller_accounts,
     with_statements,
@@ -21,14 +22,6 @@ from remediator.patches.document import (
 from remediator.policy.conditions import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
 from remediator.policy.principals import account_of_arn_value, is_account_id
 from remediator.types import Context, Finding
-
-
-def _statement(doc: Document, finding: Finding) -> Mapping[str, Any] | None:
-    stmts = statements_of(doc)
-    if finding.statement is None or finding.statement >= len(stmts):
-        return None
-    stmt = stmts[finding.statement]
-    return stmt if isinstance(stmt, Mapping) else None
 
 
 def remove_wildcard_principal(
@@ -39,9 +32,7 @@ def remove_wildcard_principal(
     Applies only when the list keeps at least one principal; whether those principals keep
     what they had is for the verifier to prove.
     """
-    stmt = _statement(doc, finding)
-    if stmt is None:
-        return None
+    index, stmt = statement_at(doc, finding)
     pname = field_name(stmt, "Principal")
     principal = stmt.get(pname) if pname else None
     if not isinstance(principal, Mapping):
@@ -60,7 +51,7 @@ def remove_wildcard_principal(
         del new_principal[aname]
     new = dict(stmt)
     new[pname] = new_principal  # type: ignore[index]
-    return replace_statement(doc, finding.statement, new)  # type: ignore[arg-type]
+    return replace_statement(doc, index, new)
 
 
 def _split_off_other_principals(
@@ -100,10 +91,7 @@ def restrict_to_trusted(
     conditions in one statement are ANDed and cannot say "this account or that organisation".
     Services the statement names beside its AWS principals are split off first, unpinned.
     """
-    stmt = _statement(doc, finding)
-    if stmt is None:
-        return None
-    index: int = finding.statement  # type: ignore[assignment]
+    index, stmt = statement_at(doc, finding)
     doc, stmt = _split_off_other_principals(doc, index, stmt)
     accounts = trusted_caller_accounts(ctx)
     if not ctx.org_id or params.get("accounts_only"):
@@ -186,9 +174,7 @@ def remove_untrusted(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
     """Remove an untrusted account's principals or condition values; drop what is left empty."""
-    stmt = _statement(doc, finding)
-    if stmt is None:
-        return None
+    index, stmt = statement_at(doc, finding)
     new, by_principal = _strip_principals(stmt, ctx)
     new, by_condition, emptied = _strip_condition_values(new, ctx)
     if not (by_principal or by_condition):
@@ -196,7 +182,7 @@ def remove_untrusted(
     pname = field_name(new, "Principal")
     no_principal = pname is not None and not new[pname]
     drop = emptied or no_principal
-    return replace_statement(doc, finding.statement, None if drop else new)  # type: ignore[arg-type]
+    return replace_statement(doc, index, None if drop else new)
 
 
 def _with_services_scoped(stmt: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
@@ -221,9 +207,7 @@ def scope_service(
     own statement, because aws:SourceAccount is absent from a principal's direct calls and
     would shut those principals out.
     """
-    stmt = _statement(doc, finding)
-    if stmt is None:
-        return None
+    index, stmt = statement_at(doc, finding)
     pname = field_name(stmt, "Principal")
     principal = stmt.get(pname) if pname else None
     sname = field_name(principal, "Service") if isinstance(principal, Mapping) else None
@@ -236,10 +220,10 @@ def scope_service(
     if rest:
         kept = dict(stmt)
         kept[pname] = rest  # type: ignore[index]
-        out = replace_statement(doc, finding.statement, kept)  # type: ignore[arg-type]
+        out = replace_statement(doc, index, kept)
         new_stmts = scoped
     else:
-        out = replace_statement(doc, finding.statement, scoped[0])  # type: ignore[arg-type]
+        out = replace_statement(doc, index, scoped[0])
         new_stmts = scoped[1:]
     for extra in new_stmts:
         extra[field_name(extra, "Sid") or "Sid"] = next_sid(out, "ScopedServices")

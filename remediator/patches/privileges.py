@@ -14,6 +14,7 @@ from remediator.patches.document import (
     field_name,
     next_sid,
     replace_statement,
+    statement_at,
     statements_of,
     with_statements,
 )
@@ -128,11 +129,10 @@ def remove_actions(
 
     Applies only when every action to remove is spelt out (no wildcard covers it) and the
     statement names no authorised principal; otherwise the Deny operation is the minimal fix.
-    The statement goes when no action is left.
+    The statement goes when no action is left. ValueError when the finding does not address
+    a statement of ``doc`` (``statement_at``).
     """
-    if finding.statement is None:
-        return None
-    stmt = statements_of(doc)[finding.statement]
+    index, stmt = statement_at(doc, finding)
     aname, values = _explicit_actions(stmt)
     if aname is None or _names_authorised(stmt, ctx, doc):
         return None
@@ -143,10 +143,10 @@ def remove_actions(
     if len(kept) == len(values) or covered:
         return None
     if not kept:
-        return replace_statement(doc, finding.statement, None)
+        return replace_statement(doc, index, None)
     new = dict(stmt)
     new[aname] = kept if len(kept) > 1 or isinstance(stmt[aname], list) else kept[0]
-    return replace_statement(doc, finding.statement, new)
+    return replace_statement(doc, index, new)
 
 
 def _names_authorised(stmt: Mapping[str, Any], ctx: Context, doc: Mapping[str, Any]) -> bool:
@@ -169,10 +169,11 @@ def add_via_service(
 
     Applies only when services are configured and the statement grants nothing but
     cryptographic use (adding the condition to management rights would change those too).
+    ValueError when the finding does not address a statement of ``doc`` (``statement_at``).
     """
-    if not ctx.via_services or finding.statement is None:
+    index, stmt = statement_at(doc, finding)
+    if not ctx.via_services:
         return None
-    stmt = statements_of(doc)[finding.statement]
     _, values = _explicit_actions(stmt)
     mask = 0
     for v in values:
@@ -180,16 +181,17 @@ def add_via_service(
     if not values or mask & ~(kms.CRYPTO_MASK | kms.READ_MASK):
         return None
     new = add_condition(stmt, "StringEquals", "kms:ViaService", list(ctx.via_services))
-    return replace_statement(doc, finding.statement, new)
+    return replace_statement(doc, index, new)
 
 
 def replace_wildcard_action(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
-    """Replace ``kms:*``/``*`` by the key-user actions for a statement naming no administrator."""
-    if finding.statement is None:
-        return None
-    stmt = statements_of(doc)[finding.statement]
+    """Replace ``kms:*``/``*`` by the key-user actions for a statement naming no administrator.
+
+    ValueError when the finding does not address a statement of ``doc`` (``statement_at``).
+    """
+    index, stmt = statement_at(doc, finding)
     aname, values = _explicit_actions(stmt)
     if aname is None or _names_authorised(stmt, ctx, doc):
         return None
@@ -198,7 +200,7 @@ def replace_wildcard_action(
         return None
     new = dict(stmt)
     new[aname] = list(dict.fromkeys([*kept, *params.get("actions", KEY_USER_ACTIONS)]))
-    return replace_statement(doc, finding.statement, new)
+    return replace_statement(doc, index, new)
 
 
 def separate_duties(
