@@ -80,16 +80,18 @@ def skip_reason(key: KeySnapshot) -> str | None:
     return None
 
 
-def grant_findings(key: KeySnapshot, config: Config) -> list[Finding]:
+def grant_findings(key: KeySnapshot, config: Config,
+                   org_accounts: frozenset[str] = frozenset()) -> list[Finding]:
     """Grant findings for one key, the config's rule settings applied (never raises for the
-    key policy: grants are read apart from it)."""
-    found = detect_external_grants(key.grants, config.context_for(key.account))
+    key policy: grants are read apart from it). ``org_accounts``: ``Snapshot.members_of``."""
+    found = detect_external_grants(key.grants, config.context_for(key.account, org_accounts))
     return apply_rule_settings(found, config.rules, key.arn, key.account)
 
 
-def key_findings(key: KeySnapshot, config: Config) -> list[Finding]:
+def key_findings(key: KeySnapshot, config: Config,
+                 org_accounts: frozenset[str] = frozenset()) -> list[Finding]:
     """Key policy and grant findings for one key (PolicyError when the policy is invalid)."""
-    ctx = config.context_for(key.account)
+    ctx = config.context_for(key.account, org_accounts)
     found: list[Finding] = []
     if key.policy is not None:
         found.extend(analyze_key_policy(key.policy, ctx))
@@ -118,6 +120,7 @@ def _assess(snapshot: Snapshot, config: Config) -> Assessment:
     located: list[Located] = []
     unknown: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
+    members = snapshot.members_of(config.trust.org_id)
     for key in snapshot.keys:
         why_skipped = skip_reason(key)
         if why_skipped is not None:
@@ -126,10 +129,10 @@ def _assess(snapshot: Snapshot, config: Config) -> Assessment:
         if key.policy is None:
             unknown.append((key.arn, f"policy could not be read: {key.policy_error}"))
         try:
-            fs = key_findings(key, config)
+            fs = key_findings(key, config, members)
         except PolicyError as exc:
             unknown.append((key.arn, f"policy is not valid: {exc}"))
-            fs = sort_findings(grant_findings(key, config))  # its grants are still read
+            fs = sort_findings(grant_findings(key, config, members))  # its grants are still read
         located.extend(Located(key.arn, key.account, key.region, f) for f in fs)
     for pol in snapshot.iam_policies:
         # One policy that does not parse is reported as unknown; the others are still checked.

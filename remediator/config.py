@@ -193,8 +193,10 @@ class Config(_Strict):
             raise ValueError(f"expected each account once in accounts, got {ids}")
         return self
 
-    def context_for(self, owner_account: str) -> Context:
-        """The detector context for keys owned by ``owner_account``."""
+    def context_for(self, owner_account: str,
+                    org_accounts: frozenset[str] = frozenset()) -> Context:
+        """The detector context for keys owned by ``owner_account``; ``org_accounts``: the
+        member accounts of ``trust.org_id`` as the scan read them (``Snapshot.members_of``)."""
         trusted = frozenset(self.trust.trusted_accounts) - {owner_account}
         return Context(
             owner_account=owner_account,
@@ -202,6 +204,9 @@ class Config(_Strict):
             org_id=self.trust.org_id,
             admins=self.admins,
             via_services=self.via_services,
+            # The same set for every key (not one without the owner each), so contexts compare
+            # by identity in the detectors' memos.
+            org_accounts=org_accounts if self.trust.org_id else frozenset(),
         )
 
     def check_references(self, rule_ids: Iterable[str], playbook_ids: Iterable[str]) -> None:

@@ -20,7 +20,7 @@ from remediator.errors import BadInputError
 from remediator.field_errors import describe_error
 from remediator.policy.principals import split_arn
 from remediator.userjson import loads_strict
-from remediator.validate import ACCOUNT_ID
+from remediator.validate import ACCOUNT_ID, ORG_ID
 
 SNAPSHOT_VERSION = 1
 
@@ -89,14 +89,36 @@ class IamPolicySnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganizationSnapshot:
+    """The trusted organisation as Organizations described it: its id and every member
+    account ListAccounts listed (whatever each account's state: membership is what
+    ``aws:PrincipalOrgID`` tests)."""
+
+    id: str
+    accounts: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "accounts": list(self.accounts)}
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything one scan read, and every error it met on the way."""
+    """Everything one scan read, and every error it met on the way. ``organization`` is the
+    trusted organisation's membership, when the scan could read it (None otherwise)."""
 
     taken_at: str
     keys: tuple[KeySnapshot, ...] = ()
     iam_policies: tuple[IamPolicySnapshot, ...] = ()
     errors: tuple[dict[str, Any], ...] = ()
     version: int = SNAPSHOT_VERSION
+    organization: OrganizationSnapshot | None = None
+
+    def members_of(self, org_id: str | None) -> frozenset[str]:
+        """The member accounts of ``org_id``, when this snapshot read that organisation's."""
+        org = self.organization
+        if org_id is None or org is None or org.id != org_id:
+            return frozenset()
+        return frozenset(org.accounts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +127,7 @@ class Snapshot:
             "keys": [k.to_dict() for k in self.keys],
             "iam_policies": [p.to_dict() for p in self.iam_policies],
             "errors": list(self.errors),
+            "organization": None if self.organization is None else self.organization.to_dict(),
         }
 
 
@@ -149,12 +172,29 @@ class _IamModel(_Model):
     attachment_count: int | None = None
 
 
+class _OrganizationModel(_Model):
+    id: str
+    accounts: list[str]
+
+    @model_validator(mode="after")
+    def _ids(self) -> _OrganizationModel:
+        if not ORG_ID.fullmatch(self.id):
+            raise ValueError(f"id: expected an organization id such as o-a1b2c3d4e5, "
+                             f"got {self.id!r}")
+        for i, account in enumerate(self.accounts):
+            if not ACCOUNT_ID.fullmatch(account):
+                raise ValueError(f"accounts[{i}]: expected a 12-digit AWS account id, "
+                                 f"got {account!r}")
+        return self
+
+
 class _SnapshotModel(_Model):
     version: Literal[1]
     taken_at: datetime
     keys: list[_KeyModel]
     iam_policies: list[_IamModel]
     errors: list[dict[str, Any]]
+    organization: _OrganizationModel | None = None  # absent from older snapshots
 
 
 def snapshot_from_dict(data: Mapping[str, Any], source: str = "snapshot") -> Snapshot:
@@ -176,6 +216,8 @@ def snapshot_from_dict(data: Mapping[str, Any], source: str = "snapshot") -> Sna
         iam_policies=tuple(IamPolicySnapshot(**p.model_dump()) for p in model.iam_policies),
         errors=tuple(model.errors),
         version=model.version,
+        organization=None if model.organization is None else OrganizationSnapshot(
+            model.organization.id, tuple(model.organization.accounts)),
     )
 
 

@@ -15,6 +15,10 @@ class Context:
     owner_account: the account that owns the key.
     trusted_accounts: other accounts the owner trusts.
     org_id: the owner's organisation; its members are trusted.
+    org_accounts: the member accounts of ``org_id`` as Organizations listed them. They are
+        trusted like ``trusted_accounts``, but a patch keeps them in by ``aws:PrincipalOrgID``,
+        not by naming each one. Without the list, a member is known only by the conditions a
+        policy writes, so an account a policy names and the trust does not list is an outsider.
     admins: ARN patterns (``*`` and ``?`` wildcards) of authorised key administrators.
         When empty, only the owner root is authorised.
     via_services: services allowed in ``kms:ViaService`` (e.g. ``s3.eu-west-1.amazonaws.com``).
@@ -25,9 +29,11 @@ class Context:
     org_id: str | None = None
     admins: tuple[str, ...] = ()
     via_services: tuple[str, ...] = ()
+    org_accounts: frozenset[str] = frozenset()
 
     def is_trusted_account(self, account: str) -> bool:
-        return account == self.owner_account or account in self.trusted_accounts
+        return (account == self.owner_account or account in self.trusted_accounts
+                or account in self.org_accounts)
 
 
 Party = Literal["insider", "service", "outsider", "unknown"]

@@ -183,15 +183,18 @@ def test_grants_of_a_key_whose_policy_could_not_be_read_go_to_a_person() -> None
     assert "AWS service" in reasons["service-logs"]
 
 
-# Fix 4 is not made: the context knows the organisation's id, not its member accounts, and a
-# grant has no condition that could pin its grantee to the organisation. Until the context
-# carries the members, a member account is trusted only when trusted_accounts lists it.
+# A grant has no condition that could pin its grantee to the organisation: a member account is
+# trusted when trusted_accounts lists it, or when the scan read the organisation's members
+# (Context.org_accounts, tests/test_org_members.py); otherwise it is outside.
 def test_an_organisation_member_is_trusted_only_when_listed() -> None:
     member = "arn:aws:iam::555566667777:role/App"
     g = {**grant("outsider-role"), "GranteePrincipal": member}
     assert detect_external_grants([g], CTX)[0].severity == "high"
     listed = Context(OWNER, frozenset({TRUSTED, "555566667777"}), "o-a1b2c3d4e5")
     assert detect_external_grants([g], listed) == []
+    read = Context(OWNER, frozenset({TRUSTED}), "o-a1b2c3d4e5",
+                   org_accounts=frozenset({"555566667777"}))
+    assert detect_external_grants([g], read) == []
 
 
 def test_a_key_whose_policy_could_not_be_read_lists_its_grant_findings_for_a_person() -> None:

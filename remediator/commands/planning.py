@@ -44,11 +44,13 @@ def playbooks_for(config: Config) -> PlaybookSet:
 
 
 def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
-             include_manual: frozenset[str]) -> KeyPlan:
+             include_manual: frozenset[str],
+             org_accounts: frozenset[str] = frozenset()) -> KeyPlan:
     """The proven change for one key; no change when its policy could not be read or is not
-    valid (the key and its grant findings are then left to a person, with the reason)."""
-    ctx = config.context_for(key.account)
-    grants = grant_findings(key, config)
+    valid (the key and its grant findings are then left to a person, with the reason).
+    ``org_accounts``: the trusted organisation's members (``Snapshot.members_of``)."""
+    ctx = config.context_for(key.account, org_accounts)
+    grants = grant_findings(key, config, org_accounts)
     if key.policy is None:
         return plan_unread_key(key.policy_error or "no reason recorded", grants)
     try:
@@ -95,12 +97,13 @@ def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
                             f"playbooks are {', '.join(books.ids())}")
     manual = frozenset(include_manual)
     keyed: list[tuple[KeySnapshot, KeyPlan | None]] = []
+    members = snapshot.members_of(config.trust.org_id)
     for key in snapshot.keys:
         why_skipped = skip_reason(key)
         if why_skipped is not None:  # as scan and the live inventory: never planned
             log.info("key_skipped", key_arn=key.arn, reason=why_skipped)
             continue
-        kp = plan_key(key, config, books, manual)
+        kp = plan_key(key, config, books, manual, members)
         keyed.append((key, kp))
         log.info("key_planned", key_arn=key.arn, changed=kp.changed, steps=len(kp.steps))
     auto = {b.id: books.allows_auto_fix(b) for b in books.playbooks}

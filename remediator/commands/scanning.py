@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from remediator.assess import Assessment, assess
 from remediator.aws.inventory import limiter_from_config, options_from_config, scan
+from remediator.aws.membership import read_membership
 from remediator.aws.progress import ProgressCallback, ScanProgress
 from remediator.aws.session import base_session, factory_from_config, settings_from_config
 from remediator.commands.planning import playbooks_for
@@ -40,13 +42,18 @@ def progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 def live_snapshot(config: Config, profile: str | None = None,
                   region: str | None = None) -> Snapshot:
-    """Read every configured account and Region (assuming the configured roles)."""
+    """Read every configured account and Region (assuming the configured roles), and the
+    trusted organisation's members when ``trust.org_id`` names one."""
     settings = settings_from_config(config, profile, region)
     limiter = limiter_from_config(config)
     factory = factory_from_config(config, base_session(settings), settings, limiter)
     with progress_bar(sys.stderr.isatty()) as on_progress:
-        return scan(sorted(factory.roles), factory, limiter, options_from_config(config),
+        snap = scan(sorted(factory.roles), factory, limiter, options_from_config(config),
                     on_progress)
+    if config.trust.org_id is None:
+        return snap
+    return dataclasses.replace(
+        snap, organization=read_membership(factory, limiter, config.trust.org_id))
 
 
 def get_snapshot(config: Config, snapshot_path: str | None, snapshot_out: str | None,

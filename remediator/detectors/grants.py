@@ -13,9 +13,10 @@ are is read from the grant itself, one principal at a time:
   key (a finding like any other);
 - a unique id (``AROA...``, what remains of a deleted principal) names no reachable account.
 
-Accounts are inside when they are the owner or trusted. The context knows the trusted
-organisation's id but not its member accounts, and a grant carries no organisation condition,
-so a member account that is not listed in ``trusted_accounts`` counts as outside.
+Accounts are inside when they are the owner, trusted, or members of the trusted organisation
+as the scan read them from Organizations (``Context.org_accounts``). A grant carries no
+organisation condition, so when the members could not be read, a member account that is not
+listed in ``trusted_accounts`` counts as outside.
 
 What the detector read is kept on the finding (``Finding.grant_parties``) so that the planner
 decides what to do from the grant, never from the severity, which the config may rewrite.

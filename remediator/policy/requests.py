@@ -221,8 +221,9 @@ OrgVariant = tuple[str | None, tuple[str, ...]]
 
 def org_variants(account: str, named: Named, ctx: Context, member: str | None) -> list[OrgVariant]:
     """The organisations (and paths) an account may belong to, as far as the policies care."""
-    if account == member or (account == ctx.owner_account and ctx.org_id):
-        orgs: list[str | None] = [ctx.org_id]
+    if account == member or (ctx.org_id and (account == ctx.owner_account
+                                               or account in ctx.org_accounts)):
+        orgs: list[str | None] = [ctx.org_id]  # a member is in no other organisation
     elif not named.org_keys:
         return [(None, ())]
     else:

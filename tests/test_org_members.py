@@ -1,0 +1,130 @@
+"""Members of the trusted organisation, as the scan read them from Organizations.
+
+``trust.org_id`` says members are trusted. A policy may name a member account with no
+``aws:PrincipalOrgID`` condition; only the member list says it is one. With the list
+(``Context.org_accounts``) such a member is inside the trust for the detectors, the grants
+and the proofs; without it, it is an outsider, as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from remediator.commands.planning import plan_snapshot
+from remediator.config import parse_config
+from remediator.detectors import analyze_key_policy
+from remediator.detectors.grants import detect_external_grants
+from remediator.errors import BadInputError
+from remediator.snapshot import snapshot_from_dict
+from remediator.types import Context
+
+OWNER, MEMBER, OUTSIDER = "111122223333", "555566667777", "444455556666"
+ORG = "o-a1b2c3d4e5"
+KNOWN = Context(OWNER, frozenset(), ORG, org_accounts=frozenset({OWNER, MEMBER}))
+UNKNOWN = Context(OWNER, frozenset(), ORG)
+ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+        "Action": "kms:*", "Resource": "*"}
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [ROOT, *statements]}
+
+
+EXPOSURE = {"KMS-PUBLIC", "KMS-CROSS-ACCOUNT"}
+
+
+def rules(doc: dict[str, Any], ctx: Context) -> set[tuple[str, str]]:
+    """(exposure rule, principal) for each principal an exposure finding names."""
+    return {(f.rule, p) for f in analyze_key_policy(doc, ctx) for p in f.principals
+            if f.rule in EXPOSURE}
+
+
+NAMED_MEMBER = policy({"Sid": "Member", "Effect": "Allow",
+                       "Principal": {"AWS": [f"arn:aws:iam::{MEMBER}:role/App", OUTSIDER]},
+                       "Action": "kms:Decrypt", "Resource": "*"})
+# "*" pinned to the member by kms:CallerAccount: the AWS default service policy's shape.
+PINNED_TO_MEMBER = policy({"Sid": "ViaS3", "Effect": "Allow", "Principal": {"AWS": "*"},
+                           "Action": "kms:Decrypt", "Resource": "*",
+                           "Condition": {"StringEquals": {"kms:CallerAccount": MEMBER}}})
+
+
+def test_a_named_member_is_inside_only_when_the_members_are_known() -> None:
+    assert rules(NAMED_MEMBER, KNOWN) == {("KMS-CROSS-ACCOUNT", OUTSIDER)}
+    assert ("KMS-CROSS-ACCOUNT", f"arn:aws:iam::{MEMBER}:role/App") in rules(NAMED_MEMBER,
+                                                                             UNKNOWN)
+
+
+def test_star_pinned_to_a_member_account_is_not_public_or_cross_account() -> None:
+    assert rules(PINNED_TO_MEMBER, KNOWN) == set()
+    assert {r for r, _ in rules(PINNED_TO_MEMBER, UNKNOWN)} == {"KMS-CROSS-ACCOUNT"}
+
+
+def test_a_grant_to_a_member_is_no_finding_when_the_members_are_known() -> None:
+    grant = {"GrantId": "g", "GranteePrincipal": f"arn:aws:iam::{MEMBER}:role/Batch",
+             "Operations": ["Decrypt"]}
+    assert detect_external_grants([grant], KNOWN) == []
+    assert [f.rule for f in detect_external_grants([grant], UNKNOWN)] == ["KMS-GRANT-EXTERNAL"]
+
+
+CONFIG = (f'accounts: [{{id: "{OWNER}"}}]\nregions: [eu-west-1]\n'
+          f"trust: {{org_id: {ORG}}}\n")
+
+
+def snapshot(doc: dict[str, Any], org: dict[str, Any] | None) -> dict[str, Any]:
+    kid = "00000001-aaaa-4bbb-8ccc-000000000000"
+    return {"version": 1, "taken_at": "2025-01-01T00:00:00Z", "iam_policies": [],
+            "errors": [], "organization": org,
+            "keys": [{"arn": f"arn:aws:kms:eu-west-1:{OWNER}:key/{kid}", "account": OWNER,
+                      "region": "eu-west-1", "key_id": kid, "manager": "CUSTOMER",
+                      "state": "Enabled", "multi_region": False, "policy": doc,
+                      "policy_error": None, "grants": [], "aliases": [],
+                      "rotation_enabled": True, "tags": {}}]}
+
+
+def test_members_are_read_from_the_snapshot_only_for_the_trusted_organisation() -> None:
+    config = parse_config(CONFIG)
+    for org, expected in (({"id": ORG, "accounts": [MEMBER]}, frozenset({MEMBER})),
+                          ({"id": "o-zzzzzzzzzz", "accounts": [MEMBER]}, frozenset()),
+                          (None, frozenset())):
+        snap = snapshot_from_dict(snapshot(NAMED_MEMBER, org))
+        assert snap.members_of(config.trust.org_id) == expected
+        assert snapshot_from_dict(snap.to_dict()) == snap  # the file round-trips
+    without_org_trust = parse_config(f'accounts: [{{id: "{OWNER}"}}]\nregions: [eu-west-1]\n')
+    assert without_org_trust.context_for(OWNER, frozenset({MEMBER})).org_accounts == frozenset()
+
+
+@pytest.mark.parametrize(("org", "problem"), [
+    ({"id": "o-1", "accounts": []}, "organization: id: expected an organization id"),
+    ({"id": ORG, "accounts": ["5555"]}, r"organization: accounts\[0\]: expected a 12-digit"),
+    ({"id": ORG}, "organization.accounts"),
+])
+def test_a_malformed_organization_in_a_snapshot_is_bad_input(org: dict[str, Any],
+                                                             problem: str) -> None:
+    with pytest.raises(BadInputError, match=problem):
+        snapshot_from_dict(snapshot(NAMED_MEMBER, org))
+
+
+# The member holds kms:DescribeKey by name and kms:Decrypt only through the public "*". The
+# patch pins "*" to the organisation (aws:PrincipalOrgID): the member keeps kms:Decrypt, so
+# the proof must probe it as what it is, a member of the organisation, and never as an account
+# of no organisation, which would make the patch look like it takes the member's access.
+PUBLIC_WITH_MEMBER = policy(
+    {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+     "Resource": "*"},
+    {"Sid": "Member", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+     "Action": "kms:DescribeKey", "Resource": "*"})
+
+
+def test_pinning_star_to_the_organisation_is_proven_to_keep_a_named_members_access() -> None:
+    config = parse_config(CONFIG)
+    plan = plan_snapshot(snapshot_from_dict(snapshot(
+        PUBLIC_WITH_MEMBER, {"id": ORG, "accounts": [OWNER, MEMBER]})), config, "0" * 64)
+    change, = plan["changes"]
+    public = next(s for s in change["after"]["policy"]["Statement"] if s["Sid"] == "Public")
+    assert public["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    assert change["proof"]["ok"] is True and change["auto_fix"] is True, json.dumps(
+        change["proof"])
+    assert not [p for p in plan["needs_a_person"] if p["finding"]["rule"] in EXPOSURE]
