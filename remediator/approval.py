@@ -21,6 +21,7 @@ from remediator.detectors.lockout import root_can_put_key_policy
 from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
 from remediator.policy import parse_policy
+from remediator.policy.resources import settle_resources
 from remediator.runrecord import REFUSED_LOCKOUT, REFUSED_MANUAL, REFUSED_NOT_SANDBOX
 from remediator.types import Context
 
@@ -65,7 +66,8 @@ def keeps_owner_control(policy: Any, ctx: Context) -> bool:
     """Whether ``policy`` lets the owner root call kms:PutKeyPolicy (DESIGN.md rule 4);
     a policy that does not parse does not."""
     try:
-        return root_can_put_key_policy(parse_policy(policy), ctx)
+        settled = settle_resources(parse_policy(policy), ctx.key_arn)
+        return root_can_put_key_policy(settled, ctx)
     except PolicyError:
         return False
 
@@ -133,7 +135,8 @@ def _refusal(
                 f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix; "
                 "name each with --include-manual to apply this change"
             )
-    if not keeps_owner_control(change["after"]["policy"], config.context_for(target.account)):
+    if not keeps_owner_control(change["after"]["policy"],
+                               config.context_for(target.account, key_arn=target.key_arn)):
         return REFUSED_LOCKOUT, (
             f"the after-policy would not let the owner root arn:aws:iam::{target.account}:root "
             "call kms:PutKeyPolicy, which could lock the key out"

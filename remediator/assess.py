@@ -91,7 +91,7 @@ def grant_findings(key: KeySnapshot, config: Config,
 def key_findings(key: KeySnapshot, config: Config,
                  org_accounts: frozenset[str] = frozenset()) -> list[Finding]:
     """Key policy and grant findings for one key (PolicyError when the policy is invalid)."""
-    ctx = config.context_for(key.account, org_accounts)
+    ctx = config.context_for(key.account, org_accounts, key.arn)
     found: list[Finding] = []
     if key.policy is not None:
         found.extend(analyze_key_policy(key.policy, ctx))

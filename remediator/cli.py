@@ -52,6 +52,12 @@ def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="SERVICE",
         help="a service allowed in kms:ViaService (repeatable)",
     )
+    p.add_argument(
+        "--key-arn",
+        metavar="ARN",
+        help="the key the policy is attached to: settles statements whose Resource names "
+        "particular keys (without it, such an Allow is taken to apply and such a Deny not)",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(run=_run_check_policy)
 
@@ -60,7 +66,8 @@ def _run_check_policy(args: argparse.Namespace) -> int:
     from remediator.commands.check_policy import build_context, check_policy
 
     ctx = build_context(
-        args.account, args.trusted_account, args.org_id, args.admin, args.via_service
+        args.account, args.trusted_account, args.org_id, args.admin, args.via_service,
+        args.key_arn,
     )
     findings = check_policy(args.file, ctx, args.format)
     return EXIT_FINDINGS if findings else EXIT_OK

@@ -193,10 +193,11 @@ class Config(_Strict):
             raise ValueError(f"expected each account once in accounts, got {ids}")
         return self
 
-    def context_for(self, owner_account: str,
-                    org_accounts: frozenset[str] = frozenset()) -> Context:
+    def context_for(self, owner_account: str, org_accounts: frozenset[str] = frozenset(),
+                    key_arn: str | None = None) -> Context:
         """The detector context for keys owned by ``owner_account``; ``org_accounts``: the
-        member accounts of ``trust.org_id`` as the scan read them (``Snapshot.members_of``)."""
+        member accounts of ``trust.org_id`` as the scan read them (``Snapshot.members_of``);
+        ``key_arn``: the key whose policy is judged, when there is one."""
         trusted = frozenset(self.trust.trusted_accounts) - {owner_account}
         return Context(
             owner_account=owner_account,
@@ -207,6 +208,7 @@ class Config(_Strict):
             # The same set for every key (not one without the owner each), so contexts compare
             # by identity in the detectors' memos.
             org_accounts=org_accounts if self.trust.org_id else frozenset(),
+            key_arn=key_arn,
         )
 
     def check_references(self, rule_ids: Iterable[str], playbook_ids: Iterable[str]) -> None:

@@ -253,7 +253,7 @@ def _without(rb: _Rollback, target: KeyTarget, work: _Work, policy: Any) -> _Wor
     text = work.policy_text
     if policy is not None:
         reduced = drop_principals(policy, missing)
-        ctx = rb.config.context_for(target.account)
+        ctx = rb.config.context_for(target.account, key_arn=target.key_arn)
         if keeps_owner_control(policy, ctx) and not keeps_owner_control(reduced, ctx):
             raise KeyFailedError(
                 "leaving out the missing principals would lock the owner root out of the key"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -19,6 +19,10 @@ class Context:
         trusted like ``trusted_accounts``, but a patch keeps them in by ``aws:PrincipalOrgID``,
         not by naming each one. Without the list, a member is known only by the conditions a
         policy writes, so an account a policy names and the trust does not list is an outsider.
+    key_arn: the ARN of the key the policy is attached to, when known (a scan knows it, a policy
+        file alone does not). It settles a Resource or NotResource that names particular keys
+        (``remediator.policy.resources.settle_resources``); without it such a statement is
+        taken to apply when it allows and not when it denies, so doubt never hides access.
     admins: ARN patterns (``*`` and ``?`` wildcards) of authorised key administrators.
         When empty, only the owner root is authorised.
     via_services: services allowed in ``kms:ViaService`` (e.g. ``s3.eu-west-1.amazonaws.com``).
@@ -30,6 +34,12 @@ class Context:
     admins: tuple[str, ...] = ()
     via_services: tuple[str, ...] = ()
     org_accounts: frozenset[str] = frozenset()
+    key_arn: str | None = None
+
+    def without_key(self) -> Context:
+        """This context for every key: what is left to judge once a policy's Resources are
+        settled for its key does not depend on which key it is, so memos are shared."""
+        return self if self.key_arn is None else replace(self, key_arn=None)
 
     def is_trusted_account(self, account: str) -> bool:
         return (account == self.owner_account or account in self.trusted_accounts

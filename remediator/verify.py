@@ -29,6 +29,7 @@ from remediator.policy.document import Policy, parse_policy
 from remediator.policy.evaluate import AWS, Request, allowed_actions, request_facts
 from remediator.policy.principals import glob_match, root_arn
 from remediator.policy.requests import exposed_actions, representative_requests
+from remediator.policy.resources import settle_resources
 from remediator.put_policy import put_key_policy_problem
 from remediator.types import Context, Finding
 
@@ -351,10 +352,10 @@ def verify_change(
     must_close_outsiders: bool = False,
 ) -> Proof:
     """Prove that changing a key policy from ``before`` to ``after`` is safe (see the module)."""
-    before_policy = parse_policy(before)
+    before_policy = settle_resources(parse_policy(before), ctx.key_arn)
     problem = put_key_policy_problem(after)
     try:
-        after_policy = parse_policy(after)
+        after_policy = settle_resources(parse_policy(after), ctx.key_arn)
     except PolicyError:
         return _refused(problem or "the policy does not parse")
     requests = representative_requests(before_policy, after_policy, ctx)

@@ -33,14 +33,17 @@ def read_policy_document(source: str, stdin: TextIO) -> Any:
 
 
 def build_context(
-    account: str, trusted: list[str], org: str | None, admins: list[str], services: list[str]
+    account: str, trusted: list[str], org: str | None, admins: list[str], services: list[str],
+    key_arn: str | None = None,
 ) -> Context:
+    owner = validate.account_id(account, "--account")
     return Context(
-        owner_account=validate.account_id(account, "--account"),
+        owner_account=owner,
         trusted_accounts=frozenset(validate.account_id(t, "--trusted-account") for t in trusted),
         org_id=None if org is None else validate.org_id(org, "--org-id"),
         admins=tuple(admins),
         via_services=tuple(services),
+        key_arn=None if key_arn is None else validate.key_arn(key_arn, owner, "--key-arn"),
     )
 
 

@@ -49,7 +49,7 @@ def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
     """The proven change for one key; no change when its policy could not be read or is not
     valid (the key and its grant findings are then left to a person, with the reason).
     ``org_accounts``: the trusted organisation's members (``Snapshot.members_of``)."""
-    ctx = config.context_for(key.account, org_accounts)
+    ctx = config.context_for(key.account, org_accounts, key.arn)
     grants = grant_findings(key, config, org_accounts)
     if key.policy is None:
         return plan_unread_key(key.policy_error or "no reason recorded", grants)

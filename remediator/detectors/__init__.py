@@ -34,7 +34,7 @@ from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, access_after_denies, compile_statement
 from remediator.policy.document import Statement, parse_policy
-from remediator.policy.resources import may_name_owner_key
+from remediator.policy.resources import may_name_owner_key, settle_resources
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
@@ -246,8 +246,11 @@ def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Fin
 
 
 def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
-    """Every key-policy finding for one policy document (raises PolicyError when invalid)."""
-    return _policy_findings(parse_policy(document).statements, context)
+    """Every key-policy finding for one policy document (raises PolicyError when invalid).
+    With ``context.key_arn``, statements naming particular keys are first settled for that
+    key; what is left is judged as for any key, with the memos every key shares."""
+    policy = settle_resources(parse_policy(document), context.key_arn)
+    return _policy_findings(policy.statements, context.without_key())
 
 
 def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Finding]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from remediator.policy.document import Statement
+from remediator.policy.document import Policy, Statement
 from remediator.policy.principals import glob_match, has_policy_variable, has_wildcard, split_arn
 
 YES, NO, MAYBE = "yes", "no", "maybe"
@@ -112,3 +112,45 @@ def applies_to_key(stmt: Statement) -> bool:
     """True when the statement certainly applies (Deny) or may apply (Allow) to the key."""
     coverage = resource_coverage(stmt)
     return coverage == YES or (coverage == MAYBE and stmt.allow)
+
+
+def settle_resources(policy: Policy, key_arn: str | None) -> Policy:
+    """``policy`` as it reads on the key ``key_arn``: each statement whose Resource or
+    NotResource names particular keys (MAYBE) gets ``"*"`` when it covers this key and no
+    Resource when it does not, so every verdict on it is exact. A value holding a policy
+    variable (``${aws:PrincipalAccount}``) depends on the request and stays undecided unless
+    another value settles the statement. The same Policy when nothing needs settling (no
+    statement names a particular key, or the key is unknown).
+
+    Resource ARNs match case-sensitively, ``*`` and ``?`` as wildcards
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+    """
+    if key_arn is None:
+        return policy
+    statements = policy.statements
+    settled = tuple([s if s.resources == _THIS_KEY else _settled(s, key_arn)
+                     for s in statements])
+    if all(a is b for a, b in zip(settled, statements, strict=True)):
+        return policy
+    return policy._replace(statements=settled)
+
+
+_THIS_KEY = ("*",)
+_NO_RESOURCE: tuple[str, ...] = ()
+
+
+def _settled(stmt: Statement, key_arn: str) -> Statement:
+    if resource_coverage(stmt) != MAYBE:
+        return stmt
+    negated = stmt.not_resources is not None
+    values = (stmt.not_resources if negated else stmt.resources) or ()
+    decidable = [v for v in values if not has_policy_variable(v)]
+    if any(glob_match(v, key_arn) for v in decidable):
+        covers = not negated
+    elif len(decidable) < len(values):
+        return stmt  # only a request-dependent value could name the key
+    else:
+        covers = negated
+    # A new statement, not a copy of a shared one: its verdicts hold for this key only.
+    return stmt._replace(resources=_THIS_KEY if covers else _NO_RESOURCE, not_resources=None,
+                         origin=None)
