@@ -2440,6 +2440,36 @@ CASES: list[Case] = [
             ("no-caller-account", {"Null": {"kms:CallerAccount": "true"}}),
         )
     ],
+    # aws:PrincipalIsAWSService is "true" only for a service principal's own request and
+    # "false" for every other caller (condition keys page, aws:PrincipalIsAWSService): under
+    # it "*" stands for the services alone, acting for any customer: the confused deputy, not
+    # a grant to every AWS principal. Named IAM principals are shut out altogether.
+    case(
+        "star-for-any-service-is-an-unscoped-service-not-public",
+        doc(ROOT, allow("*", ["kms:GenerateDataKey*", "kms:Decrypt"], sid="AnyService",
+                        cond={"Bool": {"aws:PrincipalIsAWSService": "true"}})),
+        must=(SVC,),
+        must_not=(PUBLIC, CROSS, NO_VIA),
+    ),
+    case(
+        "star-for-any-service-in-the-owners-account-is-scoped",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="OwnServices",
+                        cond={"Bool": {"aws:PrincipalIsAWSService": "true"},
+                              "StringEquals": {"aws:SourceAccount": OWNER}})),
+        exact=(),
+    ),
+    case(
+        "a-role-under-the-service-flag-matches-nobody",
+        doc(ROOT, allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/App"), "kms:Decrypt", sid="Nobody",
+                        cond={"Bool": {"aws:PrincipalIsAWSService": "true"}})),
+        exact=(),
+    ),
+    case(
+        "star-under-both-flag-values-is-still-public",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="Both",
+                        cond={"StringEquals": {"aws:PrincipalIsAWSService": ["true", "false"]}})),
+        must=(PUBLIC,),
+    ),
     # "1111*" under StringEquals is a literal no account has: no IAM caller matches it, but a
     # service's request lacks kms:CallerAccount, so ...IfExists holds for any customer's.
     case(

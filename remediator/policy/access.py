@@ -16,6 +16,7 @@ from remediator.policy import actions as kms
 from remediator.policy.conditions import (
     ANY,
     IDENTITY_KEYS,
+    IS_SERVICE_KEY,
     SERVICE_SCOPE_KEYS,
     UNCONDITIONAL,
     Constraint,
@@ -25,6 +26,7 @@ from remediator.policy.conditions import (
     excluding,
     may_hold_for_services,
     only,
+    service_flag_holds,
 )
 from remediator.policy.document import Condition, Policy, Principals, Statement
 from remediator.policy.principals import (
@@ -166,12 +168,17 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
                 None)
     if star is not None and star.is_open:
         return []  # (no star grantee left: its IAM side matches nobody, its service side may)
+    return _service_side_of_star(stmt.conditions)
+
+
+def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
+    """The service principals ``"*"`` lets in under ``conditions``, as one grantee (or none)."""
     # Only the confused-deputy keys, and the keys in every request, are sure to be in a
     # service's; a positive condition on any other key the service may not send shuts it out.
     if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.if_exists or c.operator.negated
-               or may_hold_for_services(c) for c in stmt.conditions):
+               or may_hold_for_services(c) for c in conditions):
         return []
-    scope = allow_scope(tuple(c for c in stmt.conditions if c.key not in IDENTITY_KEYS))
+    scope = allow_scope(tuple(c for c in conditions if c.key not in IDENTITY_KEYS))
     g = Grantee(SERVICE, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
     return [] if g.is_empty else [g]
 
@@ -191,12 +198,25 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
         service_scope = allow_scope(tuple(c for c in stmt.conditions if not (
             c.key in IDENTITY_KEYS and c.operator.if_exists)))
     grantees = _grantees_for(principals, scope, service_scope)
+    if _excludes_iam_callers(stmt.conditions):
+        # Only service principals can match: "*" stands for the services alone, and every
+        # AWS principal named is an IAM caller, shut out.
+        star = _service_side_of_star(stmt.conditions) if principals.anyone else []
+        return [g for g in grantees if g.kind == SERVICE] + star
     services = _services_behind_star(stmt, grantees)
     if _for_services_only(stmt.conditions):
         # No IAM caller can use it. An open "*" still stands for the services it lets in
         # (any customer's, as the condition pins nothing); the rest are IAM principals.
         grantees = [g for g in grantees if g.kind == SERVICE or g.is_open]
     return grantees + services
+
+
+def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
+    """A condition on aws:PrincipalIsAWSService that holds for service principals and not for
+    any other caller, whose requests carry "false" (condition keys page,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice)."""
+    return any(c.key == IS_SERVICE_KEY and service_flag_holds(c, True)
+               and not service_flag_holds(c, False) for c in conditions)
 
 
 def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
