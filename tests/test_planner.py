@@ -81,6 +81,13 @@ CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("service-mixed-with-role", doc(ROOT, allow("Both", {
         "Service": "sns.amazonaws.com", "AWS": APP}, ["kms:Decrypt", "kms:GenerateDataKey*"],
         VIA)), CTX, "KMS-SERVICE-UNSCOPED"),
+    # "*" under aws:PrincipalIsAWSService "true" stands for the services alone: the whole
+    # statement is pinned to the trust's sources.
+    ("star-for-any-service", doc(ROOT, allow("AnyService", "*", ["kms:GenerateDataKey*",
+                                                                   "kms:Decrypt"], {
+        "Bool": {"aws:PrincipalIsAWSService": "true"}})), CTX, "KMS-SERVICE-UNSCOPED"),
+    ("star-for-any-service-no-org", doc(ROOT, allow("AnyService", {"AWS": "*"}, "kms:Decrypt", {
+        "Bool": {"aws:PrincipalIsAWSService": "true"}})), CTX_NO_ORG, "KMS-SERVICE-UNSCOPED"),
     ("missing-root", doc(allow("AdminOnly", {"AWS": ADMIN}, ["kms:Describe*", "kms:Put*"])), CTX,
      "IAM-KMS-1"),
     ("destructive-explicit", doc(ROOT, allow("Ops", {"AWS": f"arn:aws:iam::{OWNER}:role/Ops"},

@@ -210,6 +210,11 @@ def scope_service(
     index, stmt = statement_at(doc, finding)
     pname = field_name(stmt, "Principal")
     principal = stmt.get(pname) if pname else None
+    if _is_star(principal) and "*" in finding.principals:
+        # "*" whose IAM side matches nobody (aws:PrincipalIsAWSService "true", an IfExists
+        # on a value no account has) stands for the services alone: pin the whole statement.
+        # Were the IAM side still anybody's, the proof would see them shut out and refuse.
+        return _replaced_by(doc, index, _with_services_scoped(stmt, ctx))
     sname = field_name(principal, "Service") if isinstance(principal, Mapping) else None
     if not isinstance(principal, Mapping) or sname is None:
         return None
@@ -217,17 +222,29 @@ def scope_service(
     services[pname] = {sname: principal[sname]}  # type: ignore[index]
     scoped = _with_services_scoped(services, ctx)
     rest = {k: v for k, v in principal.items() if k != sname}
-    if rest:
-        kept = dict(stmt)
-        kept[pname] = rest  # type: ignore[index]
-        out = replace_statement(doc, index, kept)
-        new_stmts = scoped
-    else:
-        out = replace_statement(doc, index, scoped[0])
-        new_stmts = scoped[1:]
-    for extra in new_stmts:
-        extra[field_name(extra, "Sid") or "Sid"] = next_sid(out, "ScopedServices")
-        out = with_statements(out, [*statements_of(out), extra])
-    return out
+    if not rest:
+        return _replaced_by(doc, index, scoped)
+    kept = dict(stmt)
+    kept[pname] = rest  # type: ignore[index]
+    return _appended(replace_statement(doc, index, kept), scoped)
+
+
+def _is_star(principal: Any) -> bool:
+    if isinstance(principal, Mapping):
+        return list(principal) == ["AWS"] and as_list(principal["AWS"]) == ["*"]
+    return isinstance(principal, str) and principal == "*"
+
+
+def _replaced_by(doc: Document, index: int, statements: list[dict[str, Any]]) -> Document:
+    """``doc`` with statement ``index`` replaced by the first of ``statements``, the others
+    appended under fresh Sids."""
+    return _appended(replace_statement(doc, index, statements[0]), statements[1:])
+
+
+def _appended(doc: Document, statements: list[dict[str, Any]]) -> Document:
+    for extra in statements:
+        extra[field_name(extra, "Sid") or "Sid"] = next_sid(doc, "ScopedServices")
+        doc = with_statements(doc, [*statements_of(doc), extra])
+    return doc
 
 
