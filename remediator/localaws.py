@@ -32,6 +32,15 @@ log = structlog.get_logger(__name__)
 HOST = "127.0.0.1"
 FAKE_ACCESS_KEY = "AKIALOCALAWSFAKE0001"  # moto accepts any key; this one is obviously fake
 FAKE_SECRET_KEY = "local-aws-fake-secret"
+# The environment under which boto3's default credential chain finds the fake static
+# credentials and reads nothing from ~/.aws or the instance metadata (the demo's process, the
+# tests' base sessions), and what must not be set beside it.
+LOCAL_CREDENTIALS_ENV = {
+    "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+LOCAL_CREDENTIALS_UNSET = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
 DEFAULT_ACCOUNT = "123456789012"  # the account moto gives the fake credentials
 
 

@@ -23,7 +23,12 @@ from remediator.commands.scanning import live_snapshot
 from remediator.commands.writes import run_apply, run_rollback
 from remediator.config import Config, load_config
 from remediator.demo.seed import REGION, ROLE, Estate, seed
-from remediator.localaws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, LocalAws, moto_server
+from remediator.localaws import (
+    LOCAL_CREDENTIALS_ENV,
+    LOCAL_CREDENTIALS_UNSET,
+    LocalAws,
+    moto_server,
+)
 from remediator.plan import write_plan
 from remediator.playbooks import load_playbooks
 from remediator.snapshot import Snapshot
@@ -33,12 +38,8 @@ EXPOSURE = {"KMS-PUBLIC", "KMS-CROSS-ACCOUNT", "KMS-SERVICE-UNSCOPED", "KMS-GRAN
 
 def _use_local_credentials(aws: LocalAws) -> None:
     """Fake static credentials for this process only; nothing is read from ~/.aws."""
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
-    })
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.update({**LOCAL_CREDENTIALS_ENV, "AWS_DEFAULT_REGION": REGION})
+    for name in LOCAL_CREDENTIALS_UNSET:
         os.environ.pop(name, None)
 
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from remediator.apply import ApplyResult, apply_plan
 from remediator.aws.backup import BackupStore
 from remediator.aws.retry import RetryPolicy
 from remediator.aws.session import AwsSettings, ClientFactory
 from remediator.config import Config
-from remediator.localaws import LocalAws
+from remediator.localaws import LOCAL_CREDENTIALS_ENV, LOCAL_CREDENTIALS_UNSET, LocalAws
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
 from remediator.rollback import RollbackResult, rollback_run
 
@@ -264,3 +267,14 @@ def statuses(result: ApplyResult | RollbackResult) -> dict[str, str]:
 
 def plan_after(plan: dict[str, Any], key: SeededKey) -> Any:
     return next(c["after"]["policy"] for c in plan["changes"] if c["key_arn"] == key.arn)
+
+
+@contextmanager
+def local_credentials() -> Iterator[None]:
+    """Fake static credentials for the base session (as the demo uses), restored after."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in LOCAL_CREDENTIALS_ENV.items():
+            mp.setenv(name, value)
+        for name in LOCAL_CREDENTIALS_UNSET:
+            mp.delenv(name, raising=False)
+        yield

@@ -16,13 +16,14 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from kms_estate import local_credentials
 
 from remediator.assess import assess
 from remediator.commands.planning import config_sha256, plan_snapshot
 from remediator.commands.scanning import live_snapshot
 from remediator.commands.writes import run_apply, run_rollback
 from remediator.config import Config, load_config
-from remediator.localaws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, LocalAws
+from remediator.localaws import LocalAws
 from remediator.plan import write_plan
 
 pytestmark = pytest.mark.integration
@@ -92,13 +93,7 @@ def estate(fresh_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory
         "regions": list(REGIONS), "endpoint_url": fresh_aws.endpoint_url,
         "sandbox_accounts": list(ACCOUNTS), "backup": {"bucket": BUCKET, "prefix": "e2e"},
     }))
-    with pytest.MonkeyPatch.context() as mp:  # fake static credentials for the base session
-        for name, value in {"AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
-                            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
-                            "AWS_CONFIG_FILE": "/dev/null",
-                            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_PROFILE", raising=False)
+    with local_credentials():
         yield load_config(cfg), cfg, kind
 
 

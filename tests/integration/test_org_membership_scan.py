@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from kms_estate import local_credentials
 from structlog.testing import capture_logs
 
 from remediator.assess import assess
@@ -21,7 +22,7 @@ from remediator.aws.session import AwsSettings, ClientFactory
 from remediator.commands.planning import plan_snapshot
 from remediator.commands.scanning import live_snapshot
 from remediator.config import Config
-from remediator.localaws import DEFAULT_ACCOUNT, FAKE_ACCESS_KEY, FAKE_SECRET_KEY, LocalAws
+from remediator.localaws import DEFAULT_ACCOUNT, LocalAws
 from remediator.snapshot import snapshot_from_dict
 
 pytestmark = pytest.mark.integration
@@ -65,14 +66,9 @@ def key_arn(fresh_aws: LocalAws, org: tuple[str, str]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
-                        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
-                        "AWS_CONFIG_FILE": "/dev/null",
-                        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield
+def fake_credentials() -> Iterator[None]:
+    with local_credentials():
+        yield
 
 
 def _config(aws: LocalAws, org_id: str | None) -> Config:
