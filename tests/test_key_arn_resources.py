@@ -81,6 +81,24 @@ def test_a_resource_naming_particular_keys_is_settled_for_the_key(
     assert coverage(resource, not_resource, key=None) == MAYBE
 
 
+CN_KEY = f"arn:aws-cn:kms:cn-north-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+AWS_KEYS = "arn:aws:kms:*:*:key/*"  # every key of the aws partition, none of aws-cn
+
+
+def test_a_pattern_for_every_key_of_another_partition_does_not_cover_the_key() -> None:
+    # Without the key, such a pattern is taken to cover it (the aws partition is assumed);
+    # on a key of aws-cn it does not match, so it is settled whatever it read before.
+    assert coverage(AWS_KEYS, key=None) == YES
+    assert coverage(AWS_KEYS, key=CN_KEY) == NO
+    assert coverage(None, AWS_KEYS, key=CN_KEY) == YES
+    public_but = {**PUBLIC, "Resource": None, "NotResource": AWS_KEYS}
+    del public_but["Resource"]
+    assert exposure(policy(ROOT, public_but), CN_KEY) == {("KMS-PUBLIC", "Public")}
+    assert exposure(policy(ROOT, PUBLIC, perimeter(AWS_KEYS)), CN_KEY) == {
+        ("KMS-PUBLIC", "Public")}
+    assert exposure(policy({**ROOT, "Resource": AWS_KEYS}), CN_KEY) == {("IAM-KMS-1", None)}
+
+
 def test_nothing_is_rebuilt_when_nothing_needs_settling() -> None:
     parsed = parse_policy(policy(ROOT, PUBLIC))
     assert settle_resources(parsed, THIS) is parsed

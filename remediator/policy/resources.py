@@ -116,11 +116,12 @@ def applies_to_key(stmt: Statement) -> bool:
 
 def settle_resources(policy: Policy, key_arn: str | None) -> Policy:
     """``policy`` as it reads on the key ``key_arn``: each statement whose Resource or
-    NotResource names particular keys (MAYBE) gets ``"*"`` when it covers this key and no
-    Resource when it does not, so every verdict on it is exact. A value holding a policy
-    variable (``${aws:PrincipalAccount}``) depends on the request and stays undecided unless
-    another value settles the statement. The same Policy when nothing needs settling (no
-    statement names a particular key, or the key is unknown).
+    NotResource is not just ``"*"`` is matched against the key's ARN, and reads as ``"*"``
+    when it covers this key and as no Resource when it does not, so every verdict on it is
+    exact (a pattern for every key of the ``aws`` partition does not cover a key of
+    ``aws-cn``). A value holding a policy variable (``${aws:username}``) depends on the request
+    and stays undecided unless another value settles the statement. The same Policy when
+    nothing reads differently on this key (or the key is unknown).
 
     Resource ARNs match case-sensitively, ``*`` and ``?`` as wildcards
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
@@ -139,11 +140,12 @@ _THIS_KEY = ("*",)
 _NO_RESOURCE: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=4096)  # one object per (statement, key): the planner re-reads a key often
 def _settled(stmt: Statement, key_arn: str) -> Statement:
-    if resource_coverage(stmt) != MAYBE:
-        return stmt
     negated = stmt.not_resources is not None
     values = (stmt.not_resources if negated else stmt.resources) or ()
+    if not values and not negated:
+        return stmt  # no Resource: no effect on any key
     decidable = [v for v in values if not has_policy_variable(v)]
     if any(glob_match(v, key_arn) for v in decidable):
         covers = not negated
@@ -151,6 +153,8 @@ def _settled(stmt: Statement, key_arn: str) -> Statement:
         return stmt  # only a request-dependent value could name the key
     else:
         covers = negated
+    if resource_coverage(stmt) == (YES if covers else NO):
+        return stmt  # it already reads so: keep the shared statement
     # A new statement, not a copy of a shared one: its verdicts hold for this key only.
     return stmt._replace(resources=_THIS_KEY if covers else _NO_RESOURCE, not_resources=None,
                          origin=None)
