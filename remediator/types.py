@@ -41,6 +41,12 @@ class Context:
         settled for its key does not depend on which key it is, so memos are shared."""
         return self if self.key_arn is None else replace(self, key_arn=None)
 
+    def owner_in_org(self) -> bool:
+        """Whether the owner is taken to be a member of ``org_id``: it is, unless the scan read
+        the members and the owner is not among them."""
+        return self.org_id is not None and (not self.org_accounts
+                                            or self.owner_account in self.org_accounts)
+
     def is_trusted_account(self, account: str) -> bool:
         return (account == self.owner_account or account in self.trusted_accounts
                 or account in self.org_accounts)

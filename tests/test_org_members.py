@@ -18,8 +18,15 @@ from remediator.config import parse_config
 from remediator.detectors import analyze_key_policy
 from remediator.detectors.grants import detect_external_grants
 from remediator.errors import BadInputError
+from remediator.planner import plan_policy
+from remediator.playbooks import load_playbooks
+from remediator.policy import actions as kms
+from remediator.policy.document import parse_policy
+from remediator.policy.evaluate import AWS, INSIDER, Request, allowed_actions
+from remediator.policy.requests import collect, fresh_accounts
 from remediator.snapshot import snapshot_from_dict
 from remediator.types import Context
+from remediator.verify import verify_change
 
 OWNER, MEMBER, OUTSIDER = "111122223333", "555566667777", "444455556666"
 ORG = "o-a1b2c3d4e5"
@@ -128,3 +135,49 @@ def test_pinning_star_to_the_organisation_is_proven_to_keep_a_named_members_acce
     assert change["proof"]["ok"] is True and change["auto_fix"] is True, json.dumps(
         change["proof"])
     assert not [p for p in plan["needs_a_person"] if p["finding"]["rule"] in EXPOSURE]
+
+
+# The trust names an organisation the owner is not in (Organizations listed its members, and
+# not the owner): pinning "*" to the organisation would shut the owner's own principals out,
+# so the patch also keeps the owner in by kms:CallerAccount, and the proof probes the owner
+# as what it is, outside the organisation.
+def test_an_owner_outside_the_trusted_organisation_keeps_its_access() -> None:
+    owner = "999988887777"
+    ctx = Context(owner, org_id=ORG, org_accounts=frozenset({MEMBER}))
+    assert not ctx.owner_in_org() and KNOWN.owner_in_org() and UNKNOWN.owner_in_org()
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "RootAdmin", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{owner}:root"},
+         "Action": ["kms:PutKeyPolicy", "kms:GetKeyPolicy"], "Resource": "*"},
+        {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+         "Resource": "*"}]}
+    kp = plan_policy(doc, ctx, load_playbooks())
+    assert kp.proof is not None and kp.proof.ok, kp.proof and kp.proof.to_dict()
+    role = Request(AWS, f"arn:aws:sts::{owner}:assumed-role/App/s", owner, None, (), {},
+                   f"arn:aws:iam::{owner}:role/App", None, INSIDER, False)
+    assert allowed_actions(parse_policy(kp.after), role) & kms.bit("kms:Decrypt")
+    assert "KMS-PUBLIC" not in {f.rule for f in analyze_key_policy(kp.after, ctx)}
+
+
+def test_the_proofs_fresh_outsider_is_never_a_member() -> None:
+    named = collect((), UNKNOWN)
+    first, second = fresh_accounts(named, 2)
+    assert fresh_accounts(named, 2, frozenset({first})) == [second, fresh_accounts(
+        named, 3)[2]]
+
+
+def test_pinning_to_the_organisation_alone_is_refused_for_an_owner_outside_it() -> None:
+    owner = "999988887777"
+    ctx = Context(owner, org_id=ORG, org_accounts=frozenset({MEMBER}))
+    root = {"Sid": "RootAdmin", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{owner}:root"},
+            "Action": ["kms:PutKeyPolicy", "kms:GetKeyPolicy"], "Resource": "*"}
+    public = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+              "Resource": "*"}
+    pinned = {**public, "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}
+    before = {"Version": "2012-10-17", "Statement": [root, public]}
+    after = {"Version": "2012-10-17", "Statement": [root, pinned]}
+    targeted = [f for f in analyze_key_policy(before, ctx) if f.rule == "KMS-PUBLIC"]
+    checks = {c.name: c for c in verify_change(before, after, ctx, targeted).checks}
+    assert not checks["insider-access-kept"].passed
+    assert owner in checks["insider-access-kept"].detail

@@ -99,7 +99,7 @@ def restrict_to_trusted(
         return replace_statement(doc, index, new)
     pinned = add_condition(stmt, "StringEquals", "aws:PrincipalOrgID", [ctx.org_id])
     out = replace_statement(doc, index, pinned)
-    if ctx.trusted_accounts:
+    if ctx.trusted_accounts or not ctx.owner_in_org():  # accounts outside the organisation
         copy_ = add_condition(stmt, "StringEquals", "kms:CallerAccount", accounts)
         sid_key = field_name(copy_, "Sid") or "Sid"
         copy_[sid_key] = next_sid(out, "TrustedAccounts")
@@ -193,7 +193,7 @@ def _with_services_scoped(stmt: Mapping[str, Any], ctx: Context) -> list[dict[st
     if not ctx.org_id:
         return [add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts)]
     out = [add_condition(stmt, "StringEquals", "aws:SourceOrgID", [ctx.org_id])]
-    if ctx.trusted_accounts:
+    if ctx.trusted_accounts or not ctx.owner_in_org():  # accounts outside the organisation
         out.append(add_condition(stmt, "StringEquals", "aws:SourceAccount", accounts))
     return out
 

@@ -144,13 +144,14 @@ def collect(policies: Iterable[Policy], ctx: Context) -> Named:
     return named
 
 
-def fresh_accounts(named: Named, n: int) -> list[str]:
-    """``n`` twelve-digit account ids that neither policy nor the context names."""
+def fresh_accounts(named: Named, n: int, members: frozenset[str] = frozenset()) -> list[str]:
+    """``n`` twelve-digit account ids that neither policy nor the context names, and that are
+    not among the trusted organisation's ``members``."""
     out: list[str] = []
     candidate = _FRESH_ACCOUNT_SEED
     while len(out) < n:
         acct = f"{candidate:012d}"
-        if acct not in named.accounts:
+        if acct not in named.accounts and acct not in members:
             out.append(acct)
         candidate += 1
     return out
@@ -221,8 +222,9 @@ OrgVariant = tuple[str | None, tuple[str, ...]]
 
 def org_variants(account: str, named: Named, ctx: Context, member: str | None) -> list[OrgVariant]:
     """The organisations (and paths) an account may belong to, as far as the policies care."""
-    if account == member or (ctx.org_id and (account == ctx.owner_account
-                                               or account in ctx.org_accounts)):
+    known = bool(ctx.org_accounts)  # the members as the scan read them
+    if account == member or (ctx.org_id and (account in ctx.org_accounts or (
+            account == ctx.owner_account and not known))):
         orgs: list[str | None] = [ctx.org_id]  # a member is in no other organisation
     elif not named.org_keys:
         return [(None, ())]
@@ -230,8 +232,10 @@ def org_variants(account: str, named: Named, ctx: Context, member: str | None) -
         # An account the policies name and the trust does not list is an outsider, whatever
         # organisation it is in: the detectors report it as such (KMS-CROSS-ACCOUNT), so the
         # proof must not count it a member of the trusted one. Membership is the fresh
-        # member account's role.
-        orgs = [o for o in named.orgs if o != ctx.org_id or ctx.is_trusted_account(account)]
+        # member account's role. When the members are known, an account not among them is
+        # in no way a member, trusted or not.
+        orgs = [o for o in named.orgs
+                if o != ctx.org_id or (ctx.is_trusted_account(account) and not known)]
         orgs += [FRESH_ORG, None]
     out: list[OrgVariant] = []
     for o in orgs:
@@ -349,7 +353,7 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     """Requests covering every value either policy names plus fresh outsider values, each
     labelled insider, outsider or neutral (see the module)."""
     named = collect((before, after), ctx)
-    outsider, fresh_member = fresh_accounts(named, 2)
+    outsider, fresh_member = fresh_accounts(named, 2, ctx.org_accounts)
     member = fresh_member if ctx.org_id else None
     accounts = [*named.accounts, outsider, *([member] if member else [])]
     ctxs = contexts(named)
