@@ -7,6 +7,13 @@ run killed mid-apply), the live policy decides what to do, because KMS has no po
 - live = the backup's "before": the policy was never changed (or is restored already);
 - anything else: someone changed the key since; leave it and say so, unless ``force``.
 
+A key scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``) is left too,
+unless ``force``, as apply refuses one: restoring would put the original, exposed policy back
+on a key its owner is deleting, and KMS accepts no CreateGrant in those states
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so the revoked grants
+could not come back. Once the deletion is cancelled (the key comes back Disabled), rollback
+restores it; the backups stay.
+
 Planned grant revocations come from the run record (full ListGrants entries, recorded before
 any was revoked); each planned grant that is no longer listed is re-created with CreateGrant
 (same grantee, operations, constraints, retiring principal and name) and its new id recorded,
@@ -28,7 +35,7 @@ import structlog
 
 from remediator.approval import keeps_owner_control
 from remediator.aws.backup import BackupStore
-from remediator.aws.inventory import ClientSource, limiter_from_config
+from remediator.aws.inventory import SKIPPED_STATES, ClientSource, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
@@ -53,6 +60,7 @@ RESTORED = "restored"
 ALREADY_ORIGINAL = "already-original"
 WOULD_RESTORE = "would-restore"
 LEFT_DIVERGED = "left-diverged"
+LEFT_PENDING_DELETION = "left-pending-deletion"
 REFUSED_MISSING = "refused-missing-principals"
 FAILED = "failed"
 DONE = frozenset({RESTORED, ALREADY_ORIGINAL})
@@ -170,6 +178,10 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
     step = "reading the backup"
     try:
         backup = _read_backup(rb, entry)
+        step = "DescribeKey"
+        state = rb.ops.describe(target).get("KeyState")
+        if state in SKIPPED_STATES and not rb.force:
+            return _finish(rb, target, LEFT_PENDING_DELETION, _pending_reason(state))
         step = "GetKeyPolicy"
         live = rb.ops.read_policy(target)
         diverged = _divergence(entry, backup, live)
@@ -188,6 +200,14 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         return _finish(rb, target, FAILED, f"{step} failed: {error_reason(exc)}")
     except KeyFailedError as exc:
         return _finish(rb, target, FAILED, str(exc))
+
+
+def _pending_reason(state: str) -> str:
+    return (
+        f"the key is {state}: restoring would put the original policy back on a key being "
+        "deleted, and its revoked grants cannot be re-created in that state; cancel the "
+        "deletion and roll back again, or use --force to restore the policy anyway"
+    )
 
 
 def _missing_reason(missing: Sequence[str]) -> str:

@@ -99,3 +99,23 @@ def test_an_unknown_run_or_key_is_bad_input(aws: LocalAws, clients: ClientFactor
         rollback_run("20200101T000000Z-deadbeef", backups, clients, config(aws))
     with pytest.raises(UnknownRunError, match="did not touch"):
         rollback_run(result.run_id, backups, clients, config(aws), key_arn=f"{key.arn}0")
+
+
+def test_a_key_scheduled_for_deletion_is_left_until_the_deletion_is_cancelled(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    result = apply(aws, clients, make_plan([change(key)]), "pending")
+    applied = live_policy(clients, key)
+    kms = clients(key.account, key.region, "kms")
+    kms.schedule_key_deletion(KeyId=key.key_id, PendingWindowInDays=7)
+    for dry_run in (True, False):
+        left = rollback(aws, clients, result.run_id, "pending", dry_run=dry_run)
+        assert statuses(left) == {key.arn: "left-pending-deletion"} and left.exit_code == 3
+        assert "PendingDeletion" in (left.keys[0].reason or "")
+        assert "--force" in (left.keys[0].reason or "")
+    assert live_policy(clients, key) == applied  # nothing written
+    kms.cancel_key_deletion(KeyId=key.key_id)  # the key comes back Disabled
+    restored = rollback(aws, clients, result.run_id, "pending")
+    assert statuses(restored) == {key.arn: "restored"} and restored.exit_code == 0
+    assert live_policy(clients, key) == key.policy
