@@ -2040,6 +2040,29 @@ CASES: list[Case] = [
                                              "cloudtrail.amazonaws.com"}}),
         )
     ],
+    # The root user has no principal tags (aws:PrincipalTag is "included in the request
+    # context if the principal is using an IAM user with attached tags" or a tagged role), and
+    # PutKeyPolicy carries no request tags: a positive condition on either never holds for the
+    # root's call, a negated one always does
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    *[
+        case(
+            f"no-lockout-deny-only-for-{name}",
+            doc(ROOT, deny("*", "kms:*", cond=cond)),
+            must_not=(LOCKOUT,),
+        )
+        for name, cond in (
+            ("tagged-principals", {"StringEquals": {"aws:PrincipalTag/blocked": "true"}}),
+            ("requests-with-a-tag", {"StringLike": {"aws:RequestTag/env": "*"}}),
+            ("requests-with-tag-keys", {"ForAnyValue:StringEquals": {"aws:TagKeys": "env"}}),
+        )
+    ],
+    case(
+        "lockout-deny-for-principals-without-a-tag",
+        doc(ROOT, deny("*", "kms:*", cond={
+            "StringNotEquals": {"aws:PrincipalTag/admin": "true"}})),
+        must=(LOCKOUT,),
+    ),
     case(
         "no-lockout-root-allowed-when-not-a-service",
         doc(allow(aws(OWNER_ROOT), "kms:*", sid="Root",

@@ -55,8 +55,17 @@ def _identity_value(key: str, who: Identity) -> str | None:
     return _PLAIN_REQUEST.get(key)
 
 
-def _is_absent(key: str) -> bool:
-    return key in _ABSENT_FROM_A_DIRECT_CALL or key.startswith("kms:encryptioncontext:")
+# PutKeyPolicy takes no tags, so its request has no aws:RequestTag/* or aws:TagKeys; and the
+# root user has no principal tags: aws:PrincipalTag/* is "included in the request context if
+# the principal is using an IAM user with attached tags" or a role with tags or session tags
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag).
+_ABSENT_PREFIXES = ("kms:encryptioncontext:", "aws:requesttag/")
+
+
+def _is_absent(key: str, who: Identity) -> bool:
+    return (key in _ABSENT_FROM_A_DIRECT_CALL or key == "aws:tagkeys"
+            or key.startswith(_ABSENT_PREFIXES)
+            or (key.startswith("aws:principaltag/") and who.arn.endswith(":root")))
 
 
 def _matches(cond: Condition, value: str) -> bool:
@@ -100,7 +109,7 @@ def holds_for(cond: Condition, who: Identity) -> bool | None:
     if cond.key == "aws:principalorgpaths" and op.family == "string":
         hit = _org_path_hit(cond, who)
         return None if hit is None else (not hit if op.negated else hit)
-    if _is_absent(cond.key):
+    if _is_absent(cond.key, who):
         if op.family == "null":
             return cond.values == ("true",)
         return _absent_key_result(op)
