@@ -25,7 +25,7 @@ PUBLIC_AND_APP = allow("Mixed", {"AWS": ["*", f"arn:aws:iam::{OWNER}:role/App"]}
 PUBLIC = allow("Public", "*", "kms:Decrypt")
 OUTSIDER = allow("Partner", {"AWS": ["444455556666", f"arn:aws:iam::{OWNER}:role/App"]},
                  "kms:Decrypt")
-SERVICE = allow("Trail", {"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*")
+SERVICE = allow("Config", {"Service": "config.amazonaws.com"}, "kms:GenerateDataKey*")
 
 # operation name -> (rule, the statement it patches at index 1, its actions)
 CASES = {

@@ -50,6 +50,10 @@ def doc(*stmts: dict[str, Any]) -> dict[str, Any]:
 
 
 # (case id, policy, context, rule the playbook must close)
+# CloudTrail's statement tied to the owner's trails by encryption context (trails only).
+TRAILS = {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                         f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}}
+
 CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("public-star", doc(ROOT, allow("Public", "*", "kms:Decrypt")), CTX, "KMS-PUBLIC"),
     ("public-star-no-org", doc(ROOT, allow("Public", {"AWS": "*"}, USE)), CTX_NO_ORG,
@@ -75,7 +79,11 @@ CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("foreign-org", doc(ROOT, allow("OtherOrg", "*", "kms:Decrypt", {
         "StringEquals": {"aws:PrincipalOrgID": "o-zz9988776655"}})), CTX, "KMS-CROSS-ACCOUNT"),
     ("service-alone", doc(ROOT, allow("Trail", {"Service": "cloudtrail.amazonaws.com"},
-                                      "kms:GenerateDataKey*")), CTX, "KMS-SERVICE-UNSCOPED"),
+                                      "kms:GenerateDataKey*", TRAILS)), CTX,
+     "KMS-SERVICE-UNSCOPED"),
+    ("service-alone-config", doc(ROOT, allow("Config", {"Service": "config.amazonaws.com"},
+                                             ["kms:Decrypt", "kms:GenerateDataKey"])), CTX,
+     "KMS-SERVICE-UNSCOPED"),
     ("service-no-org", doc(ROOT, allow("Logs", {"Service": "logs.eu-west-1.amazonaws.com"},
                                        USE)), CTX_NO_ORG, "KMS-SERVICE-UNSCOPED"),
     ("service-mixed-with-role", doc(ROOT, allow("Both", {
@@ -146,6 +154,18 @@ def test_manual_playbooks_are_proposals_unless_included() -> None:
     assert not auto_only.steps and auto_only.after == policy
     proposal = next(u for u in auto_only.unresolved if u.finding.rule == "KMS-WILDCARD-ACTION")
     assert proposal.proposal is not None and "--include-manual" in proposal.reason
+
+
+# "The aws:SourceArn and aws:SourceAccount condition keys are not supported in KMS key policies
+# for event data stores" (create-kms-key-policy-for-cloudtrail): a CloudTrail statement not tied
+# to trails may serve CloudTrail Lake, which scoping would cut off. It goes to a person.
+def test_a_cloudtrail_statement_that_may_serve_lake_is_left_to_a_person() -> None:
+    lake = allow("Lake", {"Service": "cloudtrail.amazonaws.com"},
+                 ["kms:GenerateDataKey", "kms:Decrypt"])
+    kp = plan_policy(doc(ROOT, lake), CTX, BOOKS, ALL)
+    assert not kp.changed
+    reason, = (u.reason for u in kp.unresolved if u.finding.rule == "KMS-SERVICE-UNSCOPED")
+    assert "CloudTrail Lake" in reason and "kms:EncryptionContext:aws:cloudtrail:arn" in reason
 
 
 def test_default_policy_needs_nothing() -> None:

@@ -218,6 +218,7 @@ def scope_service(
     sname = field_name(principal, "Service") if isinstance(principal, Mapping) else None
     if not isinstance(principal, Mapping) or sname is None:
         return None
+    _refuse_cloudtrail_lake(principal[sname], stmt)
     services = dict(stmt)
     services[pname] = {sname: principal[sname]}  # type: ignore[index]
     scoped = _with_services_scoped(services, ctx)
@@ -227,6 +228,28 @@ def scope_service(
     kept = dict(stmt)
     kept[pname] = rest  # type: ignore[index]
     return _appended(replace_statement(doc, index, kept), scoped)
+
+
+# "The aws:SourceArn and aws:SourceAccount condition keys are not supported in KMS key policies
+# for event data stores" (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html):
+# CloudTrail Lake calls KMS without them, so a CloudTrail statement that is not tied to trails
+# by their encryption context may serve an event data store, which scoping would cut off.
+_CLOUDTRAIL = "cloudtrail.amazonaws.com"
+_TRAIL_CONTEXT = "kms:encryptioncontext:aws:cloudtrail:arn"
+
+
+def _refuse_cloudtrail_lake(services: Any, stmt: Mapping[str, Any]) -> None:
+    if _CLOUDTRAIL not in [v.strip().lower() for v in as_list(services) if isinstance(v, str)]:
+        return
+    cname = field_name(stmt, "Condition")
+    blocks = stmt.get(cname) if cname else None
+    keys = {str(k).lower() for b in (blocks or {}).values() if isinstance(b, Mapping) for k in b}
+    if _TRAIL_CONTEXT not in keys:
+        raise ValueError(
+            "CloudTrail Lake event data stores call KMS without aws:SourceArn or "
+            "aws:SourceAccount, and this CloudTrail statement is not tied to trails by "
+            "kms:EncryptionContext:aws:cloudtrail:arn; scope it by hand to what uses it"
+        )
 
 
 def _is_star(principal: Any) -> bool:

@@ -53,7 +53,9 @@ CASES: list[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]] = [
     ("foreign-organisation", policy(ROOT, allow("OtherOrg", {"AWS": "*"}, "kms:Decrypt",
             {"StringEquals": {"aws:PrincipalOrgID": "o-zz9988776655"}})), []),
     ("unscoped-cloudtrail", policy(ROOT, allow(
-        "CloudTrail", {"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*")), []),
+        "CloudTrail", {"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*",
+        {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                        f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}})), []),
     ("missing-root", policy(allow("AdminOnly", {"AWS": ADMIN}, "kms:*")), []),
     ("destructive-ops-role", policy(ROOT, allow("Ops", {"AWS": f"arn:aws:iam::{OWNER}:role/Ops"},
             ["kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:DisableKey"])), []),

@@ -58,7 +58,9 @@ def _policy(account: str, exposed: bool) -> str:
              "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"},
             {"Sid": "Trail", "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"},
-             "Action": "kms:GenerateDataKey*", "Resource": "*"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                          f"arn:aws:cloudtrail:*:{account}:trail/*"}}},
         ]
     return json.dumps({"Version": "2012-10-17", "Statement": stmts})
 
