@@ -2493,6 +2493,31 @@ CASES: list[Case] = [
                         cond={"StringEquals": {"aws:PrincipalIsAWSService": ["true", "false"]}})),
         must=(PUBLIC,),
     ),
+    # ForAllValues on a key every IAM caller carries matches its one value as a plain operator
+    # does; a service principal's request lacks kms:CallerAccount, and ForAllValues holds for
+    # an empty set (single-vs-multi-valued context keys page): the services behind "*" are
+    # let in for any customer, as under ...IfExists.
+    case(
+        "star-forallvalues-caller-account-pins-iam-callers-not-services",
+        doc(ROOT, allow("*", ["kms:Decrypt", "kms:GenerateDataKey"], sid="S",
+                        cond={"ForAllValues:StringEquals": {"kms:CallerAccount": OWNER}})),
+        must=(SVC,),
+        must_not=(PUBLIC, CROSS),
+    ),
+    case(
+        "forallvalues-caller-account-pins-an-outsider-to-the-owner",
+        doc(ROOT, allow(aws(f"arn:aws:iam::{UNTRUSTED}:root"), "kms:Decrypt", sid="Nobody",
+                        cond={"ForAllValues:StringEquals": {"kms:CallerAccount": OWNER}})),
+        exact=(),
+    ),
+    # aws:PrincipalOrgID is missing for an account in no organisation: ForAllValues holds for
+    # it, so it pins nothing.
+    case(
+        "star-forallvalues-org-id-is-still-public",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="S",
+                        cond={"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORG}})),
+        must=(PUBLIC,),
+    ),
     # "1111*" under StringEquals is a literal no account has: no IAM caller matches it, but a
     # service's request lacks kms:CallerAccount, so ...IfExists holds for any customer's.
     case(

@@ -175,7 +175,7 @@ def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
     """The service principals ``"*"`` lets in under ``conditions``, as one grantee (or none)."""
     # Only the confused-deputy keys, and the keys in every request, are sure to be in a
     # service's; a positive condition on any other key the service may not send shuts it out.
-    if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.if_exists or c.operator.negated
+    if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.holds_when_missing or c.operator.negated
                or may_hold_for_services(c) for c in conditions):
         return []
     scope = allow_scope(tuple(c for c in conditions if c.key not in IDENTITY_KEYS))
@@ -191,12 +191,12 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
     scope = allow_scope(stmt.conditions)
     principals = stmt.principal if stmt.principal is not None else _EVERYONE
     service_scope = None
-    if principals.service and any(c.key in IDENTITY_KEYS and c.operator.if_exists
+    if principals.service and any(c.key in IDENTITY_KEYS and c.operator.holds_when_missing
                                   for c in stmt.conditions):
         # A service's request carries no caller identity key: ...IfExists on one holds for it
         # (condition operators page, IfExists), so it narrows no service named here.
         service_scope = allow_scope(tuple(c for c in stmt.conditions if not (
-            c.key in IDENTITY_KEYS and c.operator.if_exists)))
+            c.key in IDENTITY_KEYS and c.operator.holds_when_missing)))
     grantees = _grantees_for(principals, scope, service_scope)
     if _excludes_iam_callers(stmt.conditions):
         # Only service principals can match: "*" stands for the services alone, and every
@@ -222,8 +222,8 @@ def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
 def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
     """A positive match on a key only a service principal's request carries
     (aws:SourceAccount, aws:SourceArn...: confused-deputy page) is false for every IAM caller."""
-    return any(c.key in SERVICE_SCOPE_KEYS and c.operator.is_positive and not c.operator.if_exists
-               and c.operator.qualifier != "ForAllValues" for c in conditions)
+    return any(c.key in SERVICE_SCOPE_KEYS and c.operator.is_positive
+               and not c.operator.holds_when_missing for c in conditions)
 
 
 # --- Deny subtraction ------------------------------------------------------------------

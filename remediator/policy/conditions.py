@@ -250,10 +250,11 @@ def _principal_pin(cond: Condition) -> Pin | None:
 def allow_pins(cond: Condition) -> tuple[Pin, ...]:
     """How a condition of an Allow restricts the caller; () when it does not restrict."""
     op = cond.operator
-    if not op.is_positive or op.qualifier == "ForAllValues":
+    if not op.is_positive:
         return ()
-    if op.if_exists and cond.key not in ALWAYS_PRESENT:
-        return ()
+    if op.holds_when_missing and cond.key not in ALWAYS_PRESENT:
+        return ()  # a caller whose request lacks the key passes; on a key every IAM caller
+        # carries, ForAllValues and IfExists match its one value as a plain operator does
     dv = _dimension_values(cond)
     if dv is None:
         return ()
@@ -396,8 +397,7 @@ def has_positive_via_service(conditions: tuple[Condition, ...]) -> bool:
     return any(
         c.key == "kms:viaservice"
         and c.operator.is_positive
-        and c.operator.qualifier != "ForAllValues"
-        and not c.operator.if_exists
+        and not c.operator.holds_when_missing
         and all(_fixed(v, c.operator.wildcards) for v in c.values)
         for c in conditions
     )

@@ -64,6 +64,13 @@ class Operator(NamedTuple):  # hashed with every condition a memo is keyed by: a
         """True for operators that match only the listed values (not negated, not Null)."""
         return not self.negated and self.family != "null"
 
+    @property
+    def holds_when_missing(self) -> bool:
+        """A positive operator that still holds when the request lacks the key: ...IfExists,
+        and ForAllValues, which is true for an empty set of values
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)."""
+        return self.if_exists or self.qualifier == "ForAllValues"
+
 
 @lru_cache(maxsize=512)
 def _parse(name: str) -> Operator | None:
