@@ -94,6 +94,9 @@ CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("star-for-any-service", doc(ROOT, allow("AnyService", "*", ["kms:GenerateDataKey*",
                                                                    "kms:Decrypt"], {
         "Bool": {"aws:PrincipalIsAWSService": "true"}})), CTX, "KMS-SERVICE-UNSCOPED"),
+    ("star-for-any-topic-named-alerts", doc(ROOT, allow("Alerts", "*", "kms:GenerateDataKey*", {
+        "ArnLike": {"aws:SourceArn": "arn:aws:sns:eu-west-1:*:alerts"}})), CTX,
+     "KMS-SERVICE-UNSCOPED"),
     ("star-for-any-service-no-org", doc(ROOT, allow("AnyService", {"AWS": "*"}, "kms:Decrypt", {
         "Bool": {"aws:PrincipalIsAWSService": "true"}})), CTX_NO_ORG, "KMS-SERVICE-UNSCOPED"),
     ("missing-root", doc(allow("AdminOnly", {"AWS": ADMIN}, ["kms:Describe*", "kms:Put*"])), CTX,

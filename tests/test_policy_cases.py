@@ -454,10 +454,25 @@ CASES: list[Case] = [
         star_if("StringLike", "aws:userid", "AIDA*"),
         must=(PUBLIC,),
     ),
+    # A wildcard account in aws:SourceArn pins no customer, but only a service principal's
+    # request carries the key (condition keys page, aws:SourceArn; confused-deputy page): no
+    # IAM principal can use the statement, and any customer's SNS topic named "alerts" can have
+    # SNS use the key. That is the confused deputy (KMS-SERVICE-UNSCOPED), not an Allow "any
+    # principal can use" (KMS-PUBLIC, DESIGN.md). AWS Config's kms-key-policy-no-public-access
+    # counts any wildcard as public; this tool reports it as the unscoped service it is.
     case(
         "trap-sourcearn-wildcard-account",
         star_if("ArnLike", "aws:SourceArn", f"arn:aws:sns:{REGION}:*:alerts"),
-        must=(PUBLIC,),
+        must=(SVC,),
+        must_not=(PUBLIC, NO_VIA),
+    ),
+    # A fixed aws:SourceArn that holds no account (an S3 bucket's) names one resource, but not
+    # whose: still a service acting for a customer the policy cannot tell.
+    case(
+        "star-sourcearn-fixed-bucket-is-an-unscoped-service",
+        star_if("ArnEquals", "aws:SourceArn", "arn:aws:s3:::my-bucket"),
+        must=(SVC,),
+        must_not=(PUBLIC, NO_VIA),
     ),
     case(
         "trap-sourceip-any-ipv4", star_if("IpAddress", "aws:SourceIp", "0.0.0.0/0"), must=(PUBLIC,)

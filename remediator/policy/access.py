@@ -198,17 +198,12 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
         service_scope = allow_scope(tuple(c for c in stmt.conditions if not (
             c.key in IDENTITY_KEYS and c.operator.holds_when_missing)))
     grantees = _grantees_for(principals, scope, service_scope)
-    if _excludes_iam_callers(stmt.conditions):
+    if _excludes_iam_callers(stmt.conditions) or _for_services_only(stmt.conditions):
         # Only service principals can match: "*" stands for the services alone, and every
         # AWS principal named is an IAM caller, shut out.
         star = _service_side_of_star(stmt.conditions) if principals.anyone else []
         return [g for g in grantees if g.kind == SERVICE] + star
-    services = _services_behind_star(stmt, grantees)
-    if _for_services_only(stmt.conditions):
-        # No IAM caller can use it. An open "*" still stands for the services it lets in
-        # (any customer's, as the condition pins nothing); the rest are IAM principals.
-        grantees = [g for g in grantees if g.kind == SERVICE or g.is_open]
-    return grantees + services
+    return grantees + _services_behind_star(stmt, grantees)
 
 
 def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
