@@ -126,8 +126,10 @@ def stmt(
     *,
     sid: str | None = None,
     cond: Json | None = None,
+    resource: str = "*",
 ) -> Json:
-    out: Json = {"Effect": effect, "Principal": principal, "Action": action, "Resource": "*"}
+    out: Json = {"Effect": effect, "Principal": principal, "Action": action,
+                 "Resource": resource}
     if sid is not None:
         out = {"Sid": sid, **out}
     if cond is not None:
@@ -415,6 +417,35 @@ CASES: list[Case] = [
             }
         ),
         must=(PUBLIC,),
+    ),
+    # A policy variable in Resource is replaced by a value of the request
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html);
+    # ${aws:RequestedRegion} holds a colon that is no ARN separator. Such a Resource may name
+    # the key: an Allow on it applies, a Deny on it is not credited, an alias never is a key.
+    case(
+        "public-resource-with-a-region-variable",
+        with_root({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                   "Resource": f"arn:aws:kms:${{aws:RequestedRegion}}:{OWNER}:key/*"}),
+        must=(PUBLIC,),
+    ),
+    case(
+        "wildcard-action-on-a-principal-account-variable",
+        with_root(allow(aws(f"arn:aws:iam::{OWNER}:role/App"), "kms:*", sid="App",
+                        resource=f"arn:aws:kms:{REGION}:${{aws:PrincipalAccount}}:key/*")),
+        must=("KMS-WILDCARD-ACTION", "IAM-KMS-5"),
+    ),
+    case(
+        "deny-on-a-variable-resource-is-not-credited",
+        with_root(allow("*", "kms:Decrypt", sid="Public"),
+                  deny("*", "kms:*",
+                       resource=f"arn:aws:kms:${{aws:RequestedRegion}}:{OWNER}:key/*")),
+        must=(PUBLIC,),
+    ),
+    case(
+        "alias-with-a-variable-is-never-the-key",
+        with_root({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                   "Resource": f"arn:aws:kms:{REGION}:{OWNER}:alias/${{aws:username}}"}),
+        must_not=(PUBLIC,),
     ),
     # ---- KMS-PUBLIC traps: conditions that do not pin the caller --------------------------
     # Wildcards under *Like operators match any account / organisation.

@@ -7,6 +7,7 @@ particular key ARN may or may not be it. Pure functions, memoised by the element
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from remediator.policy.document import Policy, Statement
@@ -26,6 +27,16 @@ def _matches_all(pattern: str, prefix: str = "") -> bool:
     return all(glob_match(pattern, prefix + probe) for probe in _ANY_ID)
 
 
+# A policy variable is replaced at request time by a value of the request context
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html), and
+# ``${aws:PrincipalAccount}`` holds a colon that is no ARN separator: for coverage, any value.
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+
+
+def _masked(resource: str) -> str:
+    return _VARIABLE.sub("*", resource)
+
+
 def _key_coverage(resource: str) -> str:
     """Whether one Resource value names the key the policy is attached to.
 
@@ -38,6 +49,8 @@ def _key_coverage(resource: str) -> str:
     """
     if resource == "*":
         return YES
+    if has_policy_variable(resource):  # whatever it stands for, never certainly this key
+        return NO if _key_coverage(_masked(resource)) == NO else MAYBE
     arn = split_arn(resource)
     if arn is None:  # not six parts: a pattern such as "arn:*" may still match key ARNs
         if all(glob_match(resource, probe) for probe in _ANY_KEY_ARN):
@@ -101,7 +114,7 @@ def key_accounts(stmt: Statement) -> frozenset[str] | None:
     for r in stmt.resources:
         if _key_coverage(r) == NO:
             continue
-        arn = split_arn(r)
+        arn = split_arn(_masked(r))
         if arn is None or has_wildcard(arn.account) or has_policy_variable(arn.account):
             return None
         accounts.add(arn.account)
