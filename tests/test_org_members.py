@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from remediator.approval import keeps_owner_control
 from remediator.commands.planning import plan_snapshot
 from remediator.config import parse_config
 from remediator.detectors import analyze_key_policy
@@ -181,3 +182,19 @@ def test_pinning_to_the_organisation_alone_is_refused_for_an_owner_outside_it() 
     checks = {c.name: c for c in verify_change(before, after, ctx, targeted).checks}
     assert not checks["insider-access-kept"].passed
     assert owner in checks["insider-access-kept"].detail
+
+
+# aws:PrincipalOrgID is the organisation "to which the requesting principal belongs"
+# (condition keys page): an owner the members list leaves out is not in the trusted one, so a
+# Deny on everyone outside it takes kms:PutKeyPolicy from the owner root too.
+def test_an_owner_outside_the_organisation_is_locked_out_by_the_perimeter_deny() -> None:
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+         "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}}]}
+    outside = Context(OWNER, org_id=ORG, org_accounts=frozenset({MEMBER}))
+    assert "IAM-KMS-1" in {f.rule for f in analyze_key_policy(doc, outside)}
+    assert "IAM-KMS-1" not in {f.rule for f in analyze_key_policy(doc, KNOWN)}
+    assert "IAM-KMS-1" not in {f.rule for f in analyze_key_policy(doc, UNKNOWN)}
+    assert not keeps_owner_control(doc, outside) and keeps_owner_control(doc, KNOWN)

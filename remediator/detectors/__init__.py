@@ -19,6 +19,7 @@ from remediator.detectors.lockout import (
     TAKES_AWAY,
     detect_missing_root,
     missing_root_finding,
+    root_org,
     root_verdict,
 )
 from remediator.detectors.privileges import (
@@ -163,7 +164,7 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
         summary = _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
-            root_verdict(stmt, ctx.owner_account, ctx.org_id),
+            root_verdict(stmt, ctx.owner_account, root_org(ctx)),
             compiled.deny_scope is not None,
         )
     else:  # the same statement at another position or Sid: its origin's verdicts, re-pointed

@@ -55,6 +55,12 @@ def _root_identity(owner: str, org_id: str | None) -> Identity:
 
 
 @lru_cache(maxsize=65_536)
+def root_org(ctx: Context) -> str | None:
+    """The owner root's organisation: the trusted one, unless the members Organizations
+    listed leave the owner out (``Context.owner_in_org``)."""
+    return ctx.org_id if ctx.owner_in_org() else None
+
+
 def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
     away (a Deny whose conditions are not certainly false for the root), or neither."""
@@ -72,7 +78,7 @@ def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
 def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
     allowed = False
     for stmt in policy.statements:
-        verdict = root_verdict(stmt, ctx.owner_account, ctx.org_id)
+        verdict = root_verdict(stmt, ctx.owner_account, root_org(ctx))
         if verdict == TAKES_AWAY:
             return False
         allowed = allowed or verdict == GRANTS
