@@ -366,15 +366,27 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 Request(AWS, principal, acct, org, paths, c, role, uid, zone, net)
                 for c, net in zip(ctxs, nets, strict=True)
             )
+    service_ctxs = _off_named_networks(ctxs, nets)
     for service in [*named.services, FRESH_SERVICE]:
         for source, insider in service_sources(named, ctx, accounts, member, outsider):
             zone = OUTSIDER if not insider else INSIDER if service in named.services else NEUTRAL
             out.extend(
                 Request(SERVICE, service, None, None, (), {**c, **source}, None, None, zone)
-                for c, net in zip(ctxs, nets, strict=True)
-                if not net
+                for c in service_ctxs
             )
     return out
+
+
+def _off_named_networks(ctxs: list[Ctx], nets: list[bool]) -> list[Ctx]:
+    """The contexts a service principal's request can have: a service never calls from a
+    network a policy names (see the module), so a context that names one stands for the same
+    request with its network keys from elsewhere (absent), not for no request at all."""
+    out: dict[tuple[tuple[str, tuple[str, ...]], ...], Ctx] = {}
+    for c, net in zip(ctxs, nets, strict=True):
+        if net:
+            c = {k: v for k, v in c.items() if k not in NETWORK_KEYS}
+        out.setdefault(tuple(sorted(c.items())), c)
+    return list(out.values())
 
 
 def exposed_actions(policy: Policy, request: Request) -> int:
