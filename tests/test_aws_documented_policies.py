@@ -95,23 +95,351 @@ class Case(NamedTuple):
     guardrails: Expected
 
 
+# Policies are assembled from the pieces below so that each published text is written once: a
+# policy checked in several contexts is one constant, and a statement that several pages publish
+# verbatim is one constant or builder. Key order within statements is as published.
+Statement = dict[str, Any]
+Policy = dict[str, Any]
+
+OWNER_ROOT = f"arn:aws:iam::{OWNER}:root"
+PARTNER_ROOT = f"arn:aws:iam::{PARTNER}:root"
+AUTOSCALING_SLR = (
+    "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+)
+CLOUDTRAIL_CONTEXT = "kms:EncryptionContext:aws:cloudtrail:arn"
+OWNER_TRAILS = "arn:aws:cloudtrail:*:111122223333:trail/*"
+TRAIL_NAME_ARN = "arn:aws:cloudtrail:us-west-2:111122223333:trail/trailName"
+
+# what key users get from the console and most guides
+KEY_USE_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+]
+GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+# what an AWS managed key allows every principal in the account through its service
+AWS_MANAGED_KEY_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:CreateGrant",
+    "kms:DescribeKey",
+]
+CLOUDTRAIL_LOG_DECRYPT_CONDITION = {"Null": {CLOUDTRAIL_CONTEXT: "false"}}
+ORG_CONDITION = {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+
+
+def _policy(*statements: Statement, policy_id: str | None = None) -> Policy:
+    """A key policy: Version, the statements in order, then the Id where the page gives one."""
+    policy: Policy = {"Version": "2012-10-17", "Statement": list(statements)}
+    if policy_id is not None:
+        policy["Id"] = policy_id
+    return policy
+
+
+def _allow(
+    principal: Any,
+    action: Any,
+    *,
+    sid: str | None = None,
+    resource: str = "*",
+    condition: dict[str, Any] | None = None,
+) -> Statement:
+    """An Allow statement in the published key order: Sid, Effect, Principal, Action, Resource,
+    Condition (Sid and Condition only where given)."""
+    statement: Statement = {} if sid is None else {"Sid": sid}
+    statement |= {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource}
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+def _root(sid: str = "Enable IAM User Permissions") -> Statement:
+    """The default root statement: kms:* for the owner account, under the Sid the page uses."""
+    return _allow({"AWS": OWNER_ROOT}, "kms:*", sid=sid)
+
+
+ROOT = _root()
+
+
+def _use_key(sid: str, principal: Any, condition: dict[str, Any] | None = None) -> Statement:
+    return _allow(principal, KEY_USE_ACTIONS, sid=sid, condition=condition)
+
+
+def _persistent_resources(principal: Any, actions: list[str], grant_flag: Any) -> Statement:
+    """The console's grant statement; the pages write the flag as true or "true"."""
+    return _allow(
+        principal,
+        actions,
+        sid="Allow attachment of persistent resources",
+        condition={"Bool": {"kms:GrantIsForAWSResource": grant_flag}},
+    )
+
+
+def _cloudtrail_log_decrypt(sid: str, resource: str) -> Statement:
+    """CloudTrail's console statement: any principal of the owner account decrypts its logs."""
+    return _allow(
+        {"AWS": "*"},
+        ["kms:Decrypt", "kms:ReEncryptFrom"],
+        sid=sid,
+        resource=resource,
+        condition={
+            "StringEquals": {"kms:CallerAccount": "111122223333"},
+            "StringLike": {CLOUDTRAIL_CONTEXT: OWNER_TRAILS},
+        },
+    )
+
+
+def _cloudtrail_console(root_resource: str, resource: str) -> list[Statement]:
+    """The statements CloudTrail's console key policy has had in every published version, with
+    that version's Resource for the root statement and for the others."""
+    cloudtrail = {"Service": ["cloudtrail.amazonaws.com"]}
+    return [
+        _allow(
+            {"AWS": [OWNER_ROOT, CLOUDTRAIL_USER]},
+            "kms:*",
+            sid="Enable IAM User Permissions",
+            resource=root_resource,
+        ),
+        _allow(
+            cloudtrail,
+            "kms:GenerateDataKey*",
+            sid="Allow CloudTrail to encrypt logs",
+            resource=resource,
+            condition={"StringLike": {CLOUDTRAIL_CONTEXT: OWNER_TRAILS}},
+        ),
+        _allow(
+            cloudtrail,
+            "kms:DescribeKey",
+            sid="Allow CloudTrail to describe key",
+            resource=resource,
+        ),
+        _cloudtrail_log_decrypt("Allow principals in the account to decrypt log files", resource),
+        _allow(
+            {"AWS": "*"},
+            "kms:CreateAlias",
+            sid="Allow alias creation during setup",
+            resource=resource,
+            condition={
+                "StringEquals": {
+                    "kms:ViaService": "ec2.us-west-2.amazonaws.com",
+                    "kms:CallerAccount": "111122223333",
+                },
+            },
+        ),
+    ]
+
+
+def _cwlogs(condition: dict[str, Any] | None = None) -> Policy:
+    """The CloudWatch Logs guide's key policy, in the version with this condition."""
+    logs = _allow(
+        {"Service": "logs.us-west-2.amazonaws.com"},
+        [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        condition=condition,
+    )
+    return _policy(ROOT, logs, policy_id="key-default-1")
+
+
+def _ses_receiving(actions: list[str], condition: dict[str, Any] | None = None) -> Policy:
+    """The SES receiving guide's statement, in the version with these actions and condition."""
+    ses = _allow(
+        {"Service": "ses.amazonaws.com"},
+        actions,
+        sid="AllowSESToEncryptMessagesBelongingToThisAccount",
+        condition=condition,
+    )
+    return _policy(ROOT, ses)
+
+
+def _ami_share(sid: str, condition: dict[str, Any]) -> Policy:
+    """The EC2 guide's statement sharing an AMI's key with (part of) the organisation."""
+    share = _allow(
+        "*",
+        [
+            "kms:Describe*",
+            "kms:List*",
+            "kms:Get*",
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+        ],
+        sid=sid,
+        condition=condition,
+    )
+    return _policy(ROOT, share)
+
+
+# key-policy-default.html: the console default, checked with and without the partner trusted
+# and with and without --admin
+CONSOLE_KEY_USERS = {
+    "AWS": [
+        "arn:aws:iam::111122223333:user/ExampleUser",
+        "arn:aws:iam::111122223333:role/ExampleRole",
+        PARTNER_ROOT,
+    ],
+}
+KMS_CONSOLE_DEFAULT = _policy(
+    _root("Enable IAM policies"),
+    _allow(
+        {"AWS": list(KMS_ADMINS)},
+        [
+            "kms:Create*",
+            "kms:Describe*",
+            "kms:Enable*",
+            "kms:List*",
+            "kms:Put*",
+            "kms:Update*",
+            "kms:Revoke*",
+            "kms:Disable*",
+            "kms:Get*",
+            "kms:Delete*",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+            "kms:CancelKeyDeletion",
+        ],
+        sid="Allow access for Key Administrators",
+    ),
+    _use_key("Allow use of the key", CONSOLE_KEY_USERS),
+    _persistent_resources(CONSOLE_KEY_USERS, GRANT_ACTIONS, True),
+    policy_id="key-consolepolicy-3",
+)
+
+# key-policy-modifying-external-accounts.html
+EXTERNAL_ACCOUNT_SID = "Allow an external account to use this KMS key"
+KMS_EXTERNAL_ACCOUNT = _policy(ROOT, _use_key(EXTERNAL_ACCOUNT_SID, {"AWS": [PARTNER_ROOT]}))
+KMS_EXTERNAL_CONSOLE = _policy(
+    ROOT,
+    _use_key("Allow use of the key", {"AWS": PARTNER_ROOT}),
+    _persistent_resources({"AWS": PARTNER_ROOT}, GRANT_ACTIONS, "true"),
+)
+
+# conditions-kms.html#conditions-kms-caller-account: the AWS managed key statement for EBS
+EBS_MANAGED_KEY_STATEMENT: Statement = {
+    "Sid": (
+        "Allow access through EBS for all principals in the account that are "
+        "authorized to use EBS"
+    ),
+    "Effect": "Allow",
+    "Principal": {"AWS": "*"},
+    "Condition": {
+        "StringEquals": {
+            "kms:CallerAccount": "111122223333",
+            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
+        },
+    },
+    "Action": AWS_MANAGED_KEY_ACTIONS,
+    "Resource": "*",
+}
+
+# create-kms-key-policy-for-cloudtrail.html: another account reads the logs
+CLOUDTRAIL_DECRYPT_OTHER_ACCOUNT = _policy(
+    ROOT,
+    _allow(
+        {"AWS": [PARTNER_ROOT]},
+        "kms:Decrypt",
+        sid="Enable encrypted CloudTrail log read access",
+        condition=CLOUDTRAIL_LOG_DECRYPT_CONDITION,
+    ),
+)
+
+# default-kms-key-policy.html: the current console default
+CLOUDTRAIL_CONSOLE_DEFAULT = _policy(
+    *_cloudtrail_console(root_resource="*", resource="*"),
+    _cloudtrail_log_decrypt("Enable cross account log decryption", "*"),
+    policy_id="Key policy created by CloudTrail",
+)
+
+# grant-destinations-permissions-to-s3.html#key-policy-sns-sqs
+S3_NOTIFICATIONS_STATEMENT = _allow(
+    {"Service": "s3.amazonaws.com"},
+    ["kms:GenerateDataKey", "kms:Decrypt"],
+    sid="example-statement-ID",
+)
+
+# the metadata statement of every AWS managed key
+KEY_METADATA_STATEMENT = _allow(
+    {"AWS": OWNER_ROOT},
+    ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+    sid="Allow direct access to key metadata to the account",
+)
+
+# auth-and-access_examples_cross.html (Secrets Manager)
+SECRETSMANAGER_CROSS_ACCOUNT = _policy(
+    ROOT,
+    _allow(
+        {"AWS": "arn:aws:iam::444455556666:role/ApplicationRole"},
+        ["kms:Decrypt", "kms:DescribeKey"],
+    ),
+)
+
+# key-policy-requirements-EBS-encryption.html#policy-example-cmk-cross-account-access
+AUTOSCALING_CROSS_ACCOUNT = _policy(
+    ROOT,
+    _use_key(
+        "Allow external account 444455556666 use of the customer managed key",
+        {"AWS": [PARTNER_ROOT]},
+    ),
+    _allow(
+        {"AWS": [PARTNER_ROOT]},
+        ["kms:CreateGrant"],
+        sid="Allow attachment of persistent resources in external account 444455556666",
+    ),
+)
+
+# repost.aws/knowledge-center/kms-key-organization-account
+ORG_PRINCIPALORGID = _policy(
+    ROOT,
+    _allow(
+        {"AWS": "*"},
+        [
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:ReEncrypt*",
+            "kms:GetKeyPolicy",
+        ],
+        sid="Allow use of the KMS key for organization",
+        condition=ORG_CONDITION,
+    ),
+)
+
+# policy-evaluation.html#example-cross-acct
+KMS_POLICY_EVALUATION_EXAMPLE_2 = _policy(
+    _root("Permission to use IAM policies"),
+    _allow(
+        {"AWS": PARTNER_ROOT},
+        [
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:DescribeKey",
+        ],
+        sid="Allow account 1 to use this KMS key",
+    ),
+    policy_id="key-policy-acct-2",
+)
+
+
 CASES: list[Case] = [
     # the default key policy: only the owner root, nothing to report
     Case(
         "kms_default_programmatic",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(_root("Enable IAM policies")),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -120,79 +448,7 @@ CASES: list[Case] = [
     Case(
         "kms_console_default_untrusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow access for Key Administrators",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/KMSAdminUser",
-                            "arn:aws:iam::111122223333:role/KMSAdminRole",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Create*",
-                        "kms:Describe*",
-                        "kms:Enable*",
-                        "kms:List*",
-                        "kms:Put*",
-                        "kms:Update*",
-                        "kms:Revoke*",
-                        "kms:Disable*",
-                        "kms:Get*",
-                        "kms:Delete*",
-                        "kms:TagResource",
-                        "kms:UntagResource",
-                        "kms:ScheduleKeyDeletion",
-                        "kms:CancelKeyDeletion",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
-                },
-            ],
-            "Id": "key-consolepolicy-3",
-        },
+        KMS_CONSOLE_DEFAULT,
         Context(owner_account=OWNER, admins=KMS_ADMINS),
         exposure=frozenset({(CROSS, 2), (CROSS, 3)}),
         guardrails=frozenset({(NO_VIA, 2)}),
@@ -201,79 +457,7 @@ CASES: list[Case] = [
     Case(
         "kms_console_default_trusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow access for Key Administrators",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/KMSAdminUser",
-                            "arn:aws:iam::111122223333:role/KMSAdminRole",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Create*",
-                        "kms:Describe*",
-                        "kms:Enable*",
-                        "kms:List*",
-                        "kms:Put*",
-                        "kms:Update*",
-                        "kms:Revoke*",
-                        "kms:Disable*",
-                        "kms:Get*",
-                        "kms:Delete*",
-                        "kms:TagResource",
-                        "kms:UntagResource",
-                        "kms:ScheduleKeyDeletion",
-                        "kms:CancelKeyDeletion",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
-                },
-            ],
-            "Id": "key-consolepolicy-3",
-        },
+        KMS_CONSOLE_DEFAULT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER}), admins=KMS_ADMINS),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 2)}),
@@ -282,79 +466,7 @@ CASES: list[Case] = [
     Case(
         "kms_console_default_no_admins",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow access for Key Administrators",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/KMSAdminUser",
-                            "arn:aws:iam::111122223333:role/KMSAdminRole",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Create*",
-                        "kms:Describe*",
-                        "kms:Enable*",
-                        "kms:List*",
-                        "kms:Put*",
-                        "kms:Update*",
-                        "kms:Revoke*",
-                        "kms:Disable*",
-                        "kms:Get*",
-                        "kms:Delete*",
-                        "kms:TagResource",
-                        "kms:UntagResource",
-                        "kms:ScheduleKeyDeletion",
-                        "kms:CancelKeyDeletion",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:user/ExampleUser",
-                            "arn:aws:iam::111122223333:role/ExampleRole",
-                            "arn:aws:iam::444455556666:root",
-                        ],
-                    },
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
-                },
-            ],
-            "Id": "key-consolepolicy-3",
-        },
+        KMS_CONSOLE_DEFAULT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({
@@ -370,31 +482,7 @@ CASES: list[Case] = [
     Case(
         "kms_external_account_untrusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow an external account to use this KMS key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-        },
+        KMS_EXTERNAL_ACCOUNT,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -403,31 +491,7 @@ CASES: list[Case] = [
     Case(
         "kms_external_account_trusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow an external account to use this KMS key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-        },
+        KMS_EXTERNAL_ACCOUNT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -436,36 +500,18 @@ CASES: list[Case] = [
     Case(
         "kms_external_roles_untrusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
+        _policy(
+            ROOT,
+            _use_key(
+                EXTERNAL_ACCOUNT_SID,
                 {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow an external account to use this KMS key",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::444455556666:role/ExampleRole",
-                            "arn:aws:iam::444455556666:user/ExampleUser",
-                        ],
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
+                    "AWS": [
+                        "arn:aws:iam::444455556666:role/ExampleRole",
+                        "arn:aws:iam::444455556666:user/ExampleUser",
                     ],
-                    "Resource": "*",
                 },
-            ],
-        },
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -474,39 +520,7 @@ CASES: list[Case] = [
     Case(
         "kms_external_console_untrusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                },
-            ],
-        },
+        KMS_EXTERNAL_CONSOLE,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1), (CROSS, 2)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -515,39 +529,7 @@ CASES: list[Case] = [
     Case(
         "kms_external_console_trusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                },
-            ],
-        },
+        KMS_EXTERNAL_CONSOLE,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -556,41 +538,7 @@ CASES: list[Case] = [
     Case(
         "kms_calleraccount_ebs_managed",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": (
-                        "Allow access through EBS for all principals in the account that are "
-                        "authorized to use EBS"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:CallerAccount": "111122223333",
-                            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
-                        },
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(ROOT, EBS_MANAGED_KEY_STATEMENT),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -599,34 +547,7 @@ CASES: list[Case] = [
     Case(
         "kms_calleraccount_ebs_managed_alone",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": (
-                        "Allow access through EBS for all principals in the account that are "
-                        "authorized to use EBS"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:CallerAccount": "111122223333",
-                            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
-                        },
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(EBS_MANAGED_KEY_STATEMENT),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset(),
@@ -635,49 +556,40 @@ CASES: list[Case] = [
     Case(
         "kms_viaservice_ec2_rds",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:ListGrants",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": [
-                                "ec2.us-west-2.amazonaws.com",
-                                "rds.us-west-2.amazonaws.com",
-                            ],
-                        },
+        _policy(
+            ROOT,
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:ListGrants",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            "ec2.us-west-2.amazonaws.com",
+                            "rds.us-west-2.amazonaws.com",
+                        ],
                     },
                 },
-                {
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
-                    "Action": ["kms:Encrypt"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:ViaService": ["lambda.us-west-2.amazonaws.com"]},
-                    },
+            },
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
+                "Action": ["kms:Encrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": ["lambda.us-west-2.amazonaws.com"]},
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -686,25 +598,16 @@ CASES: list[Case] = [
     Case(
         "kms_encryption_context_appname",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/RoleForExampleApp"},
-                    "Action": "kms:GenerateDataKey",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}},
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/RoleForExampleApp"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}},
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -713,33 +616,30 @@ CASES: list[Case] = [
     Case(
         "kms_keyorigin_full_policy",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-key-origin",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
-                    "Action": "kms:CreateKey",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:KeyOrigin": "AWS_KMS"}},
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:GenerateDataKey",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:GenerateDataKeyPair",
-                        "kms:GenerateDataKeyPairWithoutPlaintext",
-                        "kms:ReEncrypt*",
-                    ],
-                    "Resource": "arn:aws:kms:us-west-2:111122223333:key/*",
-                    "Condition": {"StringEquals": {"kms:KeyOrigin": "AWS_CLOUDHSM"}},
-                },
-            ],
-        },
+        _policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
+                "Action": "kms:CreateKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:KeyOrigin": "AWS_KMS"}},
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:GenerateDataKeyPair",
+                    "kms:GenerateDataKeyPairWithoutPlaintext",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "arn:aws:kms:us-west-2:111122223333:key/*",
+                "Condition": {"StringEquals": {"kms:KeyOrigin": "AWS_CLOUDHSM"}},
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -748,25 +648,16 @@ CASES: list[Case] = [
     Case(
         "kms_macalgorithm_full_policy",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-mac-algorithm",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/testers"},
-                    "Action": ["kms:GenerateMac", "kms:VerifyMac"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:MacAlgorithm": "HMAC_SHA_384"}},
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/testers"},
-                    "Action": ["kms:GenerateMac", "kms:VerifyMac"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:MacAlgorithm": "HMAC_SHA_512"}},
-                },
-            ],
-        },
+        _policy(
+            *(
+                _allow(
+                    {"AWS": "arn:aws:iam::111122223333:role/testers"},
+                    ["kms:GenerateMac", "kms:VerifyMac"],
+                    condition={"StringEquals": {"kms:MacAlgorithm": algorithm}},
+                )
+                for algorithm in ("HMAC_SHA_384", "HMAC_SHA_512")
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset({(NO_VIA, 0), (NO_VIA, 1)}),
@@ -775,25 +666,16 @@ CASES: list[Case] = [
     Case(
         "kms_grantisforawsresource",
         "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
-                    "Action": "kms:CreateGrant",
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/ExampleUser"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -802,32 +684,29 @@ CASES: list[Case] = [
     Case(
         "kms_vpce_example_key_1",
         "https://docs.aws.amazon.com/kms/latest/developerguide/kms-vpc-endpoint.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM user permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["111122223333"]},
-                    "Action": ["kms:*"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Restrict usage to my VPC endpoint",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"StringNotEquals": {"aws:sourceVpce": "vpce-0295a3caf8414c94a"}},
-                },
-            ],
-            "Id": "example-key-1",
-        },
+        _policy(
+            {
+                "Sid": "Enable IAM user permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": ["111122223333"]},
+                "Action": ["kms:*"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Restrict usage to my VPC endpoint",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                ],
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:sourceVpce": "vpce-0295a3caf8414c94a"}},
+            },
+            policy_id="example-key-1",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -836,45 +715,42 @@ CASES: list[Case] = [
     Case(
         "kms_vpce_example_key_2",
         "https://docs.aws.amazon.com/kms/latest/developerguide/kms-vpc-endpoint.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Allow administrative actions from vpc-12345678",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "111122223333"},
-                    "Action": [
-                        "kms:Create*",
-                        "kms:Enable*",
-                        "kms:Put*",
-                        "kms:Update*",
-                        "kms:Revoke*",
-                        "kms:Disable*",
-                        "kms:Delete*",
-                        "kms:TagResource",
-                        "kms:UntagResource",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:sourceVpc": "vpc-12345678"}},
-                },
-                {
-                    "Sid": "Allow key usage from vpc-2b2b2b2b",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "111122223333"},
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:sourceVpc": "vpc-2b2b2b2b"}},
-                },
-                {
-                    "Sid": "Allow read actions from everywhere",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "111122223333"},
-                    "Action": ["kms:Describe*", "kms:List*", "kms:Get*"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "example-key-2",
-        },
+        _policy(
+            {
+                "Sid": "Allow administrative actions from vpc-12345678",
+                "Effect": "Allow",
+                "Principal": {"AWS": "111122223333"},
+                "Action": [
+                    "kms:Create*",
+                    "kms:Enable*",
+                    "kms:Put*",
+                    "kms:Update*",
+                    "kms:Revoke*",
+                    "kms:Disable*",
+                    "kms:Delete*",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:sourceVpc": "vpc-12345678"}},
+            },
+            {
+                "Sid": "Allow key usage from vpc-2b2b2b2b",
+                "Effect": "Allow",
+                "Principal": {"AWS": "111122223333"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:sourceVpc": "vpc-2b2b2b2b"}},
+            },
+            {
+                "Sid": "Allow read actions from everywhere",
+                "Effect": "Allow",
+                "Principal": {"AWS": "111122223333"},
+                "Action": ["kms:Describe*", "kms:List*", "kms:Get*"],
+                "Resource": "*",
+            },
+            policy_id="example-key-2",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset(),
@@ -883,30 +759,23 @@ CASES: list[Case] = [
     Case(
         "kms_services_cloudtrail_sourcearn_full",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-services.html#least-privilege-source-arn",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey",
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "aws:SourceArn": [
-                                "arn:aws:cloudtrail:us-west-2:111122223333:trail/finance",
-                            ],
-                        },
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": [
-                                "arn:aws:cloudtrail:*:111122223333:trail/*",
-                            ],
-                        },
+        _policy(
+            {
+                "Sid": "Allow CloudTrail to encrypt logs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:SourceArn": [
+                            "arn:aws:cloudtrail:us-west-2:111122223333:trail/finance",
+                        ],
                     },
+                    "StringLike": {CLOUDTRAIL_CONTEXT: [OWNER_TRAILS]},
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset(),
@@ -915,34 +784,25 @@ CASES: list[Case] = [
     Case(
         "kms_services_location_grants",
         "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-services.html#least-privilege-encryption-context",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow Amazon Location to create grants on behalf of authorized users",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/LocationTeam"},
-                    "Action": "kms:CreateGrant",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": "geo.us-west-2.amazonaws.com",
-                            "kms:CallerAccount": "111122223333",
-                            "kms:EncryptionContext:aws:geo:arn": (
-                                "arn:aws:geo:us-west-2:111122223333:tracker/SAMPLE-Tracker"
-                            ),
-                        },
+        _policy(
+            ROOT,
+            {
+                "Sid": "Allow Amazon Location to create grants on behalf of authorized users",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/LocationTeam"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": "geo.us-west-2.amazonaws.com",
+                        "kms:CallerAccount": "111122223333",
+                        "kms:EncryptionContext:aws:geo:arn": (
+                            "arn:aws:geo:us-west-2:111122223333:tracker/SAMPLE-Tracker"
+                        ),
                     },
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -951,65 +811,36 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_required_sections",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
+        _policy(
+            ROOT,
+            {
+                "Sid": "Allow CloudTrail to encrypt logs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": KEY_ARN,
+                "Condition": {
+                    "StringLike": {CLOUDTRAIL_CONTEXT: [OWNER_TRAILS]},
+                    "StringEquals": {"aws:SourceArn": TRAIL_NAME_ARN},
                 },
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": [
-                                "arn:aws:cloudtrail:*:111122223333:trail/*",
-                            ],
-                        },
-                        "StringEquals": {
-                            "aws:SourceArn": (
-                                "arn:aws:cloudtrail:us-west-2:111122223333:trail/trailName"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Enable CloudTrail log decrypt permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/Bob"},
-                    "Action": "kms:Decrypt",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
-                },
-                {
-                    "Sid": "Allow CloudTrail access",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:DescribeKey",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {
-                        "StringEquals": {
-                            "aws:SourceArn": (
-                                "arn:aws:cloudtrail:us-west-2:111122223333:trail/trailName"
-                            ),
-                        },
-                    },
-                },
-            ],
-        },
+            },
+            {
+                "Sid": "Enable CloudTrail log decrypt permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/Bob"},
+                "Action": "kms:Decrypt",
+                "Resource": KEY_ARN,
+                "Condition": CLOUDTRAIL_LOG_DECRYPT_CONDITION,
+            },
+            {
+                "Sid": "Allow CloudTrail access",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": KEY_ARN,
+                "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_NAME_ARN}},
+            },
+        ),
         Context(owner_account=OWNER, key_arn=KEY_ARN),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 2)}),
@@ -1018,26 +849,7 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_decrypt_other_account_untrusted",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html#create-kms-key-policy-for-cloudtrail-decrypt-different-bucket",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Enable encrypted CloudTrail log read access",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
-                },
-            ],
-        },
+        CLOUDTRAIL_DECRYPT_OTHER_ACCOUNT,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1046,26 +858,7 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_decrypt_other_account_trusted",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html#create-kms-key-policy-for-cloudtrail-decrypt-different-bucket",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Enable encrypted CloudTrail log read access",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
-                },
-            ],
-        },
+        CLOUDTRAIL_DECRYPT_OTHER_ACCOUNT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1074,38 +867,25 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_encrypt_two_accounts",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html#create-kms-key-policy-for-cloudtrail-encrypt",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Enable CloudTrail Encrypt Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": [
-                                "arn:aws:cloudtrail:*:111122223333:trail/*",
-                                "arn:aws:cloudtrail:*:444455556666:trail/*",
-                            ],
-                        },
-                        "StringEquals": {
-                            "aws:SourceArn": (
-                                "arn:aws:cloudtrail:us-west-2:111122223333:trail/trailName"
-                            ),
-                        },
+        _policy(
+            ROOT,
+            {
+                "Sid": "Enable CloudTrail Encrypt Permissions",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {
+                        CLOUDTRAIL_CONTEXT: [
+                            OWNER_TRAILS,
+                            "arn:aws:cloudtrail:*:444455556666:trail/*",
+                        ],
                     },
+                    "StringEquals": {"aws:SourceArn": TRAIL_NAME_ARN},
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -1114,32 +894,19 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_lake_eds",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow CloudTrail to encrypt event data store",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow CloudTrail to decrypt an event data store",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            _allow(
+                {"Service": "cloudtrail.amazonaws.com"},
+                "kms:GenerateDataKey",
+                sid="Allow CloudTrail to encrypt event data store",
+            ),
+            _allow(
+                {"Service": "cloudtrail.amazonaws.com"},
+                "kms:Decrypt",
+                sid="Allow CloudTrail to decrypt an event data store",
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1), (SVC, 2)}),
         guardrails=frozenset(),
@@ -1148,88 +915,7 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_console_default",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:root",
-                            "arn:aws:iam::111122223333:user/username",
-                        ],
-                    },
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow CloudTrail to describe key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:DescribeKey",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow principals in the account to decrypt log files",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": "111122223333"},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow alias creation during setup",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": "kms:CreateAlias",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
-                            "kms:CallerAccount": "111122223333",
-                        },
-                    },
-                },
-                {
-                    "Sid": "Enable cross account log decryption",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": "111122223333"},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-            ],
-            "Id": "Key policy created by CloudTrail",
-        },
+        CLOUDTRAIL_CONSOLE_DEFAULT,
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1), (SVC, 2)}),
         guardrails=frozenset({
@@ -1250,88 +936,7 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_console_default_useradmin",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:root",
-                            "arn:aws:iam::111122223333:user/username",
-                        ],
-                    },
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow CloudTrail to describe key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:DescribeKey",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow principals in the account to decrypt log files",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": "111122223333"},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow alias creation during setup",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": "kms:CreateAlias",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
-                            "kms:CallerAccount": "111122223333",
-                        },
-                    },
-                },
-                {
-                    "Sid": "Enable cross account log decryption",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": "111122223333"},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-            ],
-            "Id": "Key policy created by CloudTrail",
-        },
+        CLOUDTRAIL_CONSOLE_DEFAULT,
         Context(owner_account=OWNER, admins=(CLOUDTRAIL_USER,)),
         exposure=frozenset({(SVC, 1), (SVC, 2)}),
         guardrails=frozenset({(NO_VIA, 0), (NO_VIA, 3), (NO_VIA, 5), (SOD, 0), (SOD, 4)}),
@@ -1340,38 +945,13 @@ CASES: list[Case] = [
     Case(
         "cwlogs_single_log_group",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.us-west-2.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                "arn:aws:logs:us-west-2:111122223333:log-group:log-group-name"
-                            ),
-                        },
-                    },
-                },
-            ],
-            "Id": "key-default-1",
-        },
+        _cwlogs({
+            "ArnEquals": {
+                "kms:EncryptionContext:aws:logs:arn": (
+                    "arn:aws:logs:us-west-2:111122223333:log-group:log-group-name"
+                ),
+            },
+        }),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1380,38 +960,11 @@ CASES: list[Case] = [
     Case(
         "cwlogs_account_log_groups",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.us-west-2.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                "arn:aws:logs:us-west-2:111122223333:*"
-                            ),
-                        },
-                    },
-                },
-            ],
-            "Id": "key-default-1",
-        },
+        _cwlogs({
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-west-2:111122223333:*",
+            },
+        }),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1420,31 +973,7 @@ CASES: list[Case] = [
     Case(
         "cwlogs_old_unconditioned",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.us-west-2.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "key-default-1",
-        },
+        _cwlogs(),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1453,35 +982,17 @@ CASES: list[Case] = [
     Case(
         "logs_delivery_sse_kms_s3",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html#AWS-logs-SSE-KMS-S3",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
+        _policy(
+            ROOT,
+            _use_key(
+                "Allow Logs Delivery to use the key",
+                {"Service": ["delivery.logs.amazonaws.com"]},
                 {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
+                    "StringEquals": {"aws:SourceAccount": ["111122223333"]},
+                    "ArnLike": {"aws:SourceArn": ["arn:aws:logs:us-east-1:111122223333:*"]},
                 },
-                {
-                    "Sid": "Allow Logs Delivery to use the key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["delivery.logs.amazonaws.com"]},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": ["111122223333"]},
-                        "ArnLike": {"aws:SourceArn": ["arn:aws:logs:us-east-1:111122223333:*"]},
-                    },
-                },
-            ],
-        },
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -1490,31 +1001,13 @@ CASES: list[Case] = [
     Case(
         "waf_logs_delivery_unconditioned",
         "https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow Logs Delivery to use the key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            _use_key(
+                "Allow Logs Delivery to use the key",
+                {"Service": "delivery.logs.amazonaws.com"},
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1523,29 +1016,18 @@ CASES: list[Case] = [
     Case(
         "config_service_principal_sourceaccount",
         "https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html#granting-access-s3-kms-key",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AWSConfigKMSPolicy",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "config.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {"StringEquals": {"AWS:SourceAccount": "111122223333"}},
-                },
-            ],
-            "Id": "Policy_ID",
-        },
+        _policy(
+            ROOT,
+            {
+                "Sid": "AWSConfigKMSPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": KEY_ARN,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": "111122223333"}},
+            },
+            policy_id="Policy_ID",
+        ),
         Context(owner_account=OWNER, key_arn=KEY_ARN),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -1554,28 +1036,17 @@ CASES: list[Case] = [
     Case(
         "config_iam_role_accounts",
         "https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html#required-permissions-s3-kms-key-using-iam-role",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AWSConfigKMSPolicy",
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Effect": "Allow",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Principal": {"AWS": ["111122223333", "444455556666", "999988887777"]},
-                },
-            ],
-            "Id": "Policy_ID",
-        },
+        _policy(
+            ROOT,
+            {
+                "Sid": "AWSConfigKMSPolicy",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Effect": "Allow",
+                "Resource": KEY_ARN,
+                "Principal": {"AWS": ["111122223333", "444455556666", "999988887777"]},
+            },
+            policy_id="Policy_ID",
+        ),
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER}), key_arn=KEY_ARN),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1584,26 +1055,15 @@ CASES: list[Case] = [
     Case(
         "guardduty_export_unconditioned",
         "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow GuardDuty to use the key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "guardduty.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey",
-                    "Resource": "*",
-                },
-            ],
-            "Id": "key-consolepolicy",
-        },
+        _policy(
+            ROOT,
+            _allow(
+                {"Service": "guardduty.amazonaws.com"},
+                "kms:GenerateDataKey",
+                sid="Allow GuardDuty to use the key",
+            ),
+            policy_id="key-consolepolicy",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1612,26 +1072,7 @@ CASES: list[Case] = [
     Case(
         "s3_event_notifications_key",
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html#key-policy-sns-sqs",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "example-statement-ID",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "example-ID",
-        },
+        _policy(ROOT, S3_NOTIFICATIONS_STATEMENT, policy_id="example-ID"),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1640,19 +1081,7 @@ CASES: list[Case] = [
     Case(
         "s3_event_notifications_key_as_published",
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html#key-policy-sns-sqs",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "example-statement-ID",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "example-ID",
-        },
+        _policy(S3_NOTIFICATIONS_STATEMENT, policy_id="example-ID"),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None), (SVC, 0)}),
         guardrails=frozenset(),
@@ -1661,24 +1090,10 @@ CASES: list[Case] = [
     Case(
         "sns_event_sources_events",
         "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            _allow({"Service": "events.amazonaws.com"}, ["kms:GenerateDataKey*", "kms:Decrypt"]),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1687,24 +1102,10 @@ CASES: list[Case] = [
     Case(
         "sqs_event_sources_sns",
         "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#compatibility-with-aws-services",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            _allow({"Service": "sns.amazonaws.com"}, ["kms:GenerateDataKey", "kms:Decrypt"]),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -1713,41 +1114,32 @@ CASES: list[Case] = [
     Case(
         "secretsmanager_aws_managed_key",
         "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-policies",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": (
-                        "Allow access through AWS Secrets Manager for all principals in the "
-                        "account that are authorized to use AWS Secrets Manager"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": "secretsmanager.us-west-2.amazonaws.com",
-                            "kms:CallerAccount": "111122223333",
-                        },
+        _policy(
+            {
+                "Sid": (
+                    "Allow access through AWS Secrets Manager for all principals in the "
+                    "account that are authorized to use AWS Secrets Manager"
+                ),
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": "secretsmanager.us-west-2.amazonaws.com",
+                        "kms:CallerAccount": "111122223333",
                     },
                 },
-                {
-                    "Sid": "Allow direct access to key metadata to the account",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "auto-secretsmanager-1",
-        },
+            },
+            KEY_METADATA_STATEMENT,
+            policy_id="auto-secretsmanager-1",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None)}),
         guardrails=frozenset(),
@@ -1756,24 +1148,7 @@ CASES: list[Case] = [
     Case(
         "secretsmanager_cross_account_untrusted",
         "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:role/ApplicationRole"},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        SECRETSMANAGER_CROSS_ACCOUNT,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1782,24 +1157,7 @@ CASES: list[Case] = [
     Case(
         "secretsmanager_cross_account_trusted",
         "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:role/ApplicationRole"},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        SECRETSMANAGER_CROSS_ACCOUNT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1808,52 +1166,32 @@ CASES: list[Case] = [
     Case(
         "dynamodb_aws_managed_key",
         "https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html#dynamodb-policies",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": (
-                        "Allow access through Amazon DynamoDB for all principals in the account "
-                        "that are authorized to use Amazon DynamoDB"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:CallerAccount": "111122223333",
-                            "kms:ViaService": "dynamodb.us-west-2.amazonaws.com",
-                        },
+        _policy(
+            _allow(
+                {"AWS": "*"},
+                AWS_MANAGED_KEY_ACTIONS,
+                sid=(
+                    "Allow access through Amazon DynamoDB for all principals in the account "
+                    "that are authorized to use Amazon DynamoDB"
+                ),
+                condition={
+                    "StringEquals": {
+                        "kms:CallerAccount": "111122223333",
+                        "kms:ViaService": "dynamodb.us-west-2.amazonaws.com",
                     },
                 },
-                {
-                    "Sid": "Allow direct access to key metadata to the account",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": (
-                        "Allow DynamoDB Service with service principal name "
-                        "dynamodb.amazonaws.com to describe the key directly"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"Service": "dynamodb.amazonaws.com"},
-                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "auto-dynamodb-1",
-        },
+            ),
+            KEY_METADATA_STATEMENT,
+            _allow(
+                {"Service": "dynamodb.amazonaws.com"},
+                ["kms:Describe*", "kms:Get*", "kms:List*"],
+                sid=(
+                    "Allow DynamoDB Service with service principal name "
+                    "dynamodb.amazonaws.com to describe the key directly"
+                ),
+            ),
+            policy_id="auto-dynamodb-1",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(LOCKOUT, None), (SVC, 2)}),
         guardrails=frozenset(),
@@ -1862,51 +1200,14 @@ CASES: list[Case] = [
     Case(
         "autoscaling_slr_same_account",
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html#policy-example-cmk-access",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow service-linked role use of the customer managed key",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            (
-                                "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-                            ),
-                        ],
-                    },
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            (
-                                "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-                            ),
-                        ],
-                    },
-                    "Action": ["kms:CreateGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
-                },
-            ],
-        },
+        _policy(
+            ROOT,
+            _use_key(
+                "Allow service-linked role use of the customer managed key",
+                {"AWS": [AUTOSCALING_SLR]},
+            ),
+            _persistent_resources({"AWS": [AUTOSCALING_SLR]}, ["kms:CreateGrant"], True),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1915,40 +1216,7 @@ CASES: list[Case] = [
     Case(
         "autoscaling_cross_account_untrusted",
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html#policy-example-cmk-cross-account-access",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow external account 444455556666 use of the customer managed key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": (
-                        "Allow attachment of persistent resources in external account 444455556666"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": ["kms:CreateGrant"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        AUTOSCALING_CROSS_ACCOUNT,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1), (CROSS, 2)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1957,40 +1225,7 @@ CASES: list[Case] = [
     Case(
         "autoscaling_cross_account_trusted",
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html#policy-example-cmk-cross-account-access",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow external account 444455556666 use of the customer managed key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": (
-                        "Allow attachment of persistent resources in external account 444455556666"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
-                    "Action": ["kms:CreateGrant"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        AUTOSCALING_CROSS_ACCOUNT,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -1999,37 +1234,34 @@ CASES: list[Case] = [
     Case(
         "route53_dnssec_ksk",
         "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/route53_key_signing_key",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
-                    "Effect": "Allow",
-                    "Principal": {"Service": "dnssec-route53.amazonaws.com"},
-                    "Sid": "Allow Route 53 DNSSEC Service",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": "111122223333"},
-                        "ArnLike": {"aws:SourceArn": "arn:aws:route53:::hostedzone/*"},
-                    },
+        _policy(
+            {
+                "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
+                "Effect": "Allow",
+                "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+                "Sid": "Allow Route 53 DNSSEC Service",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": "111122223333"},
+                    "ArnLike": {"aws:SourceArn": "arn:aws:route53:::hostedzone/*"},
                 },
-                {
-                    "Action": "kms:CreateGrant",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "dnssec-route53.amazonaws.com"},
-                    "Sid": "Allow Route 53 DNSSEC Service to CreateGrant",
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                },
-                {
-                    "Action": "kms:*",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Resource": "*",
-                    "Sid": "Enable IAM User Permissions",
-                },
-            ],
-        },
+            },
+            {
+                "Action": "kms:CreateGrant",
+                "Effect": "Allow",
+                "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+                "Sid": "Allow Route 53 DNSSEC Service to CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Action": "kms:*",
+                "Effect": "Allow",
+                "Principal": {"AWS": OWNER_ROOT},
+                "Resource": "*",
+                "Sid": "Enable IAM User Permissions",
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -2038,33 +1270,17 @@ CASES: list[Case] = [
     Case(
         "ses_receiving_sourcearn",
         "https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html#receiving-email-permissions-kms",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
+        _ses_receiving(
+            ["kms:GenerateDataKey*"],
+            {
+                "StringEquals": {
+                    "AWS:SourceAccount": "111122223333",
+                    "AWS:SourceArn": (
+                        "arn:aws:ses:us-east-1:111122223333:receipt-rule-set/rule_set_name:receipt-rule/receipt_rule_name"
+                    ),
                 },
-                {
-                    "Sid": "AllowSESToEncryptMessagesBelongingToThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ses.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "AWS:SourceAccount": "111122223333",
-                            "AWS:SourceArn": (
-                                "arn:aws:ses:us-east-1:111122223333:receipt-rule-set/rule_set_name:receipt-rule/receipt_rule_name"
-                            ),
-                        },
-                    },
-                },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -2073,25 +1289,7 @@ CASES: list[Case] = [
     Case(
         "ses_receiving_unconditioned_old",
         "https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html#receiving-email-permissions-kms",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowSESToEncryptMessagesBelongingToThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ses.amazonaws.com"},
-                    "Action": ["kms:Encrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                },
-            ],
-        },
+        _ses_receiving(["kms:Encrypt", "kms:GenerateDataKey*"]),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -2100,34 +1298,18 @@ CASES: list[Case] = [
     Case(
         "ses_receiving_encryption_context_old",
         "https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html#receiving-email-permissions-kms",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
+        _ses_receiving(
+            ["kms:Encrypt", "kms:GenerateDataKey*"],
+            {
+                "Null": {
+                    "kms:EncryptionContext:aws:ses:rule-name": "false",
+                    "kms:EncryptionContext:aws:ses:message-id": "false",
                 },
-                {
-                    "Sid": "AllowSESToEncryptMessagesBelongingToThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ses.amazonaws.com"},
-                    "Action": ["kms:Encrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "Null": {
-                            "kms:EncryptionContext:aws:ses:rule-name": "false",
-                            "kms:EncryptionContext:aws:ses:message-id": "false",
-                        },
-                        "StringEquals": {
-                            "kms:EncryptionContext:aws:ses:source-account": "111122223333",
-                        },
-                    },
+                "StringEquals": {
+                    "kms:EncryptionContext:aws:ses:source-account": "111122223333",
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 1)}),
         guardrails=frozenset(),
@@ -2136,32 +1318,21 @@ CASES: list[Case] = [
     Case(
         "cloudfront_oac_sse_kms",
         "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html#create-oac-overview-s3",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowCloudFrontServicePrincipalSSE-KMS",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudfront.amazonaws.com"]},
-                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {
-                            "AWS:SourceArn": (
-                                "arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE"
-                            ),
-                        },
+        _policy(
+            ROOT,
+            _allow(
+                {"Service": ["cloudfront.amazonaws.com"]},
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                sid="AllowCloudFrontServicePrincipalSSE-KMS",
+                condition={
+                    "StringEquals": {
+                        "AWS:SourceArn": (
+                            "arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE"
+                        ),
                     },
                 },
-            ],
-        },
+            ),
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -2170,32 +1341,7 @@ CASES: list[Case] = [
     Case(
         "org_principalorgid_ctx",
         "https://repost.aws/knowledge-center/kms-key-organization-account",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the KMS key for organization",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GetKeyPolicy",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
-                },
-            ],
-        },
+        ORG_PRINCIPALORGID,
         Context(owner_account=OWNER, org_id=ORG),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2204,32 +1350,7 @@ CASES: list[Case] = [
     Case(
         "org_principalorgid_no_ctx",
         "https://repost.aws/knowledge-center/kms-key-organization-account",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the KMS key for organization",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GetKeyPolicy",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
-                },
-            ],
-        },
+        ORG_PRINCIPALORGID,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2238,34 +1359,7 @@ CASES: list[Case] = [
     Case(
         "ec2_ami_share_org",
         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/allow-org-ou-to-use-key.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow access for organization root",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": [
-                        "kms:Describe*",
-                        "kms:List*",
-                        "kms:Get*",
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
-                },
-            ],
-        },
+        _ami_share("Allow access for organization root", ORG_CONDITION),
         Context(owner_account=OWNER, org_id=ORG),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2274,42 +1368,18 @@ CASES: list[Case] = [
     Case(
         "ec2_ami_share_ous",
         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/allow-org-ou-to-use-key.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow access for specific OUs and their descendants",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": [
-                        "kms:Describe*",
-                        "kms:List*",
-                        "kms:Get*",
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
+        _ami_share(
+            "Allow access for specific OUs and their descendants",
+            {
+                **ORG_CONDITION,
+                "ForAnyValue:StringLike": {
+                    "aws:PrincipalOrgPaths": [
+                        "o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/*",
+                        "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*",
                     ],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
-                        "ForAnyValue:StringLike": {
-                            "aws:PrincipalOrgPaths": [
-                                "o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/*",
-                                "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*",
-                            ],
-                        },
-                    },
                 },
-            ],
-        },
+            },
+        ),
         Context(owner_account=OWNER, org_id=ORG),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2318,81 +1388,10 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_console_default_2022_literal",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::111122223333:root",
-                            "arn:aws:iam::111122223333:user/username",
-                        ],
-                    },
-                    "Action": "kms:*",
-                    "Resource": "arn:aws:s3:::myBucketName",
-                },
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow CloudTrail to describe key",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": "kms:DescribeKey",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                },
-                {
-                    "Sid": "Allow principals in the account to decrypt log files",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {
-                        "StringEquals": {"kms:CallerAccount": "111122223333"},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                "arn:aws:cloudtrail:*:111122223333:trail/*"
-                            ),
-                        },
-                    },
-                },
-                {
-                    "Sid": "Allow alias creation during setup",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": "kms:CreateAlias",
-                    "Resource": (
-                        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-                    ),
-                    "Condition": {
-                        "StringEquals": {
-                            "kms:ViaService": "ec2.us-west-2.amazonaws.com",
-                            "kms:CallerAccount": "111122223333",
-                        },
-                    },
-                },
-            ],
-            "Id": "Key policy created by CloudTrail",
-        },
+        _policy(
+            *_cloudtrail_console(root_resource="arn:aws:s3:::myBucketName", resource=KEY_ARN),
+            policy_id="Key policy created by CloudTrail",
+        ),
         Context(owner_account=OWNER, key_arn=KEY_ARN),
         exposure=frozenset({(LOCKOUT, None), (SVC, 1), (SVC, 2)}),
         guardrails=frozenset({(NO_VIA, 3), (SOD, 4)}),
@@ -2401,36 +1400,23 @@ CASES: list[Case] = [
     Case(
         "cloudtrail_lake_console_default",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html#default-kms-key-policy-eds",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": (
-                        "The key created by CloudTrail to encrypt event data stores. Created "
-                        "${new Date().toUTCString()}"
-                    ),
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Enable user to have permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/EventDataStoreRole"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "Key policy created by CloudTrail",
-        },
+        _policy(
+            _allow(
+                {"Service": ["cloudtrail.amazonaws.com"]},
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                sid=(
+                    "The key created by CloudTrail to encrypt event data stores. Created "
+                    "${new Date().toUTCString()}"
+                ),
+            ),
+            ROOT,
+            _allow(
+                {"AWS": "arn:aws:iam::111122223333:role/EventDataStoreRole"},
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                sid="Enable user to have permissions",
+            ),
+            policy_id="Key policy created by CloudTrail",
+        ),
         Context(owner_account=OWNER),
         exposure=frozenset({(SVC, 0)}),
         guardrails=frozenset({(NO_VIA, 2)}),
@@ -2439,19 +1425,7 @@ CASES: list[Case] = [
     Case(
         "kms_policy_evaluation_example_1",
         "https://docs.aws.amazon.com/kms/latest/developerguide/policy-evaluation.html#example-no-iam",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Delegate to IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-            ],
-            "Id": "key-test-1",
-        },
+        _policy(_root("Delegate to IAM policies"), policy_id="key-test-1"),
         Context(owner_account=OWNER),
         exposure=frozenset(),
         guardrails=frozenset(),
@@ -2460,34 +1434,7 @@ CASES: list[Case] = [
     Case(
         "kms_policy_evaluation_example_2_untrusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/policy-evaluation.html#example-cross-acct",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Permission to use IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow account 1 to use this KMS key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                        "kms:GenerateDataKey",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "key-policy-acct-2",
-        },
+        KMS_POLICY_EVALUATION_EXAMPLE_2,
         Context(owner_account=OWNER),
         exposure=frozenset({(CROSS, 1)}),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2496,34 +1443,7 @@ CASES: list[Case] = [
     Case(
         "kms_policy_evaluation_example_2_trusted",
         "https://docs.aws.amazon.com/kms/latest/developerguide/policy-evaluation.html#example-cross-acct",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Permission to use IAM policies",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow account 1 to use this KMS key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                        "kms:GenerateDataKey",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                },
-            ],
-            "Id": "key-policy-acct-2",
-        },
+        KMS_POLICY_EVALUATION_EXAMPLE_2,
         Context(owner_account=OWNER, trusted_accounts=frozenset({PARTNER})),
         exposure=frozenset(),
         guardrails=frozenset({(NO_VIA, 1)}),
@@ -2537,64 +1457,45 @@ CASES: list[Case] = [
     Case(
         "data_perimeter_kms_key_policy",
         "https://github.com/aws-samples/data-perimeter-policy-examples/blob/main/resource_based_policies/kms_key_policy.json",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": "arn:aws:iam::111122223333:root"
+        _policy(
+            ROOT,
+            {
+                "Sid": "EnforceIdentityPerimeter",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+                    "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+                },
+            },
+            {
+                "Sid": "EnforceNetworkPerimeter",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {
+                    "NotIpAddressIfExists": {"aws:SourceIp": "192.0.2.0/24"},
+                    "StringNotEqualsIfExists": {
+                        "aws:SourceVpc": "vpc-12345678",
+                        "aws:PrincipalTag/network-perimeter-exception": "true",
                     },
-                    "Action": "kms:*",
-                    "Resource": "*"
+                    "BoolIfExists": {
+                        "aws:PrincipalIsAWSService": "false",
+                        "aws:ViaAWSService": "false",
+                    },
+                    "ArnNotLikeIfExists": {
+                        "aws:PrincipalArn": [
+                            "arn:aws:iam::111122223333:role/aws-service-role/*",
+                            "arn:aws:iam::*:role/aws:ec2-infrastructure",
+                        ],
+                    },
+                    "StringEquals": {"aws:PrincipalTag/data-perimeter-include": "true"},
                 },
-                {
-                    "Sid": "EnforceIdentityPerimeter",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "kms:*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringNotEqualsIfExists": {
-                            "aws:PrincipalOrgID": "o-a1b2c3d4e5"
-                        },
-                        "BoolIfExists": {
-                            "aws:PrincipalIsAWSService": "false"
-                        }
-                    }
-                },
-                {
-                    "Sid": "EnforceNetworkPerimeter",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "kms:*",
-                    "Resource": "*",
-                    "Condition": {
-                        "NotIpAddressIfExists": {
-                            "aws:SourceIp": "192.0.2.0/24"
-                        },
-                        "StringNotEqualsIfExists": {
-                            "aws:SourceVpc": "vpc-12345678",
-                            "aws:PrincipalTag/network-perimeter-exception": "true"
-                        },
-                        "BoolIfExists": {
-                            "aws:PrincipalIsAWSService": "false",
-                            "aws:ViaAWSService": "false"
-                        },
-                        "ArnNotLikeIfExists": {
-                            "aws:PrincipalArn": [
-                                "arn:aws:iam::111122223333:role/aws-service-role/*",
-                                "arn:aws:iam::*:role/aws:ec2-infrastructure"
-                            ]
-                        },
-                        "StringEquals": {
-                            "aws:PrincipalTag/data-perimeter-include": "true"
-                        }
-                    }
-                }
-            ]
-        },
+            },
+        ),
         Context(owner_account=OWNER, org_id=ORG),
         exposure=frozenset(),
         guardrails=frozenset(),
