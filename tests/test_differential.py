@@ -238,6 +238,19 @@ def test_service_requests_are_tried_off_the_named_networks() -> None:
     assert symbolic == {"KMS-SERVICE-UNSCOPED"} and allowed
 
 
+# The same for IAM callers: "*" pinned to an untrusted account lets it in from anywhere, and
+# every context but two named a network, where "*" is not counted as exposure.
+def test_iam_requests_are_tried_off_the_named_networks_too() -> None:
+    doc = {"Version": "2012-10-17", "Statement": [
+        allow("*", "kms:Decrypt", {"Bool": {"aws:SecureTransport": "true"},
+                                   "StringEquals": {"kms:CallerAccount": UNTRUSTED}}),
+        allow({"AWS": root(OWNER)}, "kms:Decrypt",
+              {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+               "StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})]}
+    symbolic, allowed = exposure(doc)
+    assert symbolic == {"KMS-CROSS-ACCOUNT"} and allowed
+
+
 @pytest.mark.xfail(strict=True, reason="the known disagreements below are in this pool")
 @settings(
     max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

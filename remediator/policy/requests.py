@@ -356,7 +356,11 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     outsider, fresh_member = fresh_accounts(named, 2, ctx.org_accounts)
     member = fresh_member if ctx.org_id else None
     accounts = [*named.accounts, outsider, *([member] if member else [])]
-    ctxs = contexts(named)
+    tried = contexts(named)
+    off_network = _off_named_networks(tried, named)
+    # Callers come from a named network or from elsewhere: each context naming one is also
+    # tried with its network keys absent (so, off those networks).
+    ctxs = tried + [c for c in off_network if c not in tried]
     nets = [in_named_network(c, named) for c in ctxs]
     out: list[Request] = []
     for principal, acct, role, uid in aws_identities(named, accounts, outsider):
@@ -366,24 +370,23 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 Request(AWS, principal, acct, org, paths, c, role, uid, zone, net)
                 for c, net in zip(ctxs, nets, strict=True)
             )
-    service_ctxs = _off_named_networks(ctxs, nets)
     for service in [*named.services, FRESH_SERVICE]:
         for source, insider in service_sources(named, ctx, accounts, member, outsider):
             zone = OUTSIDER if not insider else INSIDER if service in named.services else NEUTRAL
             out.extend(
                 Request(SERVICE, service, None, None, (), {**c, **source}, None, None, zone)
-                for c in service_ctxs
+                for c in off_network
             )
     return out
 
 
-def _off_named_networks(ctxs: list[Ctx], nets: list[bool]) -> list[Ctx]:
-    """The contexts a service principal's request can have: a service never calls from a
-    network a policy names (see the module), so a context that names one stands for the same
-    request with its network keys from elsewhere (absent), not for no request at all."""
+def _off_named_networks(ctxs: list[Ctx], named: Named) -> list[Ctx]:
+    """The contexts without a network a policy names: a context that names one stands also
+    for the same request from elsewhere (its network keys absent). A service never calls from
+    a named network (see the module), so these are the contexts of service requests."""
     out: dict[tuple[tuple[str, tuple[str, ...]], ...], Ctx] = {}
-    for c, net in zip(ctxs, nets, strict=True):
-        if net:
+    for c in ctxs:
+        if in_named_network(c, named):
             c = {k: v for k, v in c.items() if k not in NETWORK_KEYS}
         out.setdefault(tuple(sorted(c.items())), c)
     return list(out.values())
