@@ -33,7 +33,8 @@ from remediator.detectors.privileges import (
 )
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
-from remediator.policy.access import Access, access_after_denies, compile_statement
+from remediator.policy.access import Access, compile_statement
+from remediator.policy.deny import access_after_denies
 from remediator.policy.document import Statement, parse_policy
 from remediator.policy.resources import may_name_owner_key, settle_resources
 from remediator.types import Context, Finding

@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from remediator.detectors.rules import RULES
-from remediator.policy.access import AWS, Access, Grantee, access_after_denies, compile_statement
+from remediator.policy.access import AWS, Access, Grantee, compile_statement
+from remediator.policy.deny import access_after_denies
 from remediator.policy.document import Policy, Statement, parse_policy
 from remediator.policy.principals import glob_match, names_account_root, split_arn
 from remediator.types import Context, Finding

@@ -1,10 +1,8 @@
-"""Who can do what on a key: every Allow turned into grantees, minus what the Denies cover.
+"""Who can do what on a key: every Allow turned into grantees, every Deny into the scope where
+it certainly holds (``compile_statement``); ``deny.py`` subtracts the one from the other.
 
 A grantee is a class of callers described by constraints on their account, organisation,
-network path and exact principal. Deny overrides Allow
-(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
-a Deny subtracts the callers it certainly applies to, for the actions it names; callers it
-might not apply to (a condition the caller controls) keep their access.
+network path and exact principal.
 """
 
 from __future__ import annotations
@@ -23,15 +21,12 @@ from remediator.policy.conditions import (
     Scope,
     allow_scope,
     deny_scope,
-    excluding,
     may_hold_for_services,
     only,
     service_flag_holds,
 )
-from remediator.policy.document import Condition, Policy, Principals, Statement
+from remediator.policy.document import Condition, Principals, Statement
 from remediator.policy.principals import (
-    account_of_arn_value,
-    glob_match,
     parse_aws_principal,
 )
 from remediator.policy.resources import applies_to_key
@@ -221,145 +216,6 @@ def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
                and not c.operator.holds_when_missing for c in conditions)
 
 
-# --- Deny subtraction ------------------------------------------------------------------
-
-
-def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | None:
-    """The part of ``g`` a Deny's Principal/NotPrincipal does not name; None = nothing named."""
-    if stmt.principal is None:
-        assert stmt.not_principal is not None
-        return _exempt_by_not_principal(g, stmt.not_principal)
-    pr = stmt.principal
-    if g.kind == SERVICE:
-        return [] if pr.anyone or g.label in pr.service else None
-    if pr.anyone:
-        return []
-    denied_accounts = set()
-    for v in pr.aws:
-        p = parse_aws_principal(v)
-        if p.is_wildcard:
-            if v.strip() == "*":
-                return []
-            # A wildcard cannot match part of a principal ARN (Principal page): such a value
-            # names nobody, so this Deny is not taken to deny anyone by it.
-            continue
-        if p.is_root and p.account:
-            denied_accounts.add(p.account)
-        elif g.arn is not None and v == g.arn:
-            return []
-    if not denied_accounts:
-        return None
-    rest = g._replace(accounts=g.accounts.meet(excluding(denied_accounts)))
-    return [] if rest.is_empty else [rest]
-
-
-def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
-    """A Deny with NotPrincipal applies to everyone but the listed principals
-    (``NotPrincipal: {"AWS": "*"}`` spares everyone: that Deny denies nobody)."""
-    if exempt.anyone:
-        return [g]
-    if g.kind == SERVICE:
-        if g.label == "*":  # any service: only the exempt ones are spared
-            return [g._replace(label=s) for s in exempt.service]
-        return [g] if g.label in exempt.service else []
-    if g.arn is not None and g.arn in exempt.aws:
-        return [g]
-    out: list[Grantee] = []
-    if g.label == "*" and g.arn is None:  # "*" names service principals too
-        out.extend(Grantee(SERVICE, s, g.accounts, g.orgs, g.networks, g.principals)
-                   for s in exempt.service)
-    if g.arn is not None and not g.is_root:
-        # One exact principal not listed itself: the Deny applies to it. Listing its account
-        # spares the account, not its users and roles: AWS checks each link of the caller (the
-        # page's example lists the session, its role and the account to spare the session).
-        return out
-    for v in exempt.aws:
-        p = parse_aws_principal(v)
-        if p.account is None or not g.accounts.contains(p.account):
-            continue
-        if not _may_be_principal(g.principals, v):
-            continue
-        if g.is_root:
-            # The account's own grant, left only to ``v``: still that account's delegation
-            # (``v`` needs its own IAM permission, as it did before the Deny).
-            out.append(g._replace(principals=only({v})))
-        else:
-            out.append(g._replace(accounts=g.accounts.meet(only({p.account})), arn=v,
-                                  is_root=p.is_root, principals=only({v})))
-    return out
-
-
-def _may_be_principal(principals: Constraint, arn: str) -> bool:
-    """Whether ``arn`` may be one of ``principals`` (their values may be ARN patterns)."""
-    if arn in principals.exclude:
-        return False
-    return principals.include is None or any(
-        p == arn or glob_match(p, arn) for p in principals.include)
-
-
-def _outside(mine: Constraint, deny: Constraint) -> Constraint:
-    """The values of ``mine`` for which a Deny pinned to ``deny`` does not hold."""
-    if deny.include is not None:  # the Deny holds only inside deny.include
-        return mine.meet(excluding(deny.include - deny.exclude))
-    return mine.meet(only(deny.exclude))  # the Deny holds everywhere outside deny.exclude
-
-
-def _matches_any(patterns: frozenset[str], arn: str) -> bool:
-    return any(glob_match(p, arn) for p in patterns)
-
-
-def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
-    """Like ``_outside`` for principal ARNs, where the Deny's values may be ARN patterns."""
-    if mine.include is None:
-        return _outside(mine, deny)
-    if deny.include is not None:  # the Deny holds for principals matching deny.include
-        return only({p for p in mine.values() if not _matches_any(deny.include, p)})
-    return only({p for p in mine.values() if _matches_any(deny.exclude, p)})
-
-
-def _narrowed_to(g: Grantee, principals: Constraint) -> Grantee:
-    """``g`` left only to ``principals``: when each of them (an ARN or ARN pattern) names its
-    account, ``g`` is left to those accounts too, and is empty when none is one of its own."""
-    if principals.include is None:
-        return g._replace(principals=principals)
-    accounts = set()
-    for p in principals.include - principals.exclude:
-        account = account_of_arn_value(p, wildcards=True)
-        if account is None:
-            return g._replace(principals=principals)  # some account unknown: as they were
-        accounts.add(account)
-    return g._replace(principals=principals, accounts=g.accounts.meet(only(accounts)))
-
-
-def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
-    """The part of ``g`` outside a Deny's condition scope (the union over its dimensions)."""
-    out: list[Grantee] = []
-    if not scope.accounts.is_any:
-        out.append(g._replace(accounts=_outside(g.accounts, scope.accounts)))
-    if not scope.orgs.is_any:
-        out.append(g._replace(orgs=_outside(g.orgs, scope.orgs)))
-    if not scope.principals.is_any:
-        out.append(_narrowed_to(g, _principals_outside(g.principals, scope.principals)))
-    net = scope.networks
-    if net.include is not None:
-        out.append(g)  # the Deny holds only on some networks: callers elsewhere avoid it
-    elif net.exclude:
-        out.append(g._replace(networks=g.networks.meet(only(net.exclude))))
-    return [r for r in out if not r.is_empty]
-
-
-def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
-    """The callers of ``g`` that a Deny statement does not certainly cover."""
-    if scope.free:
-        return [g]
-    outside_principal = _minus_principal_element(g, deny)
-    if outside_principal is None:
-        return [g]
-    if scope.unconditional:
-        return outside_principal
-    return outside_principal + _minus_scope(g, scope)
-
-
 class CompiledStatement(NamedTuple):
     mask: int  # 0 when the statement grants or denies no action on this key
     accesses: tuple[Access, ...]  # for an Allow
@@ -387,48 +243,3 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
                                               for g in allow_grantees(stmt)]), None)
     return CompiledStatement(mask, (), deny_scope(stmt.conditions),
                              deny_scope(stmt.conditions, for_services=True))
-
-
-def effective_access(policy: Policy) -> list[Access]:
-    """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
-    denies = tuple(s for s in policy.statements if compile_statement(s).deny_scope is not None)
-    return [a for s in policy.statements for a in access_after_denies(s, denies)]
-
-
-@lru_cache(maxsize=65_536)
-def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple[Access, ...]:
-    """One statement's access after the Deny statements, applied in order (each Deny
-    subtracts from each access on its own). The compiled tuple itself when no Deny changes
-    it. Statements are shared objects, so this memo is exact."""
-    compiled = compile_statement(stmt).accesses
-    accesses = list(compiled)
-    for deny in denies:
-        c = compile_statement(deny)
-        assert c.deny_scope is not None and c.service_deny_scope is not None
-        accesses = _apply_deny(accesses, deny, c.mask, (c.deny_scope, c.service_deny_scope))
-    if len(accesses) == len(compiled) and all(
-            a is b for a, b in zip(accesses, compiled, strict=True)):
-        return compiled
-    return tuple(accesses)
-
-
-def _apply_deny(accesses: list[Access], deny: Statement, dmask: int,
-                dscope: tuple[Scope, Scope]) -> list[Access]:
-    out: list[Access] = []
-    for acc in accesses:
-        hit = acc.mask & dmask
-        if not hit:
-            out.append(acc)
-            continue
-        if acc.mask & ~dmask:
-            out.append(Access(acc.statement, acc.grantee, acc.mask & ~dmask))
-        g = acc.grantee
-        scope = dscope[1] if g.kind == SERVICE else dscope[0]
-        rest = residual(g, deny, scope)
-        if g.kind == AWS and g.label == "*" and g.arn is None and g.is_open and not any(
-                r.is_open for r in rest):
-            # An open "*" stood for the service principals too; what is left of it no longer
-            # does, so the services keep what the Deny leaves them on their own.
-            rest += residual(Grantee(SERVICE, "*"), deny, dscope[1])
-        out.extend(Access(acc.statement, r, hit) for r in rest)
-    return out
