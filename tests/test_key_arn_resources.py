@@ -97,6 +97,12 @@ def test_a_pattern_for_every_key_of_another_partition_does_not_cover_the_key() -
     assert exposure(policy(ROOT, PUBLIC, perimeter(AWS_KEYS)), CN_KEY) == {
         ("KMS-PUBLIC", "Public")}
     assert exposure(policy({**ROOT, "Resource": AWS_KEYS}), CN_KEY) == {("IAM-KMS-1", None)}
+    # Beside a value only the request decides, the pattern that misses the key decides nothing:
+    # the Deny may or may not apply, so it is not credited.
+    either = [AWS_KEYS, "arn:aws-cn:kms:cn-north-1:" + OWNER + ":key/${aws:username}"]
+    assert coverage(either, key=CN_KEY) == MAYBE
+    assert exposure(policy(ROOT, PUBLIC, perimeter(either)), CN_KEY) == {
+        ("KMS-PUBLIC", "Public")}
 
 
 def test_nothing_is_rebuilt_when_nothing_needs_settling() -> None:

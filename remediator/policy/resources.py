@@ -159,11 +159,15 @@ def _settled(stmt: Statement, key_arn: str) -> Statement:
     values = (stmt.not_resources if negated else stmt.resources) or ()
     if not values and not negated:
         return stmt  # no Resource: no effect on any key
-    decidable = [v for v in values if not has_policy_variable(v)]
-    if any(glob_match(v, key_arn) for v in decidable):
+    undecided = tuple(v for v in values if has_policy_variable(v))
+    if any(glob_match(v, key_arn) for v in values if not has_policy_variable(v)):
         covers = not negated
-    elif len(decidable) < len(values):
-        return stmt  # only a request-dependent value could name the key
+    elif undecided:  # only a request-dependent value could name the key: it alone decides
+        settled = (stmt._replace(not_resources=undecided) if negated
+                   else stmt._replace(resources=undecided))
+        if resource_coverage(settled) == resource_coverage(stmt):
+            return stmt
+        return settled._replace(origin=None)
     else:
         covers = negated
     if resource_coverage(stmt) == (YES if covers else NO):
