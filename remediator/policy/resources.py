@@ -159,7 +159,10 @@ def _settled(stmt: Statement, key_arn: str) -> Statement:
     values = (stmt.not_resources if negated else stmt.resources) or ()
     if not values and not negated:
         return stmt  # no Resource: no effect on any key
-    undecided = tuple(v for v in values if has_policy_variable(v))
+    # A value with a variable is undecided only if some value of the variable could make it
+    # match: its fixed parts must match the key (the variable itself may stand for anything).
+    undecided = tuple(v for v in values
+                      if has_policy_variable(v) and glob_match(_masked(v), key_arn))
     if any(glob_match(v, key_arn) for v in values if not has_policy_variable(v)):
         covers = not negated
     elif undecided:  # only a request-dependent value could name the key: it alone decides
