@@ -24,6 +24,7 @@ from remediator.policy import parse_policy
 from remediator.policy.resources import settle_resources
 from remediator.runrecord import REFUSED_LOCKOUT, REFUSED_MANUAL, REFUSED_NOT_SANDBOX
 from remediator.types import Context
+from remediator.validate import ACCOUNT_ID
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +101,24 @@ def _check_change(change: Mapping[str, Any]) -> None:
         raise ValueError("its after.policy_sha256 is not the SHA-256 of its after.policy")
 
 
+def plan_members(plan: Mapping[str, Any], org_id: str | None) -> frozenset[str]:
+    """The members of the trusted organisation ``org_id`` the plan was proven with (its
+    ``organization``); empty when the plan holds none, or another organisation's. RefusedError
+    when the plan's ``organization`` is not ``{"id", "accounts": [12-digit ids]}``."""
+    org = plan.get("organization")
+    if org is None:
+        return frozenset()
+    accounts = org.get("accounts") if isinstance(org, Mapping) else None
+    if not (isinstance(org, Mapping) and isinstance(org.get("id"), str)
+            and isinstance(accounts, list)
+            and all(isinstance(a, str) and ACCOUNT_ID.fullmatch(a) for a in accounts)):
+        raise RefusedError(
+            "The plan's organization is not an id with a list of 12-digit member accounts; "
+            "make a new plan with 'remediator plan'."
+        )
+    return frozenset(accounts) if org_id is not None and org["id"] == org_id else frozenset()
+
+
 def preflight(
     plan: Mapping[str, Any],
     targets: Sequence[KeyTarget],
@@ -107,11 +126,14 @@ def preflight(
     config: Config,
     include_manual: frozenset[str],
 ) -> dict[str, Refusal]:
-    """Key ARN -> refusal for every change that must not be applied (nothing is written)."""
+    """Key ARN -> refusal for every change that must not be applied (nothing is written).
+    The lockout check knows the organisation's members the plan was proven with: an owner they
+    leave out is outside ``aws:PrincipalOrgID``."""
+    members = plan_members(plan, config.trust.org_id)
     identities: dict[str, str] = {}
     refusals = {}
     for change, target in zip(plan["changes"], targets, strict=True):
-        refusal = _refusal(change, target, config, include_manual)
+        refusal = _refusal(change, target, config, include_manual, members)
         if refusal is None:
             refusal = _identity_refusal(ops, target, identities)
         if refusal is not None:
@@ -123,7 +145,8 @@ def preflight(
 
 
 def _refusal(
-    change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str]
+    change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str],
+    members: frozenset[str],
 ) -> Refusal | None:
     if target.account not in config.sandbox_accounts:
         return REFUSED_NOT_SANDBOX, f"account {target.account} is not in sandbox_accounts"
@@ -136,7 +159,7 @@ def _refusal(
                 "name each with --include-manual to apply this change"
             )
     if not keeps_owner_control(change["after"]["policy"],
-                               config.context_for(target.account, key_arn=target.key_arn)):
+                               config.context_for(target.account, members, target.key_arn)):
         return REFUSED_LOCKOUT, (
             f"the after-policy would not let the owner root arn:aws:iam::{target.account}:root "
             "call kms:PutKeyPolicy, which could lock the key out"

@@ -18,7 +18,13 @@ from remediator import __version__
 from remediator.diffs import structured_diff
 from remediator.errors import BadInputError, RemediatorError
 from remediator.planner import KeyPlan, Unresolved
-from remediator.snapshot import IamPolicySnapshot, KeySnapshot, canonical_json, utc_now
+from remediator.snapshot import (
+    IamPolicySnapshot,
+    KeySnapshot,
+    OrganizationSnapshot,
+    canonical_json,
+    utc_now,
+)
 from remediator.types import Finding
 from remediator.userjson import loads_strict
 
@@ -103,11 +109,13 @@ def build_plan(
     config_sha256: str,
     auto_fix: Mapping[str, bool],
     iam_people: Sequence[Mapping[str, Any]] = (),
+    organization: OrganizationSnapshot | None = None,
 ) -> dict[str, Any]:
     """The plan document, digest included. Keys whose policy was unknown or invalid (``None``
     plans, or plans with a ``policy_error``) are never changed: each is listed for a person,
     with the reason and any grant findings it has. ``iam_people`` (``iam_policy_entry``) are
-    listed after the keys' items."""
+    listed after the keys' items. ``organization``: the trusted organisation's members the
+    plan was proven with, so that apply checks each after-policy in the same world."""
     changes, people = [], []
     for key, kp in keyed:
         if kp is None or kp.policy_error is not None:
@@ -129,6 +137,7 @@ def build_plan(
         "config_sha256": config_sha256,
         "changes": changes,
         "needs_a_person": people,
+        "organization": None if organization is None else organization.to_dict(),
     }
     plan["digest"] = plan_digest(plan)
     return plan

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from remediator.approval import keeps_owner_control
+from remediator.approval import keeps_owner_control, plan_members
 from remediator.commands.planning import plan_snapshot
 from remediator.config import parse_config
 from remediator.detectors import analyze_key_policy
@@ -136,6 +136,20 @@ def test_pinning_star_to_the_organisation_is_proven_to_keep_a_named_members_acce
     assert change["proof"]["ok"] is True and change["auto_fix"] is True, json.dumps(
         change["proof"])
     assert not [p for p in plan["needs_a_person"] if p["finding"]["rule"] in EXPOSURE]
+
+
+# Apply checks each after-policy for lockout again (approval.plan_members): the plan carries
+# the members it was proven with, and only the trusted organisation's.
+def test_the_plan_carries_the_members_it_was_proven_with() -> None:
+    config = parse_config(CONFIG)
+    for org, carried in (({"id": ORG, "accounts": [MEMBER]}, {"id": ORG, "accounts": [MEMBER]}),
+                         ({"id": "o-zzzzzzzzzz", "accounts": [MEMBER]}, None),
+                         (None, None)):
+        plan = plan_snapshot(snapshot_from_dict(snapshot(PUBLIC_WITH_MEMBER, org)), config,
+                             "0" * 64)
+        assert plan["organization"] == carried
+        assert plan_members(plan, config.trust.org_id) == frozenset(
+            carried["accounts"] if carried else ())
 
 
 # The trust names an organisation the owner is not in (Organizations listed its members, and

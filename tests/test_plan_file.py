@@ -27,7 +27,7 @@ def plan() -> dict[str, Any]:
 
 def test_plan_has_the_contract_fields(plan: dict[str, Any]) -> None:
     assert set(plan) == {"version", "plan_id", "created_at", "tool_version", "config_sha256",
-                         "changes", "needs_a_person", "digest"}
+                         "changes", "needs_a_person", "organization", "digest"}
     assert plan["version"] == 1 and plan["digest"] == plan_digest(plan)
     for change in plan["changes"]:
         assert {"key_arn", "account", "region", "findings", "before", "after", "revoke_grants",

@@ -107,7 +107,8 @@ def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
         keyed.append((key, kp))
         log.info("key_planned", key_arn=key.arn, changed=kp.changed, steps=len(kp.steps))
     auto = {b.id: books.allows_auto_fix(b) for b in books.playbooks}
-    return build_plan(keyed, cfg_sha, auto, plan_iam_policies(snapshot, config))
+    proven_with = snapshot.organization if members else None
+    return build_plan(keyed, cfg_sha, auto, plan_iam_policies(snapshot, config), proven_with)
 
 
 def render(plan: dict[str, Any], fmt: str, out: TextIO) -> None:

@@ -25,8 +25,10 @@ from kms_estate import (
 from remediator.apply import apply_plan
 from remediator.aws.faults import Fault, FaultInjector
 from remediator.aws.session import ClientFactory
+from remediator.config import Trust
 from remediator.errors import BackupError, RefusedError
 from remediator.localaws import LocalAws
+from remediator.plan import plan_digest
 from remediator.rollback import list_runs
 
 pytestmark = pytest.mark.integration
@@ -184,6 +186,60 @@ def test_an_after_policy_that_locks_the_owner_out_is_refused(
     result = apply(aws, clients, make_plan([change(key, after=lockout)]), "lockout")
     assert statuses(result) == {key.arn: "refused-lockout"}
     assert state_of(clients, [key]) == before
+
+
+ORG = "o-a1b2c3d4e5"
+
+
+def _redigest(plan: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in plan.items() if k != "digest"}
+    return body | {"digest": plan_digest(body)}
+
+
+# aws:PrincipalOrgID is the organisation "to which the requesting principal belongs"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+# #condition-keys-principalorgid): when the members the plan was proven with leave the owner
+# out, the perimeter Deny takes kms:PutKeyPolicy from the owner root too, and apply's own
+# lockout check must see that, not take the owner for a member.
+def test_the_lockout_check_uses_the_members_the_plan_was_proven_with(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    perimeter = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SANDBOX_A}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+         "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}}]}
+    cfg = config(aws).model_copy(update={"trust": Trust(org_id=ORG)})
+    plan = make_plan([change(key, after=perimeter)])
+    outside = _redigest({**plan, "organization": {"id": ORG, "accounts": [SANDBOX_B]}})
+    result = apply(aws, clients, outside, "org-outside", cfg=cfg)
+    assert statuses(result) == {key.arn: "refused-lockout"}
+    assert state_of(clients, [key]) == before
+    # The same members under another organisation's id say nothing of the trusted one.
+    other = _redigest({**plan, "organization": {"id": "o-zzzzzzzzzz", "accounts": [SANDBOX_B]}})
+    inside = _redigest({**plan, "organization": {"id": ORG, "accounts": [SANDBOX_A, SANDBOX_B]}})
+    for name, member_plan in (("org-other", other), ("org-inside", inside)):
+        key_now = make_key(clients, SANDBOX_A, REGIONS[0])
+        retargeted = _redigest({**member_plan, "changes": [change(key_now, after=perimeter)]})
+        assert statuses(apply(aws, clients, retargeted, name, cfg=cfg)) == {
+            key_now.arn: "applied"}
+
+
+@pytest.mark.parametrize("organization", [
+    {"id": ORG}, {"id": ORG, "accounts": ["12345"]}, {"accounts": []}, [ORG], "o-a1b2c3d4e5"])
+def test_a_plan_whose_organization_is_malformed_is_refused(
+    aws: LocalAws, clients: ClientFactory, organization: Any
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    plan = _redigest({**make_plan([change(key)]), "organization": organization})
+    backups = store(aws, "org-malformed")
+    with pytest.raises(RefusedError, match="organization is not an id"):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
 
 
 def test_an_aws_managed_key_is_refused_whatever_the_plan_says(aws: LocalAws) -> None:
