@@ -107,6 +107,29 @@ def test_a_pattern_for_every_key_of_another_partition_does_not_cover_the_key() -
         ("KMS-PUBLIC", "Public")}
 
 
+# "You can use wildcard characters (* and ?) within the individual segments of an ARN ... If
+# the * wildcard is the last character of a resource ARN segment, it can expand to match
+# beyond the colon boundaries" (reference_policies_elements_resource.html#
+# reference_policies_elements_resource_wildcards): a * inside a segment stays inside it.
+@pytest.mark.parametrize(("resource", "matches"), [
+    ("arn:aws:kms:eu-*:key/*", True),  # segment-final: spans Region and account
+    ("arn:aws:kms:*:key/1234abcd-*", True),
+    ("arn:aws:kms:*", True),
+    (f"arn:aws:kms:eu-*-1:{OWNER}:key/*", True),  # inside one segment, no colon to span
+    ("arn:aws:kms:eu-*3:key/*", False),  # would need to span "eu-west-1:111122223333"
+    ("arn:aws:kms:*3:key/*", False),  # as a glob, * would take "eu-west-1:11112222333"
+    ("arn:aws:kms:eu-west-1?" + OWNER + ":key/*", False),  # ? is one character of a segment
+    (f"arn:aws:kms:eu-west-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890a?", True),
+])
+def test_a_wildcard_spans_colons_only_at_the_end_of_a_segment(resource: str,
+                                                              matches: bool) -> None:
+    assert coverage(resource) == (YES if matches else NO)
+    assert coverage(None, resource) == (NO if matches else YES)
+    # The perimeter Deny is credited only when its Resource really names the key.
+    found = exposure(policy(ROOT, PUBLIC, perimeter(resource)), THIS)
+    assert found == (set() if matches else {("KMS-PUBLIC", "Public")})
+
+
 def test_nothing_is_rebuilt_when_nothing_needs_settling() -> None:
     parsed = parse_policy(policy(ROOT, PUBLIC))
     assert settle_resources(parsed, THIS) is parsed

@@ -37,7 +37,8 @@ from remediator.detectors.rules import RULES
 from remediator.policy import actions as kms
 from remediator.policy.access import statement_mask
 from remediator.policy.document import Statement, parse_policy
-from remediator.policy.principals import glob_to_regex, has_wildcard, split_arn
+from remediator.policy.principals import has_wildcard, split_arn
+from remediator.policy.resources import resource_regex
 from remediator.types import Finding
 
 BLOCKED = kms.bit("kms:Decrypt") | kms.bit("kms:ReEncryptFrom")
@@ -82,7 +83,8 @@ def _matched(patterns: tuple[str, ...], probes: tuple[str, ...]) -> int:
         if not has_wildcard(pattern):
             bits |= sum(1 << i for i, p in enumerate(probes) if p == pattern)
             continue
-        regex = glob_to_regex(pattern)
+        # A variable stays its own text: it need not stand for every key of a kind.
+        regex = resource_regex(pattern, variables=False)
         bits |= sum(1 << i for i, p in enumerate(probes) if regex.fullmatch(p))
     return bits
 

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from remediator.policy.document import Policy, Statement
-from remediator.policy.principals import glob_match, has_policy_variable, has_wildcard, split_arn
+from remediator.policy.principals import has_policy_variable, has_wildcard, split_arn
 
 YES, NO, MAYBE = "yes", "no", "maybe"
 
@@ -24,7 +24,7 @@ _ANY_KEY_ARN = tuple(f"arn:aws:kms:{p}:{p}:key/{p}" for p in _ANY_ID)
 
 
 def _matches_all(pattern: str, prefix: str = "") -> bool:
-    return all(glob_match(pattern, prefix + probe) for probe in _ANY_ID)
+    return all(resource_match(pattern, prefix + probe) for probe in _ANY_ID)
 
 
 # A policy variable is replaced at request time by a value of the request context
@@ -35,6 +35,42 @@ _VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 def _masked(resource: str) -> str:
     return _VARIABLE.sub("*", resource)
+
+
+# "You can use wildcard characters (* and ?) within the individual segments of an ARN (the
+# parts separated by colons) ... If the * wildcard is the last character of a resource ARN
+# segment, it can expand to match beyond the colon boundaries"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+# #reference_policies_elements_resource_wildcards). So ``arn:aws:kms:eu-*:key/*`` matches
+# every key in an ``eu-`` Region, while the ``*`` of ``arn:aws:kms:*-1:key/*`` stays inside
+# the Region. A policy variable may stand for anything.
+_RESOURCE_TOKEN = re.compile(r"\$\{[^}]*\}|[*?]|[^*?$]+|\$")
+
+
+@lru_cache(maxsize=8192)
+def resource_regex(pattern: str, variables: bool = True) -> re.Pattern[str]:
+    """The regular expression of one Resource or NotResource value (see above); with
+    ``variables`` False a policy variable is matched as the text it is."""
+    parts = []
+    for m in _RESOURCE_TOKEN.finditer(pattern):
+        token = m.group()
+        if token == "*":  # the segment's last character may expand past colons
+            ends_segment = m.end() == len(pattern) or pattern[m.end()] == ":"
+            parts.append(".*" if ends_segment else "[^:]*")
+        elif token == "?":
+            parts.append("[^:]")
+        elif token.startswith("${") and variables:
+            parts.append(".*")
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def resource_match(pattern: str, arn: str) -> bool:
+    """Whether one Resource value matches an ARN: case-sensitively, wildcards as above."""
+    if not has_wildcard(pattern) and "${" not in pattern:
+        return pattern == arn
+    return resource_regex(pattern).fullmatch(arn) is not None
 
 
 def _key_coverage(resource: str) -> str:
@@ -53,10 +89,10 @@ def _key_coverage(resource: str) -> str:
         return NO if _key_coverage(_masked(resource)) == NO else MAYBE
     arn = split_arn(resource)
     if arn is None:  # not six parts: a pattern such as "arn:*" may still match key ARNs
-        if all(glob_match(resource, probe) for probe in _ANY_KEY_ARN):
+        if all(resource_match(resource, probe) for probe in _ANY_KEY_ARN):
             return YES
         return MAYBE if has_wildcard(resource) else NO
-    if not glob_match(arn.service, "kms"):
+    if not resource_match(arn.service, "kms"):
         return NO
     kind = arn.resource
     literal = kind.split("*", 1)[0].split("?", 1)[0]
@@ -136,8 +172,8 @@ def settle_resources(policy: Policy, key_arn: str | None) -> Policy:
     and stays undecided unless another value settles the statement. The same Policy when
     nothing reads differently on this key (or the key is unknown).
 
-    Resource ARNs match case-sensitively, ``*`` and ``?`` as wildcards
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+    Resource ARNs match case-sensitively, ``*`` and ``?`` as wildcards within a segment
+    (``resource_match``).
     """
     if key_arn is None:
         return policy
@@ -162,8 +198,8 @@ def _settled(stmt: Statement, key_arn: str) -> Statement:
     # A value with a variable is undecided only if some value of the variable could make it
     # match: its fixed parts must match the key (the variable itself may stand for anything).
     undecided = tuple(v for v in values
-                      if has_policy_variable(v) and glob_match(_masked(v), key_arn))
-    if any(glob_match(v, key_arn) for v in values if not has_policy_variable(v)):
+                      if has_policy_variable(v) and resource_match(v, key_arn))
+    if any(resource_match(v, key_arn) for v in values if not has_policy_variable(v)):
         covers = not negated
     elif undecided:  # only a request-dependent value could name the key: it alone decides
         settled = (stmt._replace(not_resources=undecided) if negated
