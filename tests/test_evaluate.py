@@ -261,6 +261,20 @@ def test_root_userid_is_the_account_id() -> None:
     assert not allowed_actions(p, caller(principal=f"arn:aws:iam::{OTHER}:user/bob"))
 
 
+def test_a_federated_users_userid_is_account_and_name_and_it_has_no_username() -> None:
+    """KEYS aws:userid and aws:username; a GetFederationToken session's id is
+    "account:caller-specified-name" (https://docs.aws.amazon.com/STS/latest/APIReference/
+    API_FederatedUser.html), and only an IAM user has an aws:username."""
+    fed = caller(principal=f"arn:aws:sts::{OTHER}:federated-user/bob")
+    assert allowed_actions(policy(allow(cond={"StringEquals": {"aws:userid": f"{OTHER}:bob"}})),
+                           fed)
+    assert allowed_actions(policy(allow(cond={"StringEquals": {
+        "aws:PrincipalType": "FederatedUser"}})), fed)
+    assert not allowed_actions(policy(allow(cond={"Null": {"aws:username": "false"}})), fed)
+    user = caller(principal=f"arn:aws:iam::{OTHER}:user/bob")
+    assert allowed_actions(policy(allow(cond={"StringEquals": {"aws:username": "bob"}})), user)
+
+
 def test_organisation_keys_exist_only_for_members() -> None:
     """KEYS aws:PrincipalOrgID: "included ... only if the principal is a member of an
     organization"; a negated operator then holds."""

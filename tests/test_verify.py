@@ -282,6 +282,26 @@ def test_must_close_outsiders_refuses_remaining_cross_account_access() -> None:
     assert_fails(proof, NO_OUTSIDER_ACCESS, UNTRUSTED, "can still call")
 
 
+# aws:PrincipalType is "User" for an IAM user and "FederatedUser" for a GetFederationToken
+# session, and aws:userid of the latter is "account:caller-specified-name"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+# #condition-keys-principaltype; https://docs.aws.amazon.com/STS/latest/APIReference/
+# API_FederatedUser.html): a patch that lets in only those principal types of other accounts
+# must be caught, though no root or role session of any account gains anything.
+@pytest.mark.parametrize("condition", [
+    {"StringEquals": {"aws:PrincipalType": "User"}},
+    {"StringEquals": {"aws:PrincipalType": "FederatedUser"}},
+    {"StringLike": {"aws:username": "*"}},
+    {"StringLike": {"aws:userid": "????????????:*"}},  # a 12-digit account, then a name
+])
+def test_letting_in_outside_users_only_is_caught(condition: Json) -> None:
+    before = console_policy([KEY_USER])
+    after = copy.deepcopy(before)
+    after["Statement"].append(public_statement(condition))
+    proof = verify_change(before, after, CTX, [])
+    assert_fails(proof, NO_OUTSIDER_ACCESS, "gains")
+
+
 def test_a_statement_without_resource_is_invalid_for_put_key_policy() -> None:
     before = console_policy([KEY_USER])
     after = copy.deepcopy(before)

@@ -229,10 +229,11 @@ def caller(
     elif ptype == "AssumedRole":
         session = principal.rsplit("/", 1)[-1]
         ident["aws:userid"] = (userid or f"{_synthetic_id('AROA', principal_arn)}:{session}",)
+    elif ptype == "FederatedUser":  # GetFederationToken: "account:caller-specified-name"
+        ident["aws:userid"] = (userid or f"{acct}:{principal.rsplit('/', 1)[-1]}",)
     else:
         ident["aws:userid"] = (userid or _synthetic_id("AIDA", principal),)
-        if ptype == "User":
-            ident["aws:username"] = (principal.rsplit("/", 1)[-1],)
+        ident["aws:username"] = (principal.rsplit("/", 1)[-1],)
     if org_id:
         ident["aws:principalorgid"] = (org_id,)
         if org_paths:

@@ -2,11 +2,12 @@
 
 Two policies can differ only on values they name, so it is enough to try every principal,
 account, organisation, service and condition value either names, plus one fresh value of each
-kind that neither names (a fresh outsider account with a root and a role, a fresh organisation,
-a fresh service, a fresh value for each condition key, and each key absent). Condition keys are
-varied one at a time from a baseline where each key has its first named value, plus an
-all-absent, an all-fresh and one context per statement that sets that statement's own values,
-which keeps the set small (tens to a few hundred requests) while reaching every statement.
+kind that neither names (a fresh outsider account with a root, a role session, an IAM user and
+a federated user, a fresh organisation, a fresh service, a fresh value for each condition key,
+and each key absent). Condition keys are varied one at a time from a baseline where each key has
+its first named value, plus an all-absent, an all-fresh and one context per statement that sets
+that statement's own values, which keeps the set small (tens to a few hundred requests) while
+reaching every statement.
 
 Service-to-service keys (``aws:SourceAccount``, ``aws:SourceArn``...) exist only when "accessing
 a resource triggers an AWS service to call another service on behalf of the resource owner"
@@ -52,6 +53,7 @@ FRESH_ORG = "o-fresh0000zz"
 FRESH_SERVICE = "fresh-service.amazonaws.com"
 FRESH_ROLE = "fresh-role"
 FRESH_SESSION = "fresh-session"
+FRESH_USER = "fresh-user"
 _FRESH_ACCOUNT_SEED = 210_987_654_321
 
 ACCOUNT_KEYS = frozenset(
@@ -201,12 +203,16 @@ def _named_identity(arn: str) -> Identity | None:
 
 
 def aws_identities(named: Named, accounts: list[str], outsider: str) -> list[Identity]:
-    """Each account's root and a fresh role session, every named user/role/session, and a
-    session in the fresh outsider account for every unique id an ``aws:userid`` names."""
+    """Each account's root, a fresh role session, IAM user and federated user (each principal
+    type carries its own ``aws:PrincipalType``, ``aws:userid`` and ``aws:username``), every
+    named user/role/session, and a session in the fresh outsider account for every unique id
+    an ``aws:userid`` names."""
     out: list[Identity] = []
     for a in accounts:
         out.append((f"arn:aws:iam::{a}:root", a, None, None))
         out.append(_session(a, FRESH_ROLE))
+        out.append((f"arn:aws:iam::{a}:user/{FRESH_USER}", a, None, None))
+        out.append((f"arn:aws:sts::{a}:federated-user/{FRESH_USER}", a, None, None))
     for value in named.principals:
         for arn in _arn_instances(value, accounts):
             ident = _named_identity(arn)
