@@ -76,6 +76,8 @@ AWS_CONDITIONS = [
     ("Bool", "aws:SecureTransport", "true"),
     ("StringEquals", "aws:SourceVpce", "vpce-1a2b3c4d"),
     ("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
+    ("IpAddress", "aws:SourceIp", "0.0.0.0/0"),
+    ("StringEqualsIgnoreCase", "aws:SourceVpce", "VPCE-1A2B3C4D"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
 SERVICE_CONDITIONS = [
@@ -95,6 +97,8 @@ KNOWN_CASE_CONDITIONS = [
     ("Null", "kms:CallerAccount", "false"),
     ("StringEquals", "aws:SourceAccount", UNTRUSTED),
     ("StringNotEquals", "aws:SourceAccount", UNTRUSTED),
+    ("StringEquals", "aws:PrincipalType", "User"),
+    ("StringEquals", "aws:PrincipalType", "FederatedUser"),
 ]
 
 # Keys the caller sets with each request: a Deny on them is uncertain to the engine, which does
@@ -251,6 +255,25 @@ def test_iam_requests_are_tried_off_the_named_networks_too() -> None:
     assert symbolic == {"KMS-CROSS-ACCOUNT"} and allowed
 
 
+# A range holding every address names no network (conditions.covers_every_address): "*" from
+# 0.0.0.0/0 is public, and the evaluator must not take such a request for one from a named
+# network. An IgnoreCase operator names its endpoint in any case (OPS, string operators), so a
+# request from it is on the named network whatever case the request writes it in.
+@pytest.mark.parametrize(("condition", "public"), [
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True),
+    ({"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}, True),
+    ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, False),
+    ({"StringEqualsIgnoreCase": {"aws:SourceVpce": "VPCE-1A2B3C4D"}}, False),
+])
+def test_the_evaluator_knows_which_networks_a_policy_names(condition: Json,
+                                                           public: bool) -> None:
+    doc = {"Version": "2012-10-17", "Statement": [
+        allow({"AWS": root(OWNER)}, "kms:*"), allow("*", "kms:Decrypt", condition)]}
+    symbolic, allowed = exposure(doc)
+    assert symbolic == ({"KMS-PUBLIC"} if public else set())
+    assert bool(allowed) is public, allowed
+
+
 @pytest.mark.xfail(strict=True, reason="the known disagreements below are in this pool")
 @settings(
     max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -370,6 +393,13 @@ KNOWN: dict[str, tuple[Json, str]] = {
     "notprincipal-without-account-may-still-deny": (
         doc(allow("*"), deny(NotPrincipal={"AWS": MALLORY})),
         "a NotPrincipal user without its account is taken as certainly spared"),
+    # False positive (a dead statement). aws:PrincipalType of an IAM user is "User"
+    # (KEYS#condition-keys-principaltype), so the only caller this Allow names never meets it.
+    # Found by the random agreement test once federated users were tried.
+    "principal-type-contradicts-principal": (
+        doc(allow({"AWS": MALLORY}, "kms:*",
+                  {"StringEquals": {"aws:PrincipalType": "FederatedUser"}})),
+        "aws:PrincipalType is not checked against the type of the principals named"),
     # False positive. StringLike "*" on kms:CallerAccount (like Null "false") holds for every
     # IAM caller, so the Deny certainly applies to mallory; the engine calls it uncertain.
     "always-true-deny-condition-is-uncertain": (

@@ -34,6 +34,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from remediator.policy.conditions import covers_every_address
 from remediator.policy.document import Condition, Policy
 from remediator.policy.evaluate import (
     AWS,
@@ -289,13 +290,18 @@ def contexts(named: Named) -> list[Ctx]:
 
 
 def in_named_network(context: Ctx, named: Named) -> bool:
-    """Whether a request comes from a VPC, endpoint or address range a policy names."""
+    """Whether a request comes from a VPC, endpoint or address range a policy names. Ranges
+    that together hold every address (``0.0.0.0/0``) name no network; an ``IgnoreCase``
+    operator names its values in any case."""
     for key in NETWORK_KEYS & context.keys():
         for value in context[key]:
             for cond in named.keys.get(key, ()):
-                if cond.operator.negated:
+                if cond.operator.negated or (
+                        key == "aws:sourceip" and covers_every_address(cond.values)):
                     continue
-                if value in cond.values or _in_cidrs(value, cond.values):
+                if value in cond.values or _in_cidrs(value, cond.values) or (
+                        cond.operator.ignore_case
+                        and value.casefold() in {v.casefold() for v in cond.values}):
                     return True
     return False
 
