@@ -2353,6 +2353,47 @@ CASES: list[Case] = [
         ),
         must_not=(CROSS, PUBLIC),
     ),
+    # ---- what a positive Deny on aws:PrincipalArn or aws:userid covers ---------------------
+    # aws:PrincipalArn is the caller's own ARN: a role's for its sessions, an IAM user's, the
+    # root user's, and for a GetFederationToken caller arn:aws:sts::ACCOUNT:federated-user/NAME
+    # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html, whose
+    # example also gives that caller's aws:userid, ACCOUNT:NAME). A Deny on some of these
+    # leaves the account's other callers the access an Allow on the account gives them.
+    *[
+        case(
+            f"deny-principal-arn-{name}-leaves-the-rest-of-the-account",
+            doc(
+                ROOT,
+                allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={op: {key: value}}),
+            ),
+            must=(CROSS,),
+        )
+        for name, op, key, value in (
+            ("roles", "ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:role/*"),
+            ("iam-only", "ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:*"),
+            ("iam-only-stringlike", "StringLike", "aws:PrincipalArn",
+             f"arn:aws:iam::{UNTRUSTED}:*"),
+            ("root-user", "ArnEquals", "aws:PrincipalArn", UNTRUSTED_ROOT),
+            ("userid-federated", "StringLike", "aws:userid", f"{UNTRUSTED}:*"),
+            ("userid-root", "StringEquals", "aws:userid", UNTRUSTED),
+        )
+    ],
+    *[
+        case(
+            f"deny-principal-arn-{name}-covers-the-whole-account",
+            doc(
+                ROOT,
+                allow(aws(UNTRUSTED_ROOT), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={"ArnLike": {"aws:PrincipalArn": value}}),
+            ),
+            must_not=(CROSS, PUBLIC),
+        )
+        for name, value in (
+            ("any-service", f"arn:aws:*::{UNTRUSTED}:*"),
+            ("iam-and-sts", [f"arn:aws:iam::{UNTRUSTED}:*", f"arn:aws:sts::{UNTRUSTED}:*"]),
+        )
+    ],
     # ---- which operators pin the caller -------------------------------------------------------
     # StringLike's "*" matches across colons, unlike the Arn operators, which match each of the
     # six parts on its own (condition operators page); an IAM path may hold ":" (CreateRole,

@@ -24,6 +24,7 @@ from remediator.policy.principals import (
     has_policy_variable,
     has_wildcard,
     is_account_id,
+    names_every_principal_of,
 )
 
 ACCOUNT_KEYS = frozenset(
@@ -299,6 +300,11 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
             # account parts are fixed, or dv would be None); access.py matches the patterns.
             return (("principals", excluding(frozenset(cond.values))),)
         return ((dim, excluding(vals)),)
+    if cond.key == USERID_KEY or (cond.key in ARN_KEYS and not all(
+            names_every_principal_of(frozenset(cond.values), a, op.ignore_case) for a in vals)):
+        # The Deny holds for the callers these values match, not for their whole accounts:
+        # "A:*" is A's federated users only, and arn:aws:iam::A:role/* leaves A's users.
+        return ((dim, only(vals)), ("principals", only(frozenset(cond.values))))
     extra = _principal_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)
     return pins + ((extra,) if extra and dim != "principals" else ())

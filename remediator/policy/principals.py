@@ -110,3 +110,23 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     if not has_wildcard(pattern):
         return pattern.lower() == value.lower() if ignore_case else pattern == value
     return bool(glob_to_regex(pattern, ignore_case).fullmatch(value))
+
+
+# What aws:PrincipalArn holds for each kind of caller in an account: the root user's ARN, an
+# IAM user's, a role's (for its sessions), and a federated user's, whose ARN is an STS one
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html: a
+# GetFederationToken caller is arn:aws:sts::ACCOUNT:federated-user/NAME).
+_EVERY_KIND = (("iam", "root"), ("iam", "user/\uffff"), ("iam", "role/\uffff"),
+               ("sts", "federated-user/\uffff"))
+
+
+def names_every_principal_of(patterns: frozenset[str], account: str,
+                             ignore_case: bool = False) -> bool:
+    """Whether some of these aws:PrincipalArn patterns match the ARN of every caller of
+    ``account``, whatever its kind; ``arn:aws:iam::ACCOUNT:*`` misses its federated users."""
+    arns = [split_arn(p) for p in patterns]
+    mine = [a for a in arns if a is not None and a.account == account]
+    return bool(mine) and all(any(
+        glob_match(a.service, service, ignore_case) and glob_match(a.region, "", ignore_case)
+        and glob_match(a.resource, resource, ignore_case) for a in mine)
+        for service, resource in _EVERY_KIND)
