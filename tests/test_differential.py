@@ -432,6 +432,7 @@ NO_LONGER_REPORTED = {name: KNOWN.pop(name) for name in (
     "deny-exemption-pattern-in-another-account",
     "source-account-allow-is-dead-for-iam-principals",
     "forallvalues-on-present-key-still-restricts",
+    "always-true-deny-condition-is-uncertain",
 )}
 
 

@@ -2394,6 +2394,25 @@ CASES: list[Case] = [
             ("iam-and-sts", [f"arn:aws:iam::{UNTRUSTED}:*", f"arn:aws:sts::{UNTRUSTED}:*"]),
         )
     ],
+    # A condition every IAM caller meets (its key is in every IAM request, KEYS: aws:PrincipalArn,
+    # kms:CallerAccount...; Null "false" or StringLike "*" on it) leaves the Deny certain for
+    # IAM callers. A service principal's request has no such key, so "*"'s service side stays.
+    *[
+        case(
+            f"deny-on-a-key-every-iam-caller-has-{name}",
+            doc(
+                ROOT,
+                allow("*", "kms:Decrypt", sid="Public"),
+                deny("*", "kms:Decrypt", cond=cond),
+            ),
+            must=(SVC,),
+            must_not=(PUBLIC, CROSS),
+        )
+        for name, cond in (
+            ("null-false", {"Null": {"aws:PrincipalArn": "false"}}),
+            ("stringlike-star", {"StringLike": {"kms:CallerAccount": "*"}}),
+        )
+    ],
     # ---- which operators pin the caller -------------------------------------------------------
     # StringLike's "*" matches across colons, unlike the Arn operators, which match each of the
     # six parts on its own (condition operators page); an IAM path may hold ":" (CreateRole,

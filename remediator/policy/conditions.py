@@ -373,6 +373,17 @@ def may_hold_for_services(cond: Condition) -> bool:
             and cond.values == ("true",))
 
 
+def holds_for_every_iam_caller(cond: Condition) -> bool:
+    """Whether a condition matches whatever value an IAM caller has for a key every IAM caller
+    carries: ``Null "false"`` (the key is present) or ``StringLike "*"`` (any value)."""
+    op = cond.operator
+    if cond.key not in ALWAYS_PRESENT or op.negated:
+        return False
+    if op.family == "null":
+        return "false" in {v.strip().lower() for v in cond.values}
+    return op.base == "StringLike" and any(v and set(v) == {"*"} for v in cond.values)
+
+
 def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) -> Scope:
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
@@ -391,6 +402,8 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
             if cond.operator.negated and cond.operator.qualifier != "ForAnyValue":
                 continue
             return Scope(free=True)
+        if not for_services and holds_for_every_iam_caller(cond):
+            continue
         p = deny_pins(cond)
         if p is None:
             return Scope(free=True)
