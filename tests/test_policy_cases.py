@@ -2377,8 +2377,52 @@ CASES: list[Case] = [
             ("root-user", "ArnEquals", "aws:PrincipalArn", UNTRUSTED_ROOT),
             ("userid-federated", "StringLike", "aws:userid", f"{UNTRUSTED}:*"),
             ("userid-root", "StringEquals", "aws:userid", UNTRUSTED),
+            # "?" is one character (OPS, ARN operators): names of one character only.
+            ("one-character-names", "ArnLike", "aws:PrincipalArn", [
+                UNTRUSTED_ROOT, f"arn:aws:iam::{UNTRUSTED}:user/?",
+                f"arn:aws:iam::{UNTRUSTED}:role/?",
+                f"arn:aws:sts::{UNTRUSTED}:federated-user/?"]),
+            # Another partition's ARNs: a caller of this key has an arn:aws: ARN.
+            ("another-partition", "ArnLike", "aws:PrincipalArn", [
+                f"arn:aws-cn:iam::{UNTRUSTED}:*", f"arn:aws-cn:sts::{UNTRUSTED}:*"]),
+            # Under StringEquals "*" is a literal: no principal's ARN holds one.
+            ("literal-star", "StringEquals", "aws:PrincipalArn",
+             [f"arn:aws:iam::{UNTRUSTED}:*", f"arn:aws:sts::{UNTRUSTED}:*"]),
         )
     ],
+    # A role session's aws:PrincipalArn is its role's ARN, "not the ARN of the user that
+    # assumed the role" (KEYS#condition-keys-principalarn): a Deny on session ARNs spares it;
+    # and an aws:userid is never an ARN.
+    *[
+        case(
+            f"deny-{name}-leaves-the-session-its-access",
+            doc(
+                ROOT,
+                allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"), "kms:Decrypt",
+                      sid="Share"),
+                deny("*", "kms:*", cond=cond),
+            ),
+            must=(CROSS,),
+        )
+        for name, cond in (
+            ("session-arns", {"ArnLike": {
+                "aws:PrincipalArn": f"arn:aws:sts::{UNTRUSTED}:assumed-role/*"}}),
+            ("userid-written-as-the-session-arn", {"StringEquals": {
+                "aws:userid": f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"}}),
+        )
+    ],
+    # ... while a Deny on every role of the account covers the session, whatever its path.
+    case(
+        "deny-every-role-of-the-account-covers-its-session",
+        doc(
+            ROOT,
+            allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"), "kms:Decrypt",
+                  sid="Share"),
+            deny("*", "kms:*", cond={"ArnLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/*"}}),
+        ),
+        must_not=(CROSS, PUBLIC),
+    ),
     *[
         case(
             f"deny-principal-arn-{name}-covers-the-whole-account",

@@ -300,11 +300,17 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
             # account parts are fixed, or dv would be None); access.py matches the patterns.
             return (("principals", excluding(frozenset(cond.values))),)
         return ((dim, excluding(vals)),)
-    if cond.key == USERID_KEY or (cond.key in ARN_KEYS and not all(
-            names_every_principal_of(frozenset(cond.values), a, op.ignore_case) for a in vals)):
+    if cond.key == USERID_KEY:
+        # Unique ids name callers the policy cannot tell (AROA...:session), and "A:*" is only
+        # A's federated users: not certain for any caller the engine knows by ARN or account.
+        return None
+    if cond.key in ARN_KEYS and not all(
+            names_every_principal_of(frozenset(cond.values), a, op.ignore_case) for a in vals):
         # The Deny holds for the callers these values match, not for their whole accounts:
-        # "A:*" is A's federated users only, and arn:aws:iam::A:role/* leaves A's users.
-        return ((dim, only(vals)), ("principals", only(frozenset(cond.values))))
+        # arn:aws:iam::A:role/* leaves A's users. Under an operator without wildcards, a value
+        # with "*" is literal and matches no principal's ARN.
+        matched = frozenset(v for v in cond.values if op.wildcards or not has_wildcard(v))
+        return ((dim, only(vals)), ("principals", only(matched)))
     extra = _principal_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)
     return pins + ((extra,) if extra and dim != "principals" else ())

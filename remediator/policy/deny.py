@@ -11,7 +11,12 @@ from functools import lru_cache
 from remediator.policy.access import AWS, SERVICE, Access, Grantee, compile_statement
 from remediator.policy.conditions import Constraint, Scope, excluding, only
 from remediator.policy.document import Policy, Principals, Statement
-from remediator.policy.principals import account_of_arn_value, glob_match, parse_aws_principal
+from remediator.policy.principals import (
+    account_of_arn_value,
+    glob_match,
+    parse_aws_principal,
+    principal_arn_forms,
+)
 
 
 def _minus_principal_element(g: Grantee, stmt: Statement) -> list[Grantee] | None:
@@ -99,12 +104,17 @@ def _matches_any(patterns: frozenset[str], arn: str) -> bool:
 
 
 def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
-    """Like ``_outside`` for principal ARNs, where the Deny's values may be ARN patterns."""
+    """Like ``_outside`` for principal ARNs, where the Deny's values may be ARN patterns
+    matched against what aws:PrincipalArn holds for each (``principal_arn_forms``)."""
     if mine.include is None:
         return _outside(mine, deny)
     if deny.include is not None:  # the Deny holds for principals matching deny.include
-        return only({p for p in mine.values() if not _matches_any(deny.include, p)})
-    return only({p for p in mine.values() if _matches_any(deny.exclude, p)})
+        denied = deny.include
+        return only({p for p in mine.values()
+                     if not all(_matches_any(denied, f) for f in principal_arn_forms(p))})
+    spared = deny.exclude
+    return only({p for p in mine.values()
+                 if any(_matches_any(spared, f) for f in principal_arn_forms(p))})
 
 
 def _narrowed_to(g: Grantee, principals: Constraint) -> Grantee:

@@ -115,9 +115,13 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
 # What aws:PrincipalArn holds for each kind of caller in an account: the root user's ARN, an
 # IAM user's, a role's (for its sessions), and a federated user's, whose ARN is an STS one
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html: a
-# GetFederationToken caller is arn:aws:sts::ACCOUNT:federated-user/NAME).
-_EVERY_KIND = (("iam", "root"), ("iam", "user/\uffff"), ("iam", "role/\uffff"),
-               ("sts", "federated-user/\uffff"))
+# GetFederationToken caller is arn:aws:sts::ACCOUNT:federated-user/NAME). Names of one and of
+# three characters, so that "?" does not pass for "any name". The partition is aws, as the
+# engine reads a key whose ARN it is not told.
+_ANY_NAME = ("\uffff", "\uffff\uffff\uffff")
+_EVERY_KIND = (("iam", "root"), *((service, prefix + name) for name in _ANY_NAME
+                                  for service, prefix in (("iam", "user/"), ("iam", "role/"),
+                                                          ("sts", "federated-user/"))))
 
 
 def names_every_principal_of(patterns: frozenset[str], account: str,
@@ -125,8 +129,23 @@ def names_every_principal_of(patterns: frozenset[str], account: str,
     """Whether some of these aws:PrincipalArn patterns match the ARN of every caller of
     ``account``, whatever its kind; ``arn:aws:iam::ACCOUNT:*`` misses its federated users."""
     arns = [split_arn(p) for p in patterns]
-    mine = [a for a in arns if a is not None and a.account == account]
+    mine = [a for a in arns if a is not None and a.account == account
+            and glob_match(a.partition, "aws", ignore_case)]
     return bool(mine) and all(any(
         glob_match(a.service, service, ignore_case) and glob_match(a.region, "", ignore_case)
         and glob_match(a.resource, resource, ignore_case) for a in mine)
         for service, resource in _EVERY_KIND)
+
+
+def principal_arn_forms(arn: str) -> tuple[str, ...]:
+    """The values aws:PrincipalArn may hold for the callers a principal ARN names. A role
+    session's is its role's ARN, "not the ARN of the user that assumed the role" (condition keys
+    page, aws:PrincipalArn), and the session ARN does not show the role's path: a pattern
+    certainly matches the session only if it matches the role under any path."""
+    p = split_arn(arn)
+    if p is not None and p.service == "sts" and p.resource.startswith("assumed-role/"):
+        parts = p.resource.split("/")
+        if len(parts) >= 3:
+            base = f"arn:{p.partition}:iam::{p.account}:role/"
+            return (base + parts[1], f"{base}\uffff/{parts[1]}")
+    return (arn,)
