@@ -2411,6 +2411,34 @@ CASES: list[Case] = [
                 "aws:userid": f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"}}),
         )
     ],
+    # A role pinned by its unique id (aws:userid, "AROA...:*") or a session by its role's ARN:
+    # the policy cannot tell the id's principal, and the session's aws:PrincipalArn is the
+    # role's, so the named principal of the untrusted account may well be let in.
+    *[
+        case(
+            f"{name}-of-an-untrusted-principal-is-cross-account",
+            doc(
+                ROOT,
+                allow(aws(principal), "kms:Decrypt", sid="Share", cond=cond),
+            ),
+            must=(CROSS,),
+        )
+        for name, principal, cond in (
+            ("allow-pinned-by-unique-id", f"arn:aws:iam::{UNTRUSTED}:role/app",
+             {"StringLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}}),
+            ("allow-session-pinned-by-its-role", f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1",
+             {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/app"}}),
+        )
+    ],
+    case(
+        "deny-sparing-a-unique-id-may-spare-the-untrusted-role",
+        doc(
+            ROOT,
+            allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/app"), "kms:Decrypt", sid="Share"),
+            deny("*", "kms:*", cond={"StringNotLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}}),
+        ),
+        must=(CROSS,),
+    ),
     # ... while a Deny on every role of the account covers the session, whatever its path.
     case(
         "deny-every-role-of-the-account-covers-its-session",

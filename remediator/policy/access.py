@@ -26,9 +26,7 @@ from remediator.policy.conditions import (
     service_flag_holds,
 )
 from remediator.policy.document import Condition, Principals, Statement
-from remediator.policy.principals import (
-    parse_aws_principal,
-)
+from remediator.policy.principals import parse_aws_principal, principal_arn_forms
 from remediator.policy.resources import applies_to_key
 
 AWS, SERVICE = "aws", "service"
@@ -101,8 +99,17 @@ def exactly(value: str) -> Constraint:
 
 
 def _pin_principal(pins: Constraint, arn: str) -> Constraint:
-    """An exact principal under a statement's aws:PrincipalArn pins: itself, or nobody."""
-    return exactly(arn) if pins.contains(arn) else _NOBODY
+    """An exact principal under a statement's aws:PrincipalArn or aws:userid pins: itself when
+    it may be one of them, or nobody. A role session is pinned by its role's ARN (what
+    aws:PrincipalArn holds for it), and a unique id may be any principal's: the policy does not
+    say whose it is."""
+    if arn in pins.exclude:
+        return _NOBODY
+    include = pins.include
+    if include is None or any(f in include for f in principal_arn_forms(arn)) or any(
+            not v.startswith("arn:") for v in include):
+        return exactly(arn)
+    return _NOBODY
 
 
 def _aws_grantee(value: str, scope: Scope) -> Grantee | None:

@@ -113,6 +113,8 @@ def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
         return only({p for p in mine.values()
                      if not all(_matches_any(denied, f) for f in principal_arn_forms(p))})
     spared = deny.exclude
+    if any(not v.startswith("arn:") for v in spared):
+        return mine  # a unique id (aws:userid) the Deny spares may be any of them
     return only({p for p in mine.values()
                  if any(_matches_any(spared, f) for f in principal_arn_forms(p))})
 
