@@ -3,6 +3,7 @@ breaks, and `show` refusing an edited plan with exit 2."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from remediator.cli import main
 from remediator.commands.planning import plan_snapshot
 from remediator.config import load_config
 from remediator.plan import PlanIntegrityError, load_plan, plan_digest, policy_sha256, write_plan
+from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.snapshot import load_snapshot
 
 DATA = Path(__file__).parent / "data"
@@ -193,3 +195,18 @@ def test_a_plan_that_is_not_utf8_is_one_sentence(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"remediator: error: plan {latin1} is not UTF-8 text\n"
+
+
+# Apply checks each after-policy for lockout with the members the plan carries, so the review
+# shows them: a missing or stale list is for the reviewer to see before approving.
+def test_the_review_shows_the_organisation_members_the_plan_was_proven_with(
+        plan: dict[str, Any]) -> None:
+    with_members = {**plan, "organization": {"id": "o-a1b2c3d4e5",
+                                             "accounts": ["111122223333", "555566667777"]}}
+    for shown, expected in ((plan, "organisation members: not read at scan time"),
+                            (with_members, "organisation members: 2 account(s) of "
+                                           "o-a1b2c3d4e5, as Organizations listed them")):
+        out = io.StringIO()
+        render_plan_terminal(shown, out)
+        assert expected in " ".join(out.getvalue().split())
+        assert expected in render_plan_markdown(shown)

@@ -32,6 +32,17 @@ def _summary_line(plan: Plan) -> str:
             f"({auto} auto-fix), {len(people)} item(s) need a person. Digest {plan['digest']}")
 
 
+def _members_line(plan: Plan) -> str:
+    """The organisation members the plan was proven with, which apply's lockout check uses
+    again: a stale or missing list is for the reviewer to see."""
+    org = plan.get("organization")
+    if not isinstance(org, Mapping):
+        return "organisation members: not read at scan time"
+    accounts = org.get("accounts") or []
+    return (f"organisation members: {len(accounts)} account(s) of {org.get('id')}, "
+            "as Organizations listed them at scan time")
+
+
 def _resource(item: Mapping[str, Any]) -> Any:
     """The key or IAM policy an item is about (plans made before items had ``resource`` name
     only ``key_arn``)."""
@@ -46,6 +57,7 @@ def render_plan_terminal(plan: Plan, out: TextIO) -> None:
     """Every value from the plan is rich Text, never markup: the plan file is the user's."""
     console = Console(file=out, width=None if out.isatty() else 100, highlight=False)
     console.print(Text(_summary_line(plan)))
+    console.print(Text(_members_line(plan)))
     for change in plan["changes"]:
         console.rule(Text(str(change["key_arn"])))
         for f in change["findings"]:
@@ -85,7 +97,8 @@ def render_plan_markdown(plan: Plan) -> str:
              f"- digest: `{plan['digest']}` (approve with `remediator apply PLAN --approve "
              f"{plan['digest']}`)",
              f"- keys to change: {len(plan['changes'])}; items that need a person: "
-             f"{len(plan['needs_a_person'])}", ""]
+             f"{len(plan['needs_a_person'])}",
+             f"- {_members_line(plan)}", ""]
     for change in plan["changes"]:
         lines += [f"## `{change['key_arn']}`", "",
                   f"Playbooks: {', '.join(change['playbooks'])} · auto-fix: "
