@@ -76,6 +76,10 @@ def coverage(resource: Any = None, not_resource: Any = None, key: str | None = T
     (None, f"arn:aws:kms:eu-west-1:{OWNER}:key/${{aws:username}}", MAYBE),
     # Its fixed parts already miss the key: whatever the variable holds, it names another key.
     (f"arn:aws:kms:us-east-1:{OWNER}:key/${{aws:username}}", None, NO),
+    # ${*} is a literal "*" (reference_policies_variables.html, special characters): a key id
+    # of "*" is no key's.
+    (f"arn:aws:kms:eu-west-1:{OWNER}:key/${{*}}", None, NO),
+    (None, f"arn:aws:kms:eu-west-1:{OWNER}:key/${{*}}", YES),
 ])
 def test_a_resource_naming_particular_keys_is_settled_for_the_key(
         resource: Any, not_resource: Any, expected: str) -> None:

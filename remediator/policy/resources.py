@@ -59,6 +59,8 @@ def resource_regex(pattern: str, variables: bool = True) -> re.Pattern[str]:
             parts.append(".*" if ends_segment else "[^:]*")
         elif token == "?":
             parts.append("[^:]")
+        elif token in ("${*}", "${?}", "${$}"):  # a literal *, ? or $ (policy variables page)
+            parts.append(re.escape(token[2]))
         elif token.startswith("${") and variables:
             parts.append(".*")
         else:
