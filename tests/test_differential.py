@@ -139,7 +139,10 @@ def deny_agrees(cond: Cond) -> bool:
         op == "StringEquals" and key in CALLER_ACCOUNT_KEYS) and not (
         # a positive Deny on a source key is not related to the Allow's pin on the same key
         # (the known case "service-deny-matches-allow-source-account")
-        key in SOURCE_KEYS and "Not" not in op)
+        key in SOURCE_KEYS and "Not" not in op) and not (
+        # a positive Deny on an aws:PrincipalArn pattern is not related to the Allow's pin on
+        # the same pattern (the known case "deny-principal-pattern-matches-allow-pattern")
+        key == "aws:principalarn" and op == "ArnLike")
 
 
 def condition_block(conds: list[Cond]) -> Json:
@@ -393,6 +396,14 @@ KNOWN: dict[str, tuple[Json, str]] = {
     "notprincipal-without-account-may-still-deny": (
         doc(allow("*"), deny(NotPrincipal={"AWS": MALLORY})),
         "a NotPrincipal user without its account is taken as certainly spared"),
+    # False positive. The Allow lets in the callers of 999988887777 whose aws:PrincipalArn
+    # matches the pattern, and the Deny exactly those; the engine keeps the Allow's callers as
+    # "the account" (their federated users' sts ARNs, which the pattern misses, among them).
+    "deny-principal-pattern-matches-allow-pattern": (
+        doc(allow("*", "kms:*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:*"}}),
+            deny(Principal="*",
+                 cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:*"}})),
+        "a Deny's aws:PrincipalArn pattern is not related to the same pattern on the Allow"),
     # False positive (a dead statement). aws:PrincipalType of an IAM user is "User"
     # (KEYS#condition-keys-principaltype), so the only caller this Allow names never meets it.
     # Found by the random agreement test once federated users were tried.

@@ -2439,6 +2439,53 @@ CASES: list[Case] = [
         ),
         must=(CROSS,),
     ),
+    # Found by fuzzing Denies and Allows on aws:PrincipalArn and aws:userid against the
+    # evaluator: each of these let an untrusted account's principal in while nothing was
+    # reported. The pins of one statement are ANDed; a unique id may be any principal's.
+    *[
+        case(
+            f"principal-pins-{name}",
+            doc(ROOT, *statements),
+            must=must,
+        )
+        for name, must, statements in (
+            ("arn-and-unique-id-together-keep-the-role", (CROSS,), (
+                allow("*", "kms:Decrypt", sid="Share", cond={
+                    "StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/app"},
+                    "StringLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}}),)),
+            ("unique-id-beside-an-account-name-pins-nothing", (PUBLIC,), (
+                allow("*", "kms:Decrypt", sid="Share", cond={
+                    "StringLike": {"aws:userid": [f"{UNTRUSTED}:*", "AIDAEXAMPLEUSERID"]}}),)),
+            ("deny-sparing-ids-of-an-account-and-anyone-is-not-certain", (PUBLIC,), (
+                allow("*", "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={"StringNotLike": {
+                    "aws:userid": [f"{UNTRUSTED}:*", "AROAEXAMPLEROLEID:*"]}}))),
+            ("deny-naming-roles-but-sparing-one-leaves-its-session", (CROSS,), (
+                allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"), "kms:Decrypt",
+                      sid="Share"),
+                deny("*", "kms:*", cond={
+                    "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/*"},
+                    "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/app"}}))),
+            ("stringequals-patterns-are-literal-even-for-the-whole-account", (CROSS,), (
+                allow(aws(f"arn:aws:iam::{UNTRUSTED}:user/bob"), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={"StringEquals": {
+                    "aws:PrincipalArn": f"arn:aws:*::{UNTRUSTED}:*"}}))),
+            ("notprincipal-account-spares-its-root-user", (CROSS,), (
+                allow("*", "kms:Decrypt", sid="Share", cond={
+                    "StringLike": {"aws:PrincipalArn": UNTRUSTED_ROOT}}),
+                not_principal_deny({"AWS": [UNTRUSTED]}, "kms:Decrypt"))),
+            ("notprincipal-role-and-account-may-spare-its-session", (CROSS,), (
+                allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/app/s1"), "kms:Decrypt",
+                      sid="Share"),
+                not_principal_deny({"AWS": [UNTRUSTED_ROOT, f"arn:aws:iam::{UNTRUSTED}:role/app"]},
+                                   "kms:*"))),
+            ("deny-sparing-a-unique-id-and-roles-leaves-the-roles", (PUBLIC,), (
+                allow("*", "kms:Decrypt", sid="Share"),
+                deny("*", "kms:Decrypt", cond={
+                    "StringNotEquals": {"aws:userid": "AROAEXAMPLEROLEID:*"},
+                    "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/*"}}))),
+        )
+    ],
     # ... while a Deny on every role of the account covers the session, whatever its path.
     case(
         "deny-every-role-of-the-account-covers-its-session",

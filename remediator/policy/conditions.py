@@ -260,6 +260,11 @@ def allow_pins(cond: Condition) -> tuple[Pin, ...]:
     if dv is None:
         return ()
     dim, vals = dv
+    if cond.key == USERID_KEY and dim == "principals" and any(
+            is_account_id(v.split(":", 1)[0]) for v in vals):
+        # Unique ids beside "ACCOUNT:name" values: callers of those accounts or principals of
+        # any account. No one dimension holds that union, so it pins nothing.
+        return ()
     extra = _principal_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)
     return pins + ((extra,) if extra and dim != "principals" else ())
@@ -299,16 +304,21 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
             # The Deny spares exactly the principals matching these ARNs or patterns (their
             # account parts are fixed, or dv would be None); access.py matches the patterns.
             return (("principals", excluding(frozenset(cond.values))),)
+        if cond.key == USERID_KEY and dim == "principals" and any(
+                is_account_id(v.split(":", 1)[0]) for v in vals):
+            # It spares callers of some accounts ("A:name", "A") and principals of any account
+            # (unique ids): no one dimension holds that union, so it is not certain.
+            return None
         return ((dim, excluding(vals)),)
     if cond.key == USERID_KEY:
         # Unique ids name callers the policy cannot tell (AROA...:session), and "A:*" is only
         # A's federated users: not certain for any caller the engine knows by ARN or account.
         return None
-    if cond.key in ARN_KEYS and not all(
-            names_every_principal_of(frozenset(cond.values), a, op.ignore_case) for a in vals):
+    if cond.key in ARN_KEYS and not (op.wildcards and all(
+            names_every_principal_of(frozenset(cond.values), a, op.ignore_case) for a in vals)):
         # The Deny holds for the callers these values match, not for their whole accounts:
         # arn:aws:iam::A:role/* leaves A's users. Under an operator without wildcards, a value
-        # with "*" is literal and matches no principal's ARN.
+        # with "*" or "?" is literal and matches no principal's ARN.
         matched = frozenset(v for v in cond.values if op.wildcards or not has_wildcard(v))
         return ((dim, only(vals)), ("principals", only(matched)))
     extra = _principal_pin(cond)
@@ -316,10 +326,35 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     return pins + ((extra,) if extra and dim != "principals" else ())
 
 
+def _is_unique_id(value: str) -> bool:
+    return not value.startswith("arn:")
+
+
+def meet_principals(a: Constraint, b: Constraint) -> Constraint:
+    """Principals in both constraints, where values are principal ARNs, ARN patterns (a Deny's)
+    or unique ids (aws:userid), not plain values: a unique id may be any principal's, so it
+    keeps the other side's ARNs; and what a Deny spares (``exclude``, patterns) stays beside
+    what it names, since a pattern cannot be subtracted from another."""
+    if b.is_any:
+        return a
+    if a.is_any:
+        return b
+    exclude = a.exclude | b.exclude
+    if a.include is None or b.include is None:
+        return Constraint(a.include if b.include is None else b.include, exclude)
+    a_ids = {v for v in a.include if _is_unique_id(v)}
+    b_ids = {v for v in b.include if _is_unique_id(v)}
+    a_arns, b_arns = a.include - a_ids, b.include - b_ids
+    include = (a_arns & b_arns) | (a_arns if b_ids else set()) | (b_arns if a_ids else set())
+    if a_ids and b_ids:
+        include |= a_ids | b_ids
+    return Constraint(frozenset(include), exclude)
+
+
 def _combine(pins: list[Pin], free: bool) -> Scope:
     cons = {d: ANY for d in DIMENSIONS}
     for dim, c in pins:
-        cons[dim] = cons[dim].meet(c)
+        cons[dim] = meet_principals(cons[dim], c) if dim == "principals" else cons[dim].meet(c)
     return Scope(cons["accounts"], cons["orgs"], cons["networks"], cons["principals"], free)
 
 

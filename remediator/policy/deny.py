@@ -16,6 +16,8 @@ from remediator.policy.principals import (
     glob_match,
     parse_aws_principal,
     principal_arn_forms,
+    root_arn,
+    split_arn,
 )
 
 
@@ -57,7 +59,7 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
         if g.label == "*":  # any service: only the exempt ones are spared
             return [g._replace(label=s) for s in exempt.service]
         return [g] if g.label in exempt.service else []
-    if g.arn is not None and g.arn in exempt.aws:
+    if g.arn is not None and (g.arn in exempt.aws or _lists_role_of_session(exempt, g.arn)):
         return [g]
     out: list[Grantee] = []
     if g.label == "*" and g.arn is None:  # "*" names service principals too
@@ -72,24 +74,50 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
         p = parse_aws_principal(v)
         if p.account is None or not g.accounts.contains(p.account):
             continue
-        if not _may_be_principal(g.principals, v):
+        # Listing an account (its id or root ARN) spares its root user, whose aws:PrincipalArn
+        # is the root ARN: that is what a grantee's principal pins are compared with.
+        spared = root_arn(p.account, _partition(v)) if p.is_root else v.strip()
+        if not _may_be_principal(g.principals, spared):
             continue
         if g.is_root:
             # The account's own grant, left only to ``v``: still that account's delegation
             # (``v`` needs its own IAM permission, as it did before the Deny).
-            out.append(g._replace(principals=only({v})))
+            out.append(g._replace(principals=only({spared})))
         else:
             out.append(g._replace(accounts=g.accounts.meet(only({p.account})), arn=v,
-                                  is_root=p.is_root, principals=only({v})))
+                                  is_root=p.is_root, principals=only({spared})))
     return out
 
 
+def _partition(value: str) -> str:
+    arn = split_arn(value.strip())
+    return arn.partition if arn is not None else "aws"
+
+
+def _lists_role_of_session(exempt: Principals, arn: str) -> bool:
+    """Whether a NotPrincipal lists the role of the session ``arn``. The page's own example
+    lists the session, its role and the account, but it also says "AWS might validate the
+    account first, then the role, and then the assumed-role user" and recommends listing "the
+    ARN for a role and the ARN for the account containing that role": whether the role alone
+    spares its sessions is not settled there, so it is taken to, and doubt never hides access."""
+    forms = principal_arn_forms(arn)
+    if forms == (arn,):
+        return False  # not a role session
+    name = forms[0].rsplit("/", 1)[1]
+    prefix = forms[0][: -len(name)]  # arn:PARTITION:iam::ACCOUNT:role/
+    return any(v.strip().startswith(prefix) and v.strip().rsplit("/", 1)[1] == name
+               for v in exempt.aws)
+
+
 def _may_be_principal(principals: Constraint, arn: str) -> bool:
-    """Whether ``arn`` may be one of ``principals`` (their values may be ARN patterns)."""
+    """Whether ``arn`` may be one of ``principals`` (their values may be ARN patterns, held
+    as aws:PrincipalArn holds them, or unique ids, which may be anyone's)."""
     if arn in principals.exclude:
         return False
     return principals.include is None or any(
-        p == arn or glob_match(p, arn) for p in principals.include)
+        not p.startswith("arn:") or any(p == f or glob_match(p, f)
+                                        for f in principal_arn_forms(arn))
+        for p in principals.include)
 
 
 def _outside(mine: Constraint, deny: Constraint) -> Constraint:
@@ -105,18 +133,20 @@ def _matches_any(patterns: frozenset[str], arn: str) -> bool:
 
 def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
     """Like ``_outside`` for principal ARNs, where the Deny's values may be ARN patterns
-    matched against what aws:PrincipalArn holds for each (``principal_arn_forms``)."""
+    matched against what aws:PrincipalArn holds for each (``principal_arn_forms``). The Deny
+    holds for a principal that certainly matches ``deny.include`` (when set) and certainly
+    matches none of ``deny.exclude``; a unique id (aws:userid) it spares may be anyone's."""
     if mine.include is None:
         return _outside(mine, deny)
-    if deny.include is not None:  # the Deny holds for principals matching deny.include
-        denied = deny.include
-        return only({p for p in mine.values()
-                     if not all(_matches_any(denied, f) for f in principal_arn_forms(p))})
-    spared = deny.exclude
-    if any(not v.startswith("arn:") for v in spared):
-        return mine  # a unique id (aws:userid) the Deny spares may be any of them
-    return only({p for p in mine.values()
-                 if any(_matches_any(spared, f) for f in principal_arn_forms(p))})
+    spares_unknown = any(not v.startswith("arn:") for v in deny.exclude)
+
+    def denied(p: str) -> bool:
+        forms = principal_arn_forms(p)
+        if deny.include is not None and not all(_matches_any(deny.include, f) for f in forms):
+            return False
+        return not (spares_unknown or any(_matches_any(deny.exclude, f) for f in forms))
+
+    return only({p for p in mine.values() if not denied(p)})
 
 
 def _narrowed_to(g: Grantee, principals: Constraint) -> Grantee:
@@ -125,12 +155,20 @@ def _narrowed_to(g: Grantee, principals: Constraint) -> Grantee:
     if principals.include is None:
         return g._replace(principals=principals)
     accounts = set()
+    unknown = False
     for p in principals.include - principals.exclude:
         account = account_of_arn_value(p, wildcards=True)
         if account is None:
-            return g._replace(principals=principals)  # some account unknown: as they were
-        accounts.add(account)
-    return g._replace(principals=principals, accounts=g.accounts.meet(only(accounts)))
+            unknown = True
+        else:
+            accounts.add(account)
+    if not unknown:
+        return g._replace(principals=principals, accounts=g.accounts.meet(only(accounts)))
+    if accounts:
+        # Unique ids (whose accounts are unknown) beside ARNs of known accounts: no one
+        # dimension holds that union, so ``g`` is left as it was rather than read as pinned.
+        return g
+    return g._replace(principals=principals)  # accounts unknown: as they were
 
 
 def _minus_scope(g: Grantee, scope: Scope) -> list[Grantee]:
