@@ -2479,6 +2479,34 @@ CASES: list[Case] = [
                       sid="Share"),
                 not_principal_deny({"AWS": [UNTRUSTED_ROOT, f"arn:aws:iam::{UNTRUSTED}:role/app"]},
                                    "kms:*"))),
+            # IgnoreCase operators match ARNs in any case (OPS); a policy variable in a
+            # spared ARN is the request's value, so user/${aws:username} spares every user;
+            # a session's role may have a path its ARN does not show.
+            ("ignorecase-exemption-spares-the-other-spelling", (CROSS,), (
+                allow(aws(f"arn:aws:iam::{UNTRUSTED}:user/Bob"), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={"StringNotEqualsIgnoreCase": {
+                    "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:user/bob"}}))),
+            ("ignorecase-allow-lets-in-the-other-spelling", (CROSS,), (
+                allow(aws(f"arn:aws:iam::{UNTRUSTED}:user/Bob"), "kms:Decrypt", sid="Share",
+                      cond={"StringEqualsIgnoreCase": {
+                          "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:user/bob"}}),)),
+            ("exemption-by-username-variable-spares-every-user", (CROSS,), (
+                allow(aws(f"arn:aws:iam::{UNTRUSTED}:user/alice"), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:*", cond={"ArnNotLike": {
+                    "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:user/${{aws:username}}"}}))),
+            ("exemption-of-a-role-with-a-path-spares-its-session", (CROSS,), (
+                allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/x/s"), "kms:Decrypt",
+                      sid="Share"),
+                deny("*", "kms:*", cond={"ArnNotEquals": {
+                    "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/path/x"}}))),
+            ("allow-pinned-to-a-role-with-a-path-lets-in-its-session", (CROSS,), (
+                allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/x/s"), "kms:Decrypt",
+                      sid="Share", cond={"ArnEquals": {
+                          "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:role/path/x"}}),)),
+            ("notprincipal-session-and-account-may-spare-the-role", (CROSS,), (
+                allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/x"), "kms:Decrypt", sid="Share"),
+                not_principal_deny({"AWS": [f"arn:aws:sts::{UNTRUSTED}:assumed-role/x/s",
+                                            UNTRUSTED_ROOT]}, "kms:*"))),
             ("deny-sparing-a-unique-id-and-roles-leaves-the-roles", (PUBLIC,), (
                 allow("*", "kms:Decrypt", sid="Share"),
                 deny("*", "kms:Decrypt", cond={

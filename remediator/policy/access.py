@@ -26,7 +26,7 @@ from remediator.policy.conditions import (
     service_flag_holds,
 )
 from remediator.policy.document import Condition, Principals, Statement
-from remediator.policy.principals import parse_aws_principal, principal_arn_forms
+from remediator.policy.principals import may_hold_principal_arn, parse_aws_principal
 from remediator.policy.resources import applies_to_key
 
 AWS, SERVICE = "aws", "service"
@@ -106,8 +106,8 @@ def _pin_principal(pins: Constraint, arn: str) -> Constraint:
     if arn in pins.exclude:
         return _NOBODY
     include = pins.include
-    if include is None or any(f in include for f in principal_arn_forms(arn)) or any(
-            not v.startswith("arn:") for v in include):
+    if include is None or any(not v.startswith("arn:") or may_hold_principal_arn(v, arn)
+                              for v in include):
         return exactly(arn)
     return _NOBODY
 

@@ -240,8 +240,10 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
 
 
 def _principal_pin(cond: Condition) -> Pin | None:
-    """An aws:PrincipalArn/aws:SourceArn condition also pins the exact principal or resource."""
-    if cond.key in ARN_KEYS and all(_fixed(v, cond.operator.wildcards) for v in cond.values):
+    """An aws:PrincipalArn/aws:SourceArn condition also pins the exact principal or resource
+    (not under an IgnoreCase operator: the engine matches ARNs case-sensitively)."""
+    if cond.key in ARN_KEYS and not cond.operator.ignore_case and all(
+            _fixed(v, cond.operator.wildcards) for v in cond.values):
         c = frozenset(cond.values)
         return ("principals", only(c) if cond.operator.is_positive else excluding(c))
     return None
@@ -300,6 +302,11 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
         return None
     dim, vals = dv
     if op.negated:
+        if cond.key in ARN_KEYS and (op.ignore_case or any(has_policy_variable(v)
+                                                           for v in cond.values)):
+            # It spares principals matching in any case, or named by a request's values
+            # (arn:aws:iam::A:user/${aws:username} spares every user): not certain for any.
+            return None
         if cond.key in ARN_KEYS:
             # The Deny spares exactly the principals matching these ARNs or patterns (their
             # account parts are fixed, or dv would be None); access.py matches the patterns.

@@ -14,6 +14,7 @@ from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
+    may_hold_principal_arn,
     parse_aws_principal,
     principal_arn_forms,
     root_arn,
@@ -59,7 +60,8 @@ def _exempt_by_not_principal(g: Grantee, exempt: Principals) -> list[Grantee]:
         if g.label == "*":  # any service: only the exempt ones are spared
             return [g._replace(label=s) for s in exempt.service]
         return [g] if g.label in exempt.service else []
-    if g.arn is not None and (g.arn in exempt.aws or _lists_role_of_session(exempt, g.arn)):
+    if g.arn is not None and (g.arn in exempt.aws or _lists_role_of_session(exempt, g.arn)
+                              or _lists_session_of_role(exempt, g.arn)):
         return [g]
     out: list[Grantee] = []
     if g.label == "*" and g.arn is None:  # "*" names service principals too
@@ -109,15 +111,25 @@ def _lists_role_of_session(exempt: Principals, arn: str) -> bool:
                for v in exempt.aws)
 
 
+def _lists_session_of_role(exempt: Principals, arn: str) -> bool:
+    """Whether a NotPrincipal lists a session of the role ``arn``: without the role's own ARN
+    the page says the Deny "might" apply to the role, not that it does, so the session is
+    taken to be spared and the role grantee (standing for its sessions) keeps its access."""
+    role = split_arn(arn)
+    if role is None or role.service != "iam" or not role.resource.startswith("role/"):
+        return False
+    pathless = f"arn:{role.partition}:iam::{role.account}:role/{role.resource.rsplit('/', 1)[1]}"
+    return any(principal_arn_forms(v.strip())[0] == pathless
+               for v in exempt.aws if ":assumed-role/" in v)
+
+
 def _may_be_principal(principals: Constraint, arn: str) -> bool:
     """Whether ``arn`` may be one of ``principals`` (their values may be ARN patterns, held
     as aws:PrincipalArn holds them, or unique ids, which may be anyone's)."""
     if arn in principals.exclude:
         return False
     return principals.include is None or any(
-        not p.startswith("arn:") or any(p == f or glob_match(p, f)
-                                        for f in principal_arn_forms(arn))
-        for p in principals.include)
+        not p.startswith("arn:") or may_hold_principal_arn(p, arn) for p in principals.include)
 
 
 def _outside(mine: Constraint, deny: Constraint) -> Constraint:
@@ -144,7 +156,8 @@ def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
         forms = principal_arn_forms(p)
         if deny.include is not None and not all(_matches_any(deny.include, f) for f in forms):
             return False
-        return not (spares_unknown or any(_matches_any(deny.exclude, f) for f in forms))
+        return not (spares_unknown
+                    or any(may_hold_principal_arn(v, p) for v in deny.exclude))
 
     return only({p for p in mine.values() if not denied(p)})
 

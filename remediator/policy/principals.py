@@ -149,3 +149,19 @@ def principal_arn_forms(arn: str) -> tuple[str, ...]:
             base = f"arn:{p.partition}:iam::{p.account}:role/"
             return (base + parts[1], f"{base}\uffff/{parts[1]}")
     return (arn,)
+
+
+def may_hold_principal_arn(value: str, arn: str) -> bool:
+    """Whether the aws:PrincipalArn of the callers ``arn`` names may equal or match ``value``
+    (an ARN or ARN pattern): their own ARN, or for a role session its role's ARN under any
+    path, since the session ARN does not show the path (``principal_arn_forms``)."""
+    forms = principal_arn_forms(arn)
+    if any(value == f or glob_match(value, f) for f in forms):
+        return True
+    if len(forms) == 1:
+        return False
+    p, role = split_arn(value), split_arn(forms[0])
+    return (p is not None and role is not None and glob_match(p.partition, role.partition)
+            and glob_match(p.service, "iam") and glob_match(p.account, role.account)
+            and (p.resource.startswith("role/") or glob_match(p.resource, "role/\uffff")))
+
