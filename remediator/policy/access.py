@@ -12,19 +12,15 @@ from typing import NamedTuple
 
 from remediator.policy import actions as kms
 from remediator.policy.conditions import (
-    ANY,
     IDENTITY_KEYS,
     IS_SERVICE_KEY,
     SERVICE_SCOPE_KEYS,
-    UNCONDITIONAL,
-    Constraint,
-    Scope,
     allow_scope,
     deny_scope,
     may_hold_for_services,
-    only,
     service_flag_holds,
 )
+from remediator.policy.constraints import ANY, UNCONDITIONAL, Constraint, Scope, only
 from remediator.policy.document import Condition, Principals, Statement
 from remediator.policy.principals import may_hold_principal_arn, parse_aws_principal
 from remediator.policy.resources import applies_to_key

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from remediator.policy.access import AWS, SERVICE, Access, Grantee, compile_statement
-from remediator.policy.conditions import Constraint, Scope, excluding, only
+from remediator.policy.constraints import Constraint, Scope, excluding, only
 from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.principals import (
     account_of_arn_value,
