@@ -2507,6 +2507,14 @@ CASES: list[Case] = [
                 allow(aws(f"arn:aws:iam::{UNTRUSTED}:role/x"), "kms:Decrypt", sid="Share"),
                 not_principal_deny({"AWS": [f"arn:aws:sts::{UNTRUSTED}:assumed-role/x/s",
                                             UNTRUSTED_ROOT]}, "kms:*"))),
+            # Two exemptions in sequence: what the first spares (the root by
+            # "arn:*:iam::A:root") is a pattern; the second spares A's root too ("r*").
+            ("two-exemptions-in-sequence-both-spare-the-root", (CROSS,), (
+                allow(aws(UNTRUSTED), "kms:Decrypt", sid="Share"),
+                deny("*", "kms:Decrypt", cond={"ArnNotEquals": {
+                    "aws:PrincipalArn": f"arn:*:iam::{UNTRUSTED}:root"}}),
+                deny("*", "kms:Decrypt", cond={"ArnNotLike": {
+                    "aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:r*"}}))),
             ("deny-sparing-a-unique-id-and-roles-leaves-the-roles", (PUBLIC,), (
                 allow("*", "kms:Decrypt", sid="Share"),
                 deny("*", "kms:Decrypt", cond={

@@ -14,6 +14,7 @@ from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
+    has_wildcard,
     may_hold_principal_arn,
     parse_aws_principal,
     principal_arn_forms,
@@ -153,6 +154,12 @@ def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
     spares_unknown = any(not v.startswith("arn:") for v in deny.exclude)
 
     def denied(p: str) -> bool:
+        if has_wildcard(p):
+            # A pattern an earlier Deny's exemption left: the principals matching it. Some may
+            # be spared by this one, and all are denied only if a pattern without "?" (which
+            # a literal "*" of ``p`` cannot stand in for) matches ``p`` as written.
+            return not deny.exclude and deny.include is not None and any(
+                "?" not in d and glob_match(d, p) for d in deny.include)
         forms = principal_arn_forms(p)
         if deny.include is not None and not all(_matches_any(deny.include, f) for f in forms):
             return False
