@@ -227,21 +227,33 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
         return None
     dim, vals = dv
     if op.negated:
-        if cond.key in ARN_KEYS and (op.ignore_case or any(has_policy_variable(v)
-                                                           for v in cond.values)):
-            # It spares principals matching in any case, or named by a request's values
-            # (arn:aws:iam::A:user/${aws:username} spares every user): not certain for any.
-            return None
-        if cond.key in ARN_KEYS:
-            # The Deny spares exactly the principals matching these ARNs or patterns (their
-            # account parts are fixed, or dv would be None); access.py matches the patterns.
-            return (("principals", excluding(frozenset(cond.values))),)
-        if cond.key == USERID_KEY and dim == "principals" and any(
-                is_account_id(v.split(":", 1)[0]) for v in vals):
-            # It spares callers of some accounts ("A:name", "A") and principals of any account
-            # (unique ids): no one dimension holds that union, so it is not certain.
-            return None
-        return ((dim, excluding(vals)),)
+        return _negated_deny_pins(cond, dim, vals)
+    return _positive_deny_pins(cond, dim, vals)
+
+
+def _negated_deny_pins(cond: Condition, dim: str, vals: set[str]) -> tuple[Pin, ...] | None:
+    """A negated Deny condition holds for every caller outside what it spares."""
+    op = cond.operator
+    if cond.key in ARN_KEYS and (op.ignore_case or any(has_policy_variable(v)
+                                                       for v in cond.values)):
+        # It spares principals matching in any case, or named by a request's values
+        # (arn:aws:iam::A:user/${aws:username} spares every user): not certain for any.
+        return None
+    if cond.key in ARN_KEYS:
+        # The Deny spares exactly the principals matching these ARNs or patterns (their
+        # account parts are fixed, or dv would be None); deny.py matches the patterns.
+        return (("principals", excluding(frozenset(cond.values))),)
+    if cond.key == USERID_KEY and dim == "principals" and any(
+            is_account_id(v.split(":", 1)[0]) for v in vals):
+        # It spares callers of some accounts ("A:name", "A") and principals of any account
+        # (unique ids): no one dimension holds that union, so it is not certain.
+        return None
+    return ((dim, excluding(vals)),)
+
+
+def _positive_deny_pins(cond: Condition, dim: str, vals: set[str]) -> tuple[Pin, ...] | None:
+    """A positive Deny condition holds only for the callers it names."""
+    op = cond.operator
     if cond.key == USERID_KEY:
         # Unique ids name callers the policy cannot tell (AROA...:session), and "A:*" is only
         # A's federated users: not certain for any caller the engine knows by ARN or account.

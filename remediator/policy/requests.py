@@ -30,11 +30,9 @@ principal named explicitly lets them in (``evaluate.allowed_actions(..., by_name
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from remediator.policy.conditions import covers_every_address
 from remediator.policy.document import Condition, Policy
 from remediator.policy.evaluate import (
     AWS,
@@ -46,6 +44,7 @@ from remediator.policy.evaluate import (
     Request,
     allowed_actions,
 )
+from remediator.policy.named_networks import Ctx, in_named_network, off_named_networks
 from remediator.policy.principals import is_account_id, parse_aws_principal, split_arn
 from remediator.policy.values import fill, fresh_value, key_variants, satisfying_value
 from remediator.types import Context
@@ -63,9 +62,6 @@ ACCOUNT_KEYS = frozenset(
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
-NETWORK_KEYS = frozenset({"aws:sourceip", "aws:sourcevpc", "aws:sourcevpce"})  # conditions.py
-
-Ctx = dict[str, tuple[str, ...]]
 
 
 def _add(d: dict[str, None], values: Iterable[str]) -> None:
@@ -289,38 +285,6 @@ def contexts(named: Named) -> list[Ctx]:
     return list(unique.values())
 
 
-def in_named_network(context: Ctx, named: Named) -> bool:
-    """Whether a request comes from a VPC, endpoint or address range a policy names. Ranges
-    that together hold every address (``0.0.0.0/0``) name no network; an ``IgnoreCase``
-    operator names its values in any case."""
-    for key in NETWORK_KEYS & context.keys():
-        for value in context[key]:
-            for cond in named.keys.get(key, ()):
-                if cond.operator.negated or (
-                        key == "aws:sourceip" and covers_every_address(cond.values)):
-                    continue
-                if value in cond.values or _in_cidrs(value, cond.values) or (
-                        cond.operator.ignore_case
-                        and value.casefold() in {v.casefold() for v in cond.values}):
-                    return True
-    return False
-
-
-def _in_cidrs(value: str, cidrs: tuple[str, ...]) -> bool:
-    try:
-        addr = ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    for c in cidrs:
-        try:
-            net = ipaddress.ip_network(c.strip(), strict=False)
-        except ValueError:
-            continue
-        if addr.version == net.version and addr in net:
-            return True
-    return False
-
-
 # --- services --------------------------------------------------------------------------
 
 Source = tuple[Ctx, bool]  # service-to-service context keys, insider
@@ -369,11 +333,11 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     member = fresh_member if ctx.org_id else None
     accounts = [*named.accounts, outsider, *([member] if member else [])]
     tried = contexts(named)
-    off_network = _off_named_networks(tried, named)
+    off_network = off_named_networks(tried, named.keys)
     # Callers come from a named network or from elsewhere: each context naming one is also
     # tried with its network keys absent (so, off those networks).
     ctxs = tried + [c for c in off_network if c not in tried]
-    nets = [in_named_network(c, named) for c in ctxs]
+    nets = [in_named_network(c, named.keys) for c in ctxs]
     out: list[Request] = []
     for principal, acct, role, uid in aws_identities(named, accounts, outsider):
         for org, paths in org_variants(acct, named, ctx, member):
@@ -390,18 +354,6 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 for c in off_network
             )
     return out
-
-
-def _off_named_networks(ctxs: list[Ctx], named: Named) -> list[Ctx]:
-    """The contexts without a network a policy names: a context that names one stands also
-    for the same request from elsewhere (its network keys absent). A service never calls from
-    a named network (see the module), so these are the contexts of service requests."""
-    out: dict[tuple[tuple[str, tuple[str, ...]], ...], Ctx] = {}
-    for c in ctxs:
-        if in_named_network(c, named):
-            c = {k: v for k, v in c.items() if k not in NETWORK_KEYS}
-        out.setdefault(tuple(sorted(c.items())), c)
-    return list(out.values())
 
 
 def exposed_actions(policy: Policy, request: Request) -> int:
