@@ -18,7 +18,7 @@ def in_named_network(context: Ctx, named: Conditions) -> bool:
     """Whether a request comes from a VPC, endpoint or address range a policy names. Ranges
     that together hold every address (``0.0.0.0/0``) name no network; an ``IgnoreCase``
     operator names its values in any case."""
-    for key in NETWORK_KEYS & context.keys():
+    for key in context.keys() & NETWORK_KEYS:
         for value in context[key]:
             for cond in named.get(key, ()):
                 if cond.operator.negated or (
