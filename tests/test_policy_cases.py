@@ -2207,6 +2207,96 @@ CASES: list[Case] = [
         ),
         must=(SOD,),
     ),
+    # A class of callers holds its rights in every principal it reaches: "*" that may manage the
+    # key reaches the callers another statement lets use it, and so does "*" pinned to their
+    # account. (Found by the property that a Deny never adds a finding: narrowing the "*" to
+    # the account made the two statements' holders the same name.)
+    case(
+        "duties-star-manages-and-an-account-pinned-star-uses",
+        doc(
+            ROOT,
+            allow("*", "kms:Decrypt", sid="Use",
+                  cond={"StringEquals": {"aws:PrincipalAccount": OWNER}}),
+            allow("*", "kms:PutKeyPolicy", sid="Manage"),
+        ),
+        must=(SOD, PUBLIC),
+    ),
+    case(
+        "duties-account-pinned-star-manages-and-a-role-of-it-uses",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            allow(aws(KEY_USER), "kms:Decrypt", sid="Use"),
+        ),
+        must=(SOD,),
+    ),
+    case(
+        "duties-star-pinned-to-another-account-does-not-reach-the-role",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
+            allow(aws(KEY_USER), "kms:Decrypt", sid="Use"),
+        ),
+        must_not=(SOD,),
+    ),
+    # Another account's root stands for every principal of that account (its IAM policies pass
+    # the rights on), as the owner root does for the owner's, which IAM-KMS-8 leaves aside.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+    case(
+        "duties-another-accounts-root-uses-and-its-user-manages",
+        with_root(
+            allow(aws(UNTRUSTED_USER), "kms:PutKeyPolicy", sid="Manage"),
+            allow(aws(UNTRUSTED_ROOT), "kms:Encrypt", sid="Use"),
+        ),
+        must=(SOD, CROSS),
+    ),
+    case(
+        "duties-one-accounts-root-uses-and-another-accounts-user-manages",
+        with_root(
+            allow(aws(UNTRUSTED_USER), "kms:PutKeyPolicy", sid="Manage"),
+            allow(aws(TRUSTED_ROOT), "kms:Encrypt", sid="Use"),
+        ),
+        must_not=(SOD,),
+    ),
+    case(
+        "duties-another-accounts-root-does-not-reach-principals-pinned-in-others",
+        with_root(
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"ArnEquals": {"aws:PrincipalArn": [KEY_ADMIN, TRUSTED_ROLE]}}),
+            allow(aws(UNTRUSTED_ROOT), "kms:Encrypt", sid="Use"),
+        ),
+        must_not=(SOD,),
+        ctx=CTX_ADMIN,
+    ),
+    # Rights belong to the principal, not to one request: from one endpoint it manages the key,
+    # from another it uses it, and it holds both.
+    case(
+        "duties-star-split-across-two-endpoints",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER,
+                                         "aws:SourceVpce": "vpce-1a2b3c4d"}}),
+            allow("*", "kms:Decrypt", sid="Use",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER,
+                                         "aws:SourceVpce": "vpce-5e6f7a8b"}}),
+        ),
+        must=(SOD,),
+    ),
+    # The admin "*" spares the user role by name (a Deny's exemption): the role is not reached.
+    case(
+        "duties-star-manages-all-but-the-role-that-uses",
+        doc(
+            ROOT,
+            allow("*", "kms:EnableKey", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            allow(aws(KEY_USER), "kms:Decrypt", sid="Use"),
+            deny("*", "kms:EnableKey", cond={"ArnEquals": {"aws:PrincipalArn": KEY_USER}}),
+        ),
+        must_not=(SOD,),
+    ),
     # ---- which keys a Resource names -----------------------------------------------------------
     # "*" in a key policy is this key; another account's key ARN or an alias ARN never is
     # (https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html), and a
@@ -3079,6 +3169,29 @@ def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
     assert f.principals == (f"* in account {OWNER}",)
     (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-a-role-named-elsewhere"]), SOD)
     assert f.principals == (APP_ROLE,)
+    (f,) = only(run(CASE_BY_ID["duties-star-manages-and-an-account-pinned-star-uses"]), SOD)
+    assert (f.principals, f.sid) == ((f"* in account {OWNER}",), "Manage")
+    (f,) = only(run(CASE_BY_ID["duties-account-pinned-star-manages-and-a-role-of-it-uses"]), SOD)
+    assert (f.principals, f.sid) == ((KEY_USER,), "Manage")
+    (f,) = only(run(CASE_BY_ID["duties-another-accounts-root-uses-and-its-user-manages"]), SOD)
+    assert f.principals == (UNTRUSTED_USER,)
+    (f,) = only(run(CASE_BY_ID["duties-star-split-across-two-endpoints"]), SOD)
+    assert f.principals == (f"* in account {OWNER}",)
+
+
+def test_separation_of_duties_is_not_repeated_for_the_principals_a_class_covers() -> None:
+    """"*" holding both kinds of rights is one finding: every principal is in it, so the role
+    named beside it is not reported again, nor "*" pinned to the owner account."""
+    policy = doc(ROOT, allow("*", "kms:*", sid="Everyone"),
+                 allow(aws(KEY_USER), "kms:Decrypt", sid="User"),
+                 allow("*", "kms:EnableKey", sid="Account",
+                       cond={"StringEquals": {"kms:CallerAccount": OWNER}}))
+    (f,) = only(analyze_key_policy(policy, CTX), SOD)
+    assert (f.principals, f.sid) == (("*",), "Everyone")
+    # A class that holds both only in another account covers nobody here.
+    policy["Statement"][1]["Condition"] = {"StringEquals": {"kms:CallerAccount": TRUSTED}}
+    reported = {f.principals for f in only(analyze_key_policy(policy, CTX), SOD)}
+    assert reported == {(f"* in account {TRUSTED}",), (KEY_USER,)}
 
 
 @pytest.mark.parametrize(("sid", "shown"), [(["a"], '["a"]'), (True, "true"), (5, "5"),

@@ -24,7 +24,6 @@ from remediator.detectors.lockout import (
 )
 from remediator.detectors.privileges import (
     DESTRUCTIVE_RULES,
-    add_holdings,
     detect_destructive,
     detect_separation_of_duties,
     detect_wildcard_action,
@@ -223,22 +222,22 @@ def _shares(memo: _Memo, statements: tuple[Statement, ...], ctx: Context) -> lis
     return [summaries.get(stmt) or _summarise(memo, stmt, ctx) for stmt in statements]
 
 
-def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary]) -> list[Finding]:
+def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary], ctx: Context
+             ) -> list[Finding]:
     """A policy's findings from what its Allows contribute (``parts``, in statement order) and
     its statements' root verdicts (``shares``)."""
     findings: list[Finding] = []
-    held: dict[str, int] = {}
-    first_admin: dict[str, Access] = {}
+    held: list[tuple[str, int, Access]] = []
     for s in parts:
         if s.findings:
             findings.extend(s.findings)
         if s.holdings:
-            add_holdings(held, first_admin, s.holdings)
+            held.extend(s.holdings)
     roots = {s.root for s in shares}
     if TAKES_AWAY in roots or GRANTS not in roots:
         findings.append(memo.missing_root)
     if held:
-        findings.extend(separation_findings(held, first_admin))
+        findings.extend(separation_findings(held, ctx))
     return sort_findings(findings)
 
 
@@ -265,8 +264,8 @@ def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Fi
             # Statements without access contribute nothing, so all of them in order read
             # as the analysis's groups do.
             parts = [_after_denies(memo, stmt, denies, ctx) for stmt in statements]
-            return _combine(memo, parts, shares)
-    return _combine(memo, shares, shares)
+            return _combine(memo, parts, shares, ctx)
+    return _combine(memo, shares, shares, ctx)
 
 
 __all__ = [
