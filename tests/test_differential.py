@@ -78,6 +78,9 @@ AWS_CONDITIONS = [
     ("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
     ("IpAddress", "aws:SourceIp", "0.0.0.0/0"),
     ("StringEqualsIgnoreCase", "aws:SourceVpce", "VPCE-1A2B3C4D"),
+    # keys only some actions carry: an encryption context, the grant-for-a-resource flag
+    ("StringEquals", "kms:EncryptionContext:dept", "finance"),
+    ("Bool", "kms:GrantIsForAWSResource", "true"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
 SERVICE_CONDITIONS = [
@@ -104,7 +107,8 @@ KNOWN_CASE_CONDITIONS = [
 # Keys the caller sets with each request: a Deny on them is uncertain to the engine, which does
 # not relate it to the same condition on an Allow (the known case "deny-matches-allow-condition").
 REQUEST_KEYS = frozenset(
-    {"kms:viaservice", "aws:securetransport", "aws:sourcevpce", "aws:sourceip"}
+    {"kms:viaservice", "aws:securetransport", "aws:sourcevpce", "aws:sourceip",
+     "kms:encryptioncontext:dept", "kms:grantisforawsresource"}
 )
 
 CALLER_ACCOUNT_KEYS = frozenset({"kms:calleraccount", "aws:principalaccount"})

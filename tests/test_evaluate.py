@@ -34,7 +34,8 @@ def holds(operator: str, key: str, value: Any, request_value: tuple[str, ...] | 
 
 VIA = "kms:ViaService"
 S3 = "s3.us-east-1.amazonaws.com"
-TAGS = "aws:TagKeys"
+# A multi-valued key a Decrypt request carries (aws:TagKeys comes only with tagging calls).
+TAGS = "kms:EncryptionContextKeys"
 AGE = "aws:MultiFactorAuthAge"
 NOW = "aws:CurrentTime"
 IP = "aws:SourceIp"
@@ -307,3 +308,42 @@ def test_service_principals_have_no_account_keys() -> None:
         )
     )
     assert allowed_actions(p, svc)
+
+
+# --- keys only some actions carry ------------------------------------------------------------
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: an encryption
+# context comes with cryptographic operations (and grant constraints), kms:GrantIsForAWSResource
+# with CreateGrant, ListGrants and RevokeGrant; aws:TagKeys with tagging calls (KEYS).
+PUT = kms.bit("kms:PutKeyPolicy")
+CREATE_GRANT = kms.bit("kms:CreateGrant")
+TAG = kms.bit("kms:TagResource")
+CONTEXT = {"kms:encryptioncontext:dept": ("finance",), "kms:grantisforawsresource": ("true",),
+           "aws:tagkeys": ("team",)}
+
+
+@pytest.mark.parametrize(("cond", "allowed", "refused"), [
+    ({"StringEquals": {"kms:EncryptionContext:dept": "finance"}}, DECRYPT | CREATE_GRANT, PUT),
+    ({"Bool": {"kms:GrantIsForAWSResource": "true"}}, CREATE_GRANT, DECRYPT | PUT),
+    # (tags are taken to come with any key-management call: a superset of the tagging ones)
+    ({"ForAnyValue:StringEquals": {"aws:TagKeys": "team"}}, TAG, DECRYPT),
+    ({"Null": {"kms:EncryptionContext:dept": "false"}}, DECRYPT, PUT),
+    # A condition that holds on a missing key holds for every action.
+    ({"StringEqualsIfExists": {"kms:EncryptionContext:dept": "finance"}}, DECRYPT | PUT, 0),
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": "team"}}, DECRYPT | PUT | TAG, 0),
+    ({"StringNotEquals": {"kms:EncryptionContext:dept": "hr"}}, DECRYPT | PUT, 0),
+])
+def test_a_key_only_some_actions_carry_is_missing_from_the_others(
+        cond: dict[str, Any], allowed: int, refused: int) -> None:
+    got = allowed_actions(policy(allow(action="kms:*", cond=cond)), caller(CONTEXT))
+    assert got & allowed == allowed
+    assert not got & refused
+
+
+def test_a_deny_on_a_missing_context_key_covers_the_actions_without_one() -> None:
+    """StringNotEquals holds on a missing key: the Deny refuses PutKeyPolicy, whose request has
+    no encryption context, while Decrypt with the right context stays allowed."""
+    p = policy(allow(action="kms:*"),
+               deny(action="kms:*", cond={"StringNotEquals": {"kms:EncryptionContext:dept":
+                                                             "finance"}}))
+    got = allowed_actions(p, caller(CONTEXT))
+    assert got & DECRYPT and not got & PUT

@@ -627,6 +627,37 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
     ),
+    # A condition on a key only some actions' requests carry holds for no other action: an
+    # encryption context comes with cryptographic and grant calls, kms:GrantIsForAWSResource
+    # with CreateGrant/ListGrants/RevokeGrant, kms:BypassPolicyLockoutSafetyCheck with
+    # PutKeyPolicy (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+    # "*" under an encryption context may decrypt, never replace the policy.
+    case(
+        "trap-encryption-context-on-kms-star-is-public-use-only",
+        public({"StringEquals": {"kms:EncryptionContext:Department": "Finance"}}, "kms:*"),
+        must=(PUBLIC,),
+        must_not=(*DESTRUCTIVE, SOD),
+    ),
+    case(
+        "trap-grant-for-aws-resource-on-kms-star-is-public-grants-only",
+        public({"Bool": {"kms:GrantIsForAWSResource": "true"}}, "kms:*"),
+        must=(PUBLIC,),
+        must_not=(*DESTRUCTIVE, SOD, WILD),
+    ),
+    # ...IfExists holds where the key is missing: every action stays open.
+    case(
+        "trap-encryption-context-if-exists-on-kms-star-keeps-every-action",
+        public({"StringEqualsIfExists": {"kms:EncryptionContext:Department": "Finance"}},
+               "kms:*"),
+        must=(PUBLIC, PUT_POLICY, SOD, WILD),
+    ),
+    case(
+        "bypass-lockout-check-condition-leaves-management-only",
+        with_root(allow(aws(APP_ROLE), "kms:*", sid="App",
+                        cond={"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}})),
+        must=(PUT_POLICY,),
+        must_not=(SOD, NO_VIA, WILD),
+    ),
     case("trap-empty-condition-object", public({}), must=(PUBLIC,)),
     case("trap-username-alone", star_if("StringEquals", "aws:username", "alice"), must=(PUBLIC,)),
     case(
@@ -3192,6 +3223,13 @@ def test_separation_of_duties_is_not_repeated_for_the_principals_a_class_covers(
     policy["Statement"][1]["Condition"] = {"StringEquals": {"kms:CallerAccount": TRUSTED}}
     reported = {f.principals for f in only(analyze_key_policy(policy, CTX), SOD)}
     assert reported == {(f"* in account {TRUSTED}",), (KEY_USER,)}
+
+
+def test_an_encryption_context_condition_leaves_the_cryptographic_and_grant_actions() -> None:
+    (f,) = only(run(CASE_BY_ID["trap-encryption-context-on-kms-star-is-public-use-only"]),
+                PUBLIC)
+    assert "kms:decrypt" in low(f.actions) and "kms:creategrant" in low(f.actions)
+    assert not {"kms:putkeypolicy", "kms:describekey", "kms:enablekey"} & set(low(f.actions))
 
 
 @pytest.mark.parametrize(("sid", "shown"), [(["a"], '["a"]'), (True, "true"), (5, "5"),

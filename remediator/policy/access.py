@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from remediator.policy import actions as kms
+from remediator.policy.action_keys import condition_actions
 from remediator.policy.conditions import (
     IDENTITY_KEYS,
     IS_SERVICE_KEY,
@@ -242,6 +243,11 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
     if not mask:
         return CompiledStatement(0, (), None)
     if stmt.allow:
+        if stmt.conditions:
+            # a condition on a key only some actions carry holds for no other action
+            mask &= condition_actions(stmt.conditions)
+            if not mask:
+                return CompiledStatement(0, (), None)
         return CompiledStatement(mask, tuple([Access(stmt, g, mask)
                                               for g in allow_grantees(stmt)]), None)
     return CompiledStatement(mask, (), deny_scope(stmt.conditions),

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from remediator.policy import actions as kms
+from remediator.policy.action_keys import actions_carrying, is_scoped
 from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.matchers import Unresolvable, condition_holds
 from remediator.policy.principals import is_account_id, split_arn
@@ -308,8 +309,28 @@ def spared_by_name(policy: Policy, chain: tuple[Link, ...], kind: str) -> int:
     return mask
 
 
+def action_groups(facts: Mapping[str, tuple[str, ...]]
+                  ) -> list[tuple[int, Mapping[str, tuple[str, ...]]]]:
+    """The request's context as each key action sees it: a key only some actions carry (an
+    encryption context, a grant's parameters, request tags: ``action_keys``) is in the
+    request of those actions alone."""
+    scoped = [k for k in facts if is_scoped(k)]
+    if not scoped:
+        return [(kms.ALL_KEY_ACTIONS, facts)]
+    groups: dict[frozenset[str], int] = {}
+    rest = kms.ALL_KEY_ACTIONS
+    while rest:
+        b = rest & -rest
+        rest ^= b
+        carried = frozenset(k for k in scoped if actions_carrying(k) & b)
+        groups[carried] = groups.get(carried, 0) | b
+    return [(mask, {k: v for k, v in facts.items() if k in carried or k not in scoped})
+            for carried, mask in groups.items()]
+
+
 def _allowed(policy: Policy, request: Request, explicit_only: bool) -> int:
     who, facts = request_facts(request)
+    groups = action_groups(facts)
     variables = policy.version == VARIABLES_VERSION
     allow = deny = 0
     for stmt in policy.statements:
@@ -324,12 +345,14 @@ def _allowed(policy: Policy, request: Request, explicit_only: bool) -> int:
             and not _names_explicitly(stmt.principal, who.chain[-1], request.kind)
         ):
             continue
-        if not conditions_hold(stmt, facts, variables):
-            continue
+        held = 0
+        for actions, seen in groups:
+            if mask & actions and conditions_hold(stmt, seen, variables):
+                held |= mask & actions
         if stmt.allow:
-            allow |= mask
+            allow |= held
         else:
-            deny |= mask
+            deny |= held
     return allow & ~deny
 
 
