@@ -62,6 +62,7 @@ TRUSTED_ROOT = f"arn:aws:iam::{TRUSTED}:root"
 TRUSTED_ROLE = f"arn:aws:iam::{TRUSTED}:role/team/Reader"
 UNTRUSTED_ROOT = f"arn:aws:iam::{UNTRUSTED}:root"
 UNTRUSTED_USER = f"arn:aws:iam::{UNTRUSTED}:user/ops/mallory"
+UNTRUSTED_PATH_APP = f"arn:aws:iam::{UNTRUSTED}:role/team/App"
 
 CANONICAL_USER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 
@@ -2300,6 +2301,23 @@ CASES: list[Case] = [
         ),
         must_not=(SOD,),
         ctx=CTX_ADMIN,
+    ),
+    # aws:PrincipalArn of a role session is its role's ARN, whose path the session ARN hides:
+    # an exemption for role App (under any path) spares App's sessions, never role Other's.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+    case(
+        "deny-sparing-one-role-denies-another-roles-session",
+        with_root(allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/Other/s1"), "kms:Decrypt"),
+                  deny("*", "kms:*", cond={"ArnNotEquals": {
+                      "aws:PrincipalArn": [UNTRUSTED_PATH_APP, OWNER_ROOT]}})),
+        must_not=(CROSS,),
+    ),
+    case(
+        "deny-sparing-a-role-under-a-path-spares-its-session",
+        with_root(allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/App/s1"), "kms:Decrypt"),
+                  deny("*", "kms:*", cond={"ArnNotEquals": {
+                      "aws:PrincipalArn": [UNTRUSTED_PATH_APP, OWNER_ROOT]}})),
+        must=(CROSS,),
     ),
     # Rights belong to the principal, not to one request: from one endpoint it manages the key,
     # from another it uses it, and it holds both.

@@ -161,7 +161,14 @@ def may_hold_principal_arn(value: str, arn: str) -> bool:
     if len(forms) == 1:
         return False
     p, role = split_arn(value), split_arn(forms[0])
-    return (p is not None and role is not None and glob_match(p.partition, role.partition)
+    if p is None or role is None:
+        return False
+    if not has_wildcard(value):  # the role's ARN with some path: it ends in the role's name
+        return (value.startswith("arn:") and p.partition == role.partition
+                and p.service == "iam" and p.account == role.account
+                and p.resource.startswith("role/")
+                and p.resource.endswith("/" + role.resource.split("/", 1)[1]))
+    return (glob_match(p.partition, role.partition)
             and glob_match(p.service, "iam") and glob_match(p.account, role.account)
             and (p.resource.startswith("role/") or glob_match(p.resource, "role/\uffff")))
 
