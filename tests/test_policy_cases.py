@@ -63,6 +63,7 @@ TRUSTED_ROLE = f"arn:aws:iam::{TRUSTED}:role/team/Reader"
 UNTRUSTED_ROOT = f"arn:aws:iam::{UNTRUSTED}:root"
 UNTRUSTED_USER = f"arn:aws:iam::{UNTRUSTED}:user/ops/mallory"
 UNTRUSTED_PATH_APP = f"arn:aws:iam::{UNTRUSTED}:role/team/App"
+APP_SESSION = f"arn:aws:sts::{OWNER}:assumed-role/App/s1"
 
 CANONICAL_USER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 
@@ -2302,6 +2303,53 @@ CASES: list[Case] = [
         must_not=(SOD,),
         ctx=CTX_ADMIN,
     ),
+    # Principals named differently can be the same caller: a role names its sessions, an
+    # aws:PrincipalArn pattern the roles it matches, a unique id anyone; the service side of
+    # "*" is every service. (Review of 993d7c1: each was missed, the evaluator agreeing.)
+    case(
+        "duties-role-manages-and-its-session-uses",
+        with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="Manage"),
+                  allow(aws(APP_SESSION), "kms:Decrypt", sid="Use")),
+        must=(SOD,),
+    ),
+    case(
+        "duties-star-pinned-to-a-role-manages-and-its-session-uses",
+        with_root(allow("*", "kms:PutKeyPolicy", sid="Manage",
+                        cond={"ArnEquals": {"aws:PrincipalArn": APP_ROLE}}),
+                  allow(aws(APP_SESSION), "kms:Decrypt", sid="Use")),
+        must=(SOD,),
+    ),
+    case(
+        "duties-what-a-deny-exemption-pattern-leaves-manages-and-a-matching-role-uses",
+        doc(ROOT,
+            allow("*", "kms:PutKeyPolicy", sid="Manage",
+                  cond={"StringEquals": {"kms:CallerAccount": OWNER}}),
+            allow(aws(f"arn:aws:iam::{OWNER}:role/AdminX"), "kms:Decrypt", sid="Use"),
+            deny("*", "kms:*", cond={"ArnNotLike": {"aws:PrincipalArn": [
+                f"arn:aws:iam::{OWNER}:role/Admin*", OWNER_ROOT]}})),
+        must=(SOD,),
+    ),
+    case(
+        "duties-unique-id-manages-and-a-role-uses",
+        with_root(allow("*", "kms:PutKeyPolicy", sid="Manage",
+                        cond={"StringEquals": {"aws:userid": "AROAEXAMPLEID:s1"}}),
+                  allow(aws(APP_ROLE), "kms:Decrypt", sid="Use")),
+        must=(SOD,),
+    ),
+    case(
+        "duties-named-service-manages-and-the-service-side-of-star-uses",
+        with_root(allow({"Service": "cloudtrail.amazonaws.com"}, "kms:DisableKey", sid="Manage"),
+                  allow("*", "kms:Decrypt", sid="Use",
+                        cond={"StringEquals": {"aws:SourceAccount": OWNER}})),
+        must=(SOD,),
+    ),
+    case(
+        "duties-role-manages-and-another-roles-session-uses",
+        with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="Manage"),
+                  allow(aws(f"arn:aws:sts::{OWNER}:assumed-role/Other/s1"), "kms:Decrypt",
+                        sid="Use")),
+        must_not=(SOD,),
+    ),
     # aws:PrincipalArn of a role session is its role's ARN, whose path the session ARN hides:
     # an exemption for role App (under any path) spares App's sessions, never role Other's.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
@@ -3228,19 +3276,23 @@ def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
     assert f.principals == (f"* in account {OWNER}",)
 
 
-def test_separation_of_duties_is_not_repeated_for_the_principals_a_class_covers() -> None:
-    """"*" holding both kinds of rights is one finding: every principal is in it, so the role
-    named beside it is not reported again, nor "*" pinned to the owner account."""
+def test_a_class_holding_both_is_one_finding_but_hides_no_other_holder() -> None:
+    """"*" holding both kinds of rights is one finding for every principal in it: the role
+    named beside it is not reported again for what "*" gives it. What the role holds through
+    other statements (management through "*" pinned to its account, use through its own) is
+    its own finding: fixing the "*" statement would not end it."""
     policy = doc(ROOT, allow("*", "kms:*", sid="Everyone"),
-                 allow(aws(KEY_USER), "kms:Decrypt", sid="User"),
-                 allow("*", "kms:EnableKey", sid="Account",
-                       cond={"StringEquals": {"kms:CallerAccount": OWNER}}))
+                 allow(aws(KEY_USER), "kms:Decrypt", sid="User"))
     (f,) = only(analyze_key_policy(policy, CTX), SOD)
     assert (f.principals, f.sid) == (("*",), "Everyone")
-    # A class that holds both only in another account covers nobody here.
-    policy["Statement"][1]["Condition"] = {"StringEquals": {"kms:CallerAccount": TRUSTED}}
+    policy["Statement"].append(allow("*", "kms:EnableKey", sid="Account",
+                                     cond={"StringEquals": {"kms:CallerAccount": OWNER}}))
+    reported = {(f.principals, f.sid) for f in only(analyze_key_policy(policy, CTX), SOD)}
+    assert reported == {(("*",), "Everyone"), ((KEY_USER,), "Account")}
+    # The same when the class holding both is "*" on one network (review of 993d7c1).
+    policy["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}
     reported = {f.principals for f in only(analyze_key_policy(policy, CTX), SOD)}
-    assert reported == {(f"* in account {TRUSTED}",), (KEY_USER,)}
+    assert reported == {("* in network vpce-1a2b3c4d",), (KEY_USER,)}
 
 
 def test_an_encryption_context_condition_leaves_the_cryptographic_and_grant_actions() -> None:

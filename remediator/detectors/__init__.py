@@ -25,12 +25,14 @@ from remediator.detectors.lockout import (
 from remediator.detectors.privileges import (
     DESTRUCTIVE_RULES,
     detect_destructive,
-    detect_separation_of_duties,
     detect_wildcard_action,
+)
+from remediator.detectors.rules import RULES, SEVERITY_ORDER
+from remediator.detectors.separation import (
+    detect_separation_of_duties,
     holdings,
     separation_findings,
 )
-from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
 from remediator.policy.deny import access_after_denies
