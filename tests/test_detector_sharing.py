@@ -26,6 +26,7 @@ from remediator.detectors import (
     analyze_key_policy,
     reference_findings,
     run_key_policy_detectors,
+    separation,
 )
 from remediator.memos import forget_all
 from remediator.policy.document import content_of, content_without_sid, parse_policy
@@ -241,6 +242,27 @@ def test_forget_all_empties_every_memo_of_the_engine() -> None:
     assert [c for c in caches if c.cache_info().currsize] == []
     assert not any(document._MEMO) and not document._ORIGINS
     assert not detectors._MEMOS and not detectors._LAST
+    assert not separation._PAIRS
+
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+def test_the_memo_of_grantee_pairs_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IAM-KMS-8's pairs are remembered by the grantees' identities: two passes over estates
+    that share statements (the second reading every pair from the memo) report what a memo
+    that never remembers reports."""
+    docs = realistic_corpus(400, seed=9) + corpus(400, seed=4)
+    forget_all()
+    monkeypatch.setattr(separation, "_PAIRS", _Forgetful())
+    without = [analyze_key_policy(d, CONTEXTS[i % 3]) for i, d in enumerate(docs)]
+    monkeypatch.undo()
+    forget_all()
+    for _ in range(2):
+        assert [analyze_key_policy(d, CONTEXTS[i % 3]) for i, d in enumerate(docs)] == without
+    assert separation._PAIRS
 
 
 def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,6 +272,7 @@ def test_memos_cleared_when_full_change_nothing(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(document, "_MEMO_LIMIT", 7)
     monkeypatch.setattr(detectors, "_MEMO_LIMIT", 11)
+    monkeypatch.setattr(separation, "_PAIRS_LIMIT", 3)
     docs = realistic_corpus(300, seed=3) + corpus(300, seed=5)
     for i, d in enumerate(docs):
         assert_same(d, CONTEXTS[i % 2])

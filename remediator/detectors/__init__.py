@@ -30,6 +30,7 @@ from remediator.detectors.privileges import (
 from remediator.detectors.rules import RULES, SEVERITY_ORDER
 from remediator.detectors.separation import (
     detect_separation_of_duties,
+    forget_pairs,
     holdings,
     separation_findings,
 )
@@ -152,6 +153,7 @@ def clear_memos() -> None:
     """Forget every context's summaries (``remediator.memos.forget_all`` empties all memos)."""
     _MEMOS.clear()
     _LAST.clear()
+    forget_pairs()
 
 
 def _is_full(memo: _Memo) -> bool:

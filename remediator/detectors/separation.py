@@ -20,6 +20,7 @@ root's grant is left aside: it delegates to the owner's IAM policies
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from remediator.detectors.analysis import PolicyAnalysis, finding, is_owner_root
 from remediator.policy import actions as kms
@@ -41,6 +42,7 @@ def _as_key(arn: str) -> str:
     return root_arn(p.account) if p.is_root and p.account else arn
 
 
+@lru_cache(maxsize=16_384)  # grantees repeat across an estate (shared statements)
 def principal_keys(g: Grantee) -> tuple[str, ...]:
     """Who holds an access, one name per principal it can be: an exact principal; each ARN a
     condition left it to; or the principal as written with the accounts, organisations and
@@ -119,6 +121,7 @@ def _class_meet(c: Grantee, e: Grantee, accounts: Constraint, orgs: Constraint
     return Grantee(c.kind, label, accounts, orgs, ANY, meet_principals(c.principals, e.principals))
 
 
+@lru_cache(maxsize=16_384)  # as do the pairs of them in one policy (console defaults...)
 def common_callers(x: Grantee, y: Grantee) -> tuple[str, ...]:
     """The names of the callers who are both ``x`` and ``y`` (none when no caller is)."""
     if x.kind != y.kind:
@@ -135,32 +138,58 @@ def common_callers(x: Grantee, y: Grantee) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_as_key(a) for a in _named_by_both(x, y)))
 
 
+def _distinct_principals(x: Grantee, y: Grantee) -> bool:
+    """Two different exact principals, neither an account nor a role session (a role and its
+    session are the only two ARNs of which one names the other): the common case, settled
+    without ``common_callers``."""
+    return (x.arn is not None and y.arn is not None and x.arn != y.arn
+            and not x.is_root and not y.is_root
+            and ":assumed-role/" not in x.arn and ":assumed-role/" not in y.arn)
+
+
 def _holds_both(mask: int) -> bool:
     return bool(mask & kms.ADMIN_MASK and mask & kms.CRYPTO_MASK)
 
 
-def _shared_holdings(items: list[Holding] | tuple[Holding, ...], held: dict[str, int]
-                     ) -> list[Holding]:
+# The pairs of one policy's grantees depend on nothing but the grantees, their rights and the
+# owner: policies sharing statements share them. Keyed by the grantees' identities, each entry
+# keeps its grantees alive (so no id is reused while it stands) and is checked on a hit.
+_PAIRS: dict[tuple[object, ...], tuple[tuple[Grantee, ...], tuple[tuple[str, int, int], ...]]] = {}
+_PAIRS_LIMIT = 16_384
+
+
+def forget_pairs() -> None:
+    _PAIRS.clear()
+
+
+def _shared_holdings(accesses: list[Access], held: dict[str, int], owner: str) -> list[Holding]:
     """What callers hold through two grantees that both reach them. A grantee already holding
     both kinds of rights by itself (``held``) is reported as itself, which covers every caller
     in it, so its pairs are not weighed again."""
+    signature = (owner, *[(id(a.grantee), a.mask) for a in accesses])
+    hit = _PAIRS.get(signature)
+    if hit is not None and all(g is a.grantee for g, a in zip(hit[0], accesses, strict=True)):
+        return [(key, mask, accesses[i]) for key, mask, i in hit[1]]
+
     def covered(acc: Access) -> bool:
         return all(_holds_both(held.get(k, 0)) for k in principal_keys(acc.grantee))
 
-    accesses = list({id(acc): acc for _, _, acc in items}.values())
-    admins = [a for a in accesses if a.mask & kms.ADMIN_MASK and not covered(a)]
-    users = [a for a in accesses if a.mask & kms.CRYPTO_MASK and not covered(a)]
-    out: list[Holding] = []
-    seen: set[tuple[int, int]] = set()
-    for a in admins:
-        for u in users:
-            pair = (min(id(a), id(u)), max(id(a), id(u)))
-            if a is u or pair in seen:
+    admins = [i for i, a in enumerate(accesses) if a.mask & kms.ADMIN_MASK and not covered(a)]
+    users = [i for i, a in enumerate(accesses) if a.mask & kms.CRYPTO_MASK and not covered(a)]
+    found: list[tuple[str, int, int]] = []
+    for i in admins:
+        for j in users:
+            if i == j or (j < i and j in admins and i in users):
+                continue  # the same grantee, or a pair already weighed the other way round
+            a, u = accesses[i], accesses[j]
+            if _distinct_principals(a.grantee, u.grantee):
                 continue
-            seen.add(pair)
             mask = a.mask | u.mask
-            out.extend((key, mask, a) for key in common_callers(a.grantee, u.grantee))
-    return out
+            found.extend((key, mask, i) for key in common_callers(a.grantee, u.grantee))
+    if len(_PAIRS) >= _PAIRS_LIMIT:
+        _PAIRS.clear()
+    _PAIRS[signature] = (tuple([a.grantee for a in accesses]), tuple(found))
+    return [(key, mask, accesses[i]) for key, mask, i in found]
 
 
 def _add(held: dict[str, int], first_admin: dict[str, Access], items: Iterable[Holding],
@@ -188,7 +217,8 @@ def separation_findings(items: list[Holding] | tuple[Holding, ...], ctx: Context
     first_admin: dict[str, Access] = {}
     owner_root = root_arn(ctx.owner_account)
     _add(held, first_admin, items, owner_root)
-    _add(held, first_admin, _shared_holdings(items, dict(held)), owner_root)
+    accesses = list({id(acc): acc for _, _, acc in items}.values())
+    _add(held, first_admin, _shared_holdings(accesses, dict(held), owner_root), owner_root)
     out = []
     for key, mask in held.items():
         if _holds_both(mask):
