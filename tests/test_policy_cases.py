@@ -2367,6 +2367,33 @@ CASES: list[Case] = [
                       "aws:PrincipalArn": [UNTRUSTED_PATH_APP, OWNER_ROOT]}})),
         must=(CROSS,),
     ),
+    # A unique id (aws:userid) may be anyone's, the principal a Deny spares among them: bob's
+    # id pinned on his account's grant is not certainly denied by a Deny sparing user/bob.
+    # (Second review of this session's commits; the evaluator lets bob decrypt.)
+    case(
+        "deny-sparing-a-user-may-spare-a-unique-id",
+        with_root(allow(aws(UNTRUSTED_ROOT), "kms:Decrypt",
+                        cond={"StringEquals": {"aws:userid": "AIDAEXAMPLEBOB"}}),
+                  deny("*", "kms:*", cond={"ArnNotEquals": {"aws:PrincipalArn": [
+                      f"arn:aws:iam::{UNTRUSTED}:user/bob", OWNER_ROOT]}})),
+        must=(CROSS,),
+    ),
+    # A session's aws:PrincipalArn is its role's ARN with the path the session ARN hides: a
+    # pattern whose resource part does not start with "role/" may still match it.
+    case(
+        "deny-sparing-a-path-pattern-may-spare-a-session",
+        with_root(allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/App/s1"), "kms:Decrypt"),
+                  deny("*", "kms:*", cond={"ArnNotLike": {"aws:PrincipalArn": [
+                      f"arn:aws:iam::{UNTRUSTED}:*/team/*", OWNER_ROOT]}})),
+        must=(CROSS,),
+    ),
+    case(
+        "deny-sparing-another-roles-pattern-denies-a-session",
+        with_root(allow(aws(f"arn:aws:sts::{UNTRUSTED}:assumed-role/App/s1"), "kms:Decrypt"),
+                  deny("*", "kms:*", cond={"ArnNotLike": {"aws:PrincipalArn": [
+                      f"arn:aws:iam::{UNTRUSTED}:role/*/Admin", OWNER_ROOT]}})),
+        must_not=(CROSS,),
+    ),
     # Rights belong to the principal, not to one request: from one endpoint it manages the key,
     # from another it uses it, and it holds both.
     case(

@@ -154,6 +154,10 @@ def _principals_outside(mine: Constraint, deny: Constraint) -> Constraint:
     spares_unknown = any(not v.startswith("arn:") for v in deny.exclude)
 
     def denied(p: str) -> bool:
+        if not p.startswith("arn:"):
+            # A unique id (aws:userid) may be anyone's: a principal the Deny spares, or one it
+            # does not name. Only a Deny on every principal certainly covers it.
+            return deny.include is None and not deny.exclude
         if has_wildcard(p):
             # A pattern an earlier Deny's exemption left: the principals matching it. Some may
             # be spared by this one, and all are denied only if a pattern without "?" (which

@@ -168,7 +168,22 @@ def may_hold_principal_arn(value: str, arn: str) -> bool:
                 and p.service == "iam" and p.account == role.account
                 and p.resource.startswith("role/")
                 and p.resource.endswith("/" + role.resource.split("/", 1)[1]))
+    name = role.resource.split("/", 1)[1]
     return (glob_match(p.partition, role.partition)
             and glob_match(p.service, "iam") and glob_match(p.account, role.account)
-            and (p.resource.startswith("role/") or glob_match(p.resource, "role/\uffff")))
+            and _may_match_around(p.resource, "role/", "/" + name))
+
+
+def _fits(literal: str, text: str) -> bool:
+    """Whether a run of a glob without "*" matches ``text`` where the two overlap."""
+    return all(a == "?" or a == b for a, b in zip(literal, text, strict=False))
+
+
+def _may_match_around(pattern: str, prefix: str, suffix: str) -> bool:
+    """Whether a glob (``*``, ``?``) matches some ``prefix + middle + suffix``, the middle any
+    text: a role's ARN resource under a path the session ARN does not show."""
+    runs = pattern.split("*")
+    if len(runs) == 1 and len(pattern) < len(prefix) + len(suffix):
+        return False
+    return _fits(runs[0], prefix) and _fits(runs[-1][::-1], suffix[::-1])
 
