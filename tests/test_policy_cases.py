@@ -2344,6 +2344,15 @@ CASES: list[Case] = [
         must=(SOD,),
     ),
     case(
+        "duties-one-service-manages-for-a-trail-and-uses-for-the-account",
+        with_root(allow({"Service": "cloudtrail.amazonaws.com"}, "kms:DisableKey", sid="Manage",
+                        cond={"StringEquals": {"aws:SourceArn":
+                                               f"arn:aws:cloudtrail:{REGION}:{OWNER}:trail/t1"}}),
+                  allow({"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*",
+                        sid="Use", cond={"StringEquals": {"aws:SourceAccount": OWNER}})),
+        must=(SOD,),
+    ),
+    case(
         "duties-role-manages-and-another-roles-session-uses",
         with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="Manage"),
                   allow(aws(f"arn:aws:sts::{OWNER}:assumed-role/Other/s1"), "kms:Decrypt",

@@ -133,8 +133,9 @@ def common_callers(x: Grantee, y: Grantee) -> tuple[str, ...]:
         c, e = (x, y) if _is_class(x) else (y, x)
         common = _class_meet(c, e, accounts, orgs)
         return () if common is None else principal_keys(common)
-    if x.kind != AWS:
-        return ()  # two named services: the same one only when their names are equal
+    if x.kind != AWS:  # two named services: the same one, acting where both pins allow
+        return principal_keys(Grantee(SERVICE, x.label, accounts, orgs)) \
+            if x.label == y.label else ()
     return tuple(dict.fromkeys(_as_key(a) for a in _named_by_both(x, y)))
 
 
