@@ -2352,6 +2352,30 @@ CASES: list[Case] = [
                         sid="Use", cond={"StringEquals": {"aws:SourceAccount": OWNER}})),
         must=(SOD,),
     ),
+    # What two Denies' exemption patterns leave: roles admin-* may manage, roles * may use;
+    # sessions of role admin-1 hold both. (Second review: inexact names never met.)
+    case(
+        "duties-two-exemption-patterns-that-overlap",
+        doc(ROOT,
+            allow("*", ["kms:PutKeyPolicy", "kms:Decrypt"], sid="Trusted",
+                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
+            deny("*", "kms:PutKeyPolicy", cond={"ArnNotLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/admin-*"}}),
+            deny("*", "kms:Decrypt", cond={"ArnNotLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/*"}})),
+        must=(SOD,),
+    ),
+    case(
+        "duties-two-exemption-patterns-that-cannot-overlap",
+        doc(ROOT,
+            allow("*", ["kms:PutKeyPolicy", "kms:Decrypt"], sid="Trusted",
+                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
+            deny("*", "kms:PutKeyPolicy", cond={"ArnNotLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/admin-*"}}),
+            deny("*", "kms:Decrypt", cond={"ArnNotLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/user-*"}})),
+        must_not=(SOD,),
+    ),
     case(
         "duties-role-manages-and-another-roles-session-uses",
         with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="Manage"),

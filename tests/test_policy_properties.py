@@ -14,6 +14,7 @@ single value is written as a string or a one-element list. The engine must agree
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from remediator.detectors import analyze_key_policy
+from remediator.policy.principals import glob_match, globs_meet
 from remediator.types import Context, Finding
 
 OWNER = "111122223333"
@@ -389,3 +391,15 @@ def test_adding_an_allow_never_removes_an_exposure(
     after = {f.rule for f in analyze_key_policy(granted, ctx)}
     lost = before - after - {"IAM-KMS-1"}
     assert not lost, f"an extra Allow removed {sorted(lost)}"
+
+
+_SHORT_VALUES = ["", *("".join(p) for n in range(1, 7) for p in itertools.product("ab", repeat=n))]
+
+
+@FAST
+@given(st.text("ab*?", max_size=4), st.text("ab*?", max_size=4))
+def test_two_globs_meet_exactly_when_some_value_matches_both(a: str, b: str) -> None:
+    """globs_meet (used to pair aws:PrincipalArn patterns for IAM-KMS-8) against brute force
+    over every short value: a shortest common value is no longer than the two patterns."""
+    brute = any(glob_match(a, v) and glob_match(b, v) for v in _SHORT_VALUES)
+    assert globs_meet(a, b) == brute == globs_meet(b, a)

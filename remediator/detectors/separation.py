@@ -27,6 +27,7 @@ from remediator.policy import actions as kms
 from remediator.policy.access import AWS, SERVICE, Access, Grantee
 from remediator.policy.constraints import ANY, Constraint, meet_principals
 from remediator.policy.principals import (
+    globs_meet,
     has_wildcard,
     may_hold_principal_arn,
     parse_aws_principal,
@@ -89,15 +90,28 @@ def _may_be(value: str, arn: str) -> bool:
     return not value.startswith("arn:") or may_hold_principal_arn(value, arn)
 
 
+def _exact(value: str) -> bool:
+    return value.startswith("arn:") and not has_wildcard(value)
+
+
+def _may_meet(v: str, w: str) -> bool:
+    """Whether two inexact names (ARN patterns, unique ids) may name one caller: a unique id
+    may be anyone's, and two patterns of one kind meet where some value matches both."""
+    return v.startswith("arn:") != w.startswith("arn:") or globs_meet(v, w)
+
+
 def _named_by_both(x: Grantee, y: Grantee) -> list[str]:
-    """The principals, each named exactly by one grantee, that the other may also be."""
+    """The principals, each named exactly by one grantee, that the other may also be; and the
+    inexact names of ``x`` that may name a caller of an inexact name of ``y``."""
     out: list[str] = []
     for one, other in ((x, y), (y, x)):
         values = _named(other)
         out.extend(a for a in _named(one)
-                   if a.startswith("arn:") and not has_wildcard(a)
-                   and a not in other.principals.exclude
+                   if _exact(a) and a not in other.principals.exclude
                    and any(_may_be(v, a) for v in values))
+    ys = [w for w in _named(y) if not _exact(w)]
+    out.extend(v for v in _named(x) if not _exact(v) and v not in y.principals.exclude
+               and any(_may_meet(v, w) for w in ys))
     return out
 
 

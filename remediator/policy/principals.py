@@ -112,6 +112,26 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     return bool(glob_to_regex(pattern, ignore_case).fullmatch(value))
 
 
+@lru_cache(maxsize=8192)
+def globs_meet(a: str, b: str) -> bool:
+    """Whether some value matches both ``*``/``?`` globs (taking ``*`` to span anything)."""
+    # meet[i][j]: the suffixes a[i:] and b[j:] match some value in common (no closure, so no
+    # reference cycle: the engine leaves no cyclic garbage, tests/test_gc_tuning.py).
+    meet = [[False] * (len(b) + 2) for _ in range(len(a) + 2)]
+    for i in range(len(a), -1, -1):
+        for j in range(len(b), -1, -1):
+            if i == len(a) and j == len(b):
+                meet[i][j] = True
+            elif i < len(a) and a[i] == "*":
+                meet[i][j] = meet[i + 1][j] or (j < len(b) and meet[i][j + 1])
+            elif j < len(b) and b[j] == "*":
+                meet[i][j] = meet[i][j + 1] or (i < len(a) and meet[i + 1][j])
+            else:
+                meet[i][j] = (i < len(a) and j < len(b) and (a[i] == b[j] or "?" in (a[i], b[j]))
+                              and meet[i + 1][j + 1])
+    return meet[0][0]
+
+
 # What aws:PrincipalArn holds for each kind of caller in an account: the root user's ARN, an
 # IAM user's, a role's (for its sessions), and a federated user's, whose ARN is an STS one
 # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html: a
