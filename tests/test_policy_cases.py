@@ -2377,6 +2377,12 @@ CASES: list[Case] = [
         must_not=(SOD,),
     ),
     case(
+        "duties-open-star-manages-and-a-named-service-uses",
+        with_root(allow("*", "kms:DisableKey", sid="Manage"),
+                  allow({"Service": "cloudtrail.amazonaws.com"}, "kms:Decrypt", sid="Use")),
+        must=(SOD,),
+    ),
+    case(
         "duties-role-manages-and-another-roles-session-uses",
         with_root(allow(aws(APP_ROLE), "kms:PutKeyPolicy", sid="Manage"),
                   allow(aws(f"arn:aws:sts::{OWNER}:assumed-role/Other/s1"), "kms:Decrypt",

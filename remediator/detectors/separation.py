@@ -139,7 +139,11 @@ def _class_meet(c: Grantee, e: Grantee, accounts: Constraint, orgs: Constraint
 def common_callers(x: Grantee, y: Grantee) -> tuple[str, ...]:
     """The names of the callers who are both ``x`` and ``y`` (none when no caller is)."""
     if x.kind != y.kind:
-        return ()
+        # "*" that nothing pins stands for the service principals too (access.py gives it no
+        # service grantee of its own): it reaches every service named.
+        star, service = (x, y) if x.kind == AWS else (y, x)
+        is_open_star = star.label == "*" and star.arn is None and star.is_open
+        return principal_keys(service) if is_open_star else ()
     accounts, orgs = x.accounts.meet(y.accounts), x.orgs.meet(y.orgs)
     if accounts.is_empty or orgs.is_empty:
         return ()
