@@ -223,6 +223,17 @@ CONSOLE_DEFAULT: Json = {
 }
 
 
+def manage_and_use_left_to(managers: str, users: str) -> Json:
+    """The trusted account may manage and use the key, but Denies leave management only to the
+    principals matching ``managers`` and use only to those matching ``users``."""
+    return doc(ROOT,
+               allow("*", ["kms:PutKeyPolicy", "kms:Decrypt"], sid="Trusted",
+                     cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
+               deny("*", "kms:PutKeyPolicy",
+                    cond={"ArnNotLike": {"aws:PrincipalArn": managers}}),
+               deny("*", "kms:Decrypt", cond={"ArnNotLike": {"aws:PrincipalArn": users}}))
+
+
 def aws_managed(service: str, *, caller_key: str = "kms:CallerAccount") -> Json:
     """The policy AWS writes on an AWS managed key (aws/ebs, aws/secretsmanager, ...)."""
     via_key = "kms:ViaService" if caller_key == "kms:CallerAccount" else "KMS:VIASERVICE"
@@ -2354,28 +2365,14 @@ CASES: list[Case] = [
     ),
     # What two Denies' exemption patterns leave: roles admin-* may manage, roles * may use;
     # sessions of role admin-1 hold both. (Second review: inexact names never met.)
-    case(
-        "duties-two-exemption-patterns-that-overlap",
-        doc(ROOT,
-            allow("*", ["kms:PutKeyPolicy", "kms:Decrypt"], sid="Trusted",
-                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
-            deny("*", "kms:PutKeyPolicy", cond={"ArnNotLike": {
-                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/admin-*"}}),
-            deny("*", "kms:Decrypt", cond={"ArnNotLike": {
-                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/*"}})),
-        must=(SOD,),
-    ),
-    case(
-        "duties-two-exemption-patterns-that-cannot-overlap",
-        doc(ROOT,
-            allow("*", ["kms:PutKeyPolicy", "kms:Decrypt"], sid="Trusted",
-                  cond={"StringEquals": {"kms:CallerAccount": TRUSTED}}),
-            deny("*", "kms:PutKeyPolicy", cond={"ArnNotLike": {
-                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/admin-*"}}),
-            deny("*", "kms:Decrypt", cond={"ArnNotLike": {
-                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/user-*"}})),
-        must_not=(SOD,),
-    ),
+    case("duties-two-exemption-patterns-that-overlap",
+         manage_and_use_left_to(f"arn:aws:iam::{TRUSTED}:role/admin-*",
+                                f"arn:aws:iam::{TRUSTED}:role/*"),
+         must=(SOD,)),
+    case("duties-two-exemption-patterns-that-cannot-overlap",
+         manage_and_use_left_to(f"arn:aws:iam::{TRUSTED}:role/admin-*",
+                                f"arn:aws:iam::{TRUSTED}:role/user-*"),
+         must_not=(SOD,)),
     case(
         "duties-open-star-manages-and-a-named-service-uses",
         with_root(allow("*", "kms:DisableKey", sid="Manage"),
