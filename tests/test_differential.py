@@ -86,6 +86,14 @@ AWS_CONDITIONS = [
     ("Bool", "kms:GrantIsForAWSResource", "true"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
+# A Deny on a key only some actions carry certainly holds for the others, where it reads as on
+# a missing key (the negated operator and the IfExists one hold there). For the actions that
+# carry it, the caller decides it: such a Deny is drawn with a Principal, not a NotPrincipal,
+# since the two sides read "*" on a named network differently after a Deny that spares callers
+# by name and may not apply (the engine leaves "*" as it was; the evaluator's
+# ``spared_by_name`` takes the spared callers as named whether the Deny applied or not).
+DENY_ONLY_AWS_CONDITIONS = [("StringNotEquals", "kms:EncryptionContext:dept", "finance"),
+                            ("BoolIfExists", "kms:GrantIsForAWSResource", "false")]
 SERVICE_CONDITIONS = [
     ("StringEquals", "aws:SourceAccount", OWNER),
     ("StringEquals", "aws:SourceAccount", UNTRUSTED),
@@ -116,7 +124,8 @@ REQUEST_KEYS = frozenset(
 
 CALLER_ACCOUNT_KEYS = frozenset({"kms:calleraccount", "aws:principalaccount"})
 SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn"})
-WHOLE_POOL = AWS_CONDITIONS + ALLOW_ONLY_AWS_CONDITIONS + SERVICE_CONDITIONS + KNOWN_CASE_CONDITIONS
+WHOLE_POOL = (AWS_CONDITIONS + ALLOW_ONLY_AWS_CONDITIONS + DENY_ONLY_AWS_CONDITIONS
+              + SERVICE_CONDITIONS + KNOWN_CASE_CONDITIONS)
 
 Cond = tuple[str, str, Any]
 
@@ -176,18 +185,19 @@ def statements(draw: st.DrawFn, whole_pool: bool) -> Json:
         principal = "*" if aws == ["*"] and draw(st.booleans()) else {"AWS": aws}
         pool = AWS_CONDITIONS + (ALLOW_ONLY_AWS_CONDITIONS if effect == "Allow" else [])
     if effect == "Deny":
-        pool = [c for c in pool if deny_agrees(c)]
+        pool = [c for c in pool if deny_agrees(c)] + ([] if service else DENY_ONLY_AWS_CONDITIONS)
     if whole_pool:
         pool = WHOLE_POOL
     out: Json = {"Effect": effect}
-    if effect == "Deny" and not service and principal != "*" and draw(st.booleans()):
+    conds = draw(st.lists(st.sampled_from(pool), max_size=2, unique_by=lambda c: (c[0], c[1])))
+    if (effect == "Deny" and not service and principal != "*" and draw(st.booleans())
+            and (whole_pool or not any(c in DENY_ONLY_AWS_CONDITIONS for c in conds))):
         out["NotPrincipal"] = not_principal(principal["AWS"], whole_pool)
     else:
         out["Principal"] = principal
     actions = draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True))
     out["NotAction" if draw(st.integers(0, 5)) == 0 else "Action"] = actions
     out["Resource"] = "*"
-    conds = draw(st.lists(st.sampled_from(pool), max_size=2, unique_by=lambda c: (c[0], c[1])))
     if conds:
         out["Condition"] = condition_block(conds)
     return out

@@ -2070,6 +2070,43 @@ CASES: list[Case] = [
         ),
         must=(PUBLIC,),
     ),
+    # A Deny's condition on a key only some actions' requests carry reads, for the other
+    # actions, as on a missing key (conditions-kms.html lists each key's operations;
+    # reference_policies_condition-single-vs-multi-valued-context-keys.html: a negated
+    # operator holds where the key is missing). PutKeyPolicy carries no encryption context,
+    # so this Deny certainly denies it to everyone, while Decrypt stays open to "*".
+    case(
+        "deny-negated-encryption-context-certainly-covers-management",
+        doc(
+            ROOT,
+            allow("*", "kms:*", sid="Public"),
+            deny("*", "kms:*",
+                 cond={"StringNotEquals": {"kms:EncryptionContext:Department": "Finance"}}),
+        ),
+        must=(PUBLIC,),
+        must_not=(*DESTRUCTIVE, SOD),
+    ),
+    case(
+        "deny-if-exists-grant-flag-certainly-covers-all-but-grants",
+        doc(
+            ROOT,
+            allow("*", "kms:*", sid="Public"),
+            deny("*", "kms:*", cond={"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}}),
+        ),
+        must=(PUBLIC, LOCKOUT),  # grants stay open (made through a service: "true")
+        must_not=(*DESTRUCTIVE, SOD),
+    ),
+    # ... and a positive one never holds there: the Deny leaves management alone.
+    case(
+        "deny-positive-encryption-context-never-covers-management",
+        doc(
+            ROOT,
+            allow("*", "kms:*", sid="Public"),
+            deny("*", "kms:*",
+                 cond={"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "Dept"}}),
+        ),
+        must=(PUBLIC, PUT_POLICY, SOD),
+    ),
     # ---- what the owner root's own plain request meets ---------------------------------------
     # The root calls PutKeyPolicy directly, over TLS, without bypassing the lockout safety
     # check: a Deny that holds only otherwise does not lock it out, and an Allow whose

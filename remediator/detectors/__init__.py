@@ -169,7 +169,7 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
             root_verdict(stmt, ctx.owner_account, root_org(ctx)),
-            compiled.deny_scope is not None,
+            compiled.is_deny,
         )
     else:  # the same statement at another position or Sid: its origin's verdicts, re-pointed
         summary = _moved(memo.summaries.get(origin) or _summarise(memo, origin, ctx), origin,

@@ -29,7 +29,7 @@ def analyse(document: Any) -> PolicyAnalysis:
 
 def analyse_policy(policy: Policy) -> PolicyAnalysis:
     compiled = [(stmt, compile_statement(stmt)) for stmt in policy.statements]
-    denies = tuple([stmt for stmt, c in compiled if c.deny_scope is not None])
+    denies = tuple([stmt for stmt, c in compiled if c.is_deny])
     groups: list[tuple[Statement, tuple[Access, ...]]] = []
     flat: list[Access] = []
     for stmt, c in compiled:

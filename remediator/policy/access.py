@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from remediator.policy import actions as kms
-from remediator.policy.action_keys import condition_actions
+from remediator.policy.action_keys import condition_actions, split_by_carried_keys
 from remediator.policy.conditions import (
     IDENTITY_KEYS,
     IS_SERVICE_KEY,
@@ -220,11 +220,22 @@ def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
                and not c.operator.holds_when_missing for c in conditions)
 
 
+class DenyPart(NamedTuple):
+    """Some of a Deny's actions and where it certainly holds for them."""
+
+    mask: int
+    scope: Scope  # for IAM callers
+    service_scope: Scope  # for service principals
+
+
 class CompiledStatement(NamedTuple):
     mask: int  # 0 when the statement grants or denies no action on this key
     accesses: tuple[Access, ...]  # for an Allow
-    deny_scope: Scope | None  # for a Deny: where it certainly holds for IAM callers
-    service_deny_scope: Scope | None = None  # ... and for service principals
+    deny_parts: tuple[DenyPart, ...] = ()  # for a Deny: empty when it certainly denies nothing
+
+    @property
+    def is_deny(self) -> bool:
+        return bool(self.deny_parts)
 
 
 @lru_cache(maxsize=65_536)
@@ -241,14 +252,22 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
         return c._replace(accesses=tuple([Access(stmt, a.grantee, a.mask) for a in c.accesses]))
     mask = statement_mask(stmt) if applies_to_key(stmt) else 0
     if not mask:
-        return CompiledStatement(0, (), None)
+        return CompiledStatement(0, ())
     if stmt.allow:
         if stmt.conditions:
             # a condition on a key only some actions carry holds for no other action
             mask &= condition_actions(stmt.conditions)
             if not mask:
-                return CompiledStatement(0, (), None)
+                return CompiledStatement(0, ())
         return CompiledStatement(mask, tuple([Access(stmt, g, mask)
-                                              for g in allow_grantees(stmt)]), None)
-    return CompiledStatement(mask, (), deny_scope(stmt.conditions),
-                             deny_scope(stmt.conditions, for_services=True))
+                                              for g in allow_grantees(stmt)]))
+    return CompiledStatement(mask, (), _deny_parts(stmt.conditions, mask))
+
+
+def _deny_parts(conditions: tuple[Condition, ...], mask: int) -> tuple[DenyPart, ...]:
+    """A Deny's scope, worked out apart for actions whose requests never carry some of its
+    condition keys (``split_by_carried_keys``)."""
+    if not conditions:
+        return (DenyPart(mask, UNCONDITIONAL, UNCONDITIONAL),)
+    return tuple([DenyPart(part, deny_scope(left), deny_scope(left, for_services=True))
+                  for part, left in split_by_carried_keys(conditions, mask)])

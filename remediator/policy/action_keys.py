@@ -5,7 +5,9 @@ An encryption context comes only with cryptographic and grant operations,
 only with tagging calls. A condition that fails when its key is missing (a positive operator,
 ``ForAnyValue``, ``Null "false"``) therefore holds for no other action: ``"*"`` allowed
 ``kms:*`` under an encryption context condition may encrypt and decrypt, but never call
-PutKeyPolicy, whose request has no encryption context. Pages:
+PutKeyPolicy, whose request has no encryption context. A Deny's condition on such a key reads,
+for the other actions, as it does on a missing key: ``StringNotEquals`` on an encryption
+context certainly holds for PutKeyPolicy, so that Deny certainly denies it. Pages:
   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html (each key's operations)
   https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html (grant keys)
   https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html
@@ -88,3 +90,27 @@ def condition_actions(conditions: tuple[Condition, ...]) -> int:
         if scoped != kms.ALL_KEY_ACTIONS and needs_the_key(cond):
             mask &= scoped
     return mask
+
+
+@lru_cache(maxsize=16_384)
+def split_by_carried_keys(conditions: tuple[Condition, ...], mask: int
+                          ) -> tuple[tuple[int, tuple[Condition, ...]], ...]:
+    """A Deny's actions ``mask``, split by which of its conditions' keys their requests may
+    carry, each part with the conditions left to decide it. For the actions whose requests
+    never carry a key, its condition is settled as on a missing key: one that holds there
+    (a negated operator, ``...IfExists``, ``ForAllValues``, ``Null "true"``) is dropped, and
+    one that fails leaves the Deny no hold on those actions (the part is dropped)."""
+    parts = [(mask, conditions)]
+    for cond in conditions:
+        carried = actions_carrying(cond.key)
+        if carried == kms.ALL_KEY_ACTIONS:
+            continue
+        holds_without = not needs_the_key(cond)
+        split: list[tuple[int, tuple[Condition, ...]]] = []
+        for part_mask, left in parts:
+            if part_mask & carried:
+                split.append((part_mask & carried, left))
+            if part_mask & ~carried and holds_without:
+                split.append((part_mask & ~carried, tuple([c for c in left if c is not cond])))
+        parts = split
+    return tuple(parts)

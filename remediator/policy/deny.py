@@ -226,7 +226,7 @@ def residual(g: Grantee, deny: Statement, scope: Scope) -> list[Grantee]:
 
 def effective_access(policy: Policy) -> list[Access]:
     """Every (statement, grantee, actions) the policy allows on its key, after the Denies."""
-    denies = tuple(s for s in policy.statements if compile_statement(s).deny_scope is not None)
+    denies = tuple(s for s in policy.statements if compile_statement(s).is_deny)
     return [a for s in policy.statements for a in access_after_denies(s, denies)]
 
 
@@ -238,9 +238,8 @@ def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple
     compiled = compile_statement(stmt).accesses
     accesses = list(compiled)
     for deny in denies:
-        c = compile_statement(deny)
-        assert c.deny_scope is not None and c.service_deny_scope is not None
-        accesses = _apply_deny(accesses, deny, c.mask, (c.deny_scope, c.service_deny_scope))
+        for part in compile_statement(deny).deny_parts:
+            accesses = _apply_deny(accesses, deny, part.mask, (part.scope, part.service_scope))
     if len(accesses) == len(compiled) and all(
             a is b for a, b in zip(accesses, compiled, strict=True)):
         return compiled
