@@ -84,6 +84,9 @@ AWS_CONDITIONS = [
     # keys only some actions carry: an encryption context, the grant-for-a-resource flag
     ("StringEquals", "kms:EncryptionContext:dept", "finance"),
     ("Bool", "kms:GrantIsForAWSResource", "true"),
+    # keys that shut IAM callers out: "*" then stands for service principals alone
+    ("Bool", "aws:PrincipalIsAWSService", "true"),
+    ("StringEquals", "aws:PrincipalServiceName", "cloudtrail.amazonaws.com"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
 # A Deny on a key only some actions carry certainly holds for the others, where it reads as on
@@ -158,7 +161,9 @@ def deny_agrees(cond: Cond) -> bool:
         key in SOURCE_KEYS and "Not" not in op) and not (
         # a positive Deny on an aws:PrincipalArn pattern is not related to the Allow's pin on
         # the same pattern (the known case "deny-principal-pattern-matches-allow-pattern")
-        key == "aws:principalarn" and op == "ArnLike")
+        key == "aws:principalarn" and op == "ArnLike") and (
+        # a Deny scope has no dimension for the service's name: a Deny on it is uncertain
+        key != "aws:principalservicename")
 
 
 def condition_block(conds: list[Cond]) -> Json:

@@ -2165,8 +2165,16 @@ CASES: list[Case] = [
             ("service-principals", {"Bool": {"aws:PrincipalIsAWSService": "true"}}),
             ("cloudtrail", {"StringEquals": {"aws:PrincipalServiceName":
                                              "cloudtrail.amazonaws.com"}}),
+            ("a-service-list", {"ForAnyValue:StringEquals": {
+                "aws:PrincipalServiceNamesList": "cloudtrail.amazonaws.com"}}),
         )
     ],
+    case(
+        "no-lockout-root-allowed-without-a-service-list",
+        doc(allow(aws(OWNER_ROOT), "kms:*", sid="Root",
+                  cond={"Null": {"aws:PrincipalServiceNamesList": "true"}})),
+        must_not=(LOCKOUT,),
+    ),
     # The root user has no principal tags (aws:PrincipalTag is "included in the request
     # context if the principal is using an IAM user with attached tags" or a tagged role), and
     # PutKeyPolicy carries no request tags: a positive condition on either never holds for the
@@ -3009,8 +3017,51 @@ CASES: list[Case] = [
             ("the-service-flag", {"Bool": {"aws:PrincipalIsAWSService": "true"}}),
             ("tls", {"Bool": {"aws:SecureTransport": "true"}}),
             ("no-caller-account", {"Null": {"kms:CallerAccount": "true"}}),
+            # a service's request may carry any key but the caller identity and network keys:
+            # CloudTrail acting for the untrusted account sends this encryption context
+            # (create-kms-key-policy-for-cloudtrail.html), so the context never shuts it out
+            ("an-encryption-context", {"StringLike": {
+                "kms:EncryptionContext:aws:cloudtrail:arn":
+                    f"arn:aws:cloudtrail:*:{UNTRUSTED}:trail/*"}}),
+            ("the-resource-account", {"StringLike": {"aws:ResourceAccount": OWNER}}),
         )
     ],
+    # aws:PrincipalServiceName is "present in the request when the call is made by an AWS
+    # service principal" and in no other (condition keys page, aws:PrincipalServiceName): under
+    # it "*" stands for the services named alone.
+    case(
+        "star-for-a-named-service-is-that-service-unscoped-not-public",
+        doc(ROOT, allow("*", "kms:GenerateDataKey*", sid="CloudTrailOnly", cond={
+            "StringEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}})),
+        must=(SVC,),
+        must_not=(PUBLIC, CROSS, NO_VIA),
+    ),
+    case(
+        "star-for-a-named-service-of-an-untrusted-account-is-cross-account",
+        doc(ROOT, allow("*", "kms:*", sid="CloudTrailOnly", cond={
+            "Bool": {"aws:PrincipalIsAWSService": "true"},
+            "StringEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com",
+                             "aws:SourceAccount": UNTRUSTED}})),
+        must=(CROSS, PUT_POLICY),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "star-for-any-service-beside-the-resource-account-is-unscoped",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="AnyService", cond={
+            "Bool": {"aws:PrincipalIsAWSService": "true"},
+            "StringEquals": {"aws:ResourceAccount": OWNER}})),
+        must=(SVC,),
+        must_not=(PUBLIC, NO_VIA),
+    ),
+    # ... but a service's request comes from no network a policy names, and carries no caller
+    # identity key: a positive condition on either still shuts the services out.
+    case(
+        "star-for-any-service-from-a-named-endpoint-matches-nobody",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="AnyService", cond={
+            "Bool": {"aws:PrincipalIsAWSService": "true"},
+            "StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})),
+        exact=(),
+    ),
     # aws:PrincipalIsAWSService is "true" only for a service principal's own request and
     # "false" for every other caller (condition keys page, aws:PrincipalIsAWSService): under
     # it "*" stands for the services alone, acting for any customer: the confused deputy, not

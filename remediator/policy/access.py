@@ -15,6 +15,8 @@ from remediator.policy.action_keys import condition_actions, split_by_carried_ke
 from remediator.policy.conditions import (
     IDENTITY_KEYS,
     IS_SERVICE_KEY,
+    NETWORK_KEYS,
+    SERVICE_NAME_KEYS,
     SERVICE_SCOPE_KEYS,
     allow_scope,
     deny_scope,
@@ -171,15 +173,47 @@ def _services_behind_star(stmt: Statement, grantees: list[Grantee]) -> list[Gran
 
 
 def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
-    """The service principals ``"*"`` lets in under ``conditions``, as one grantee (or none)."""
-    # Only the confused-deputy keys, and the keys in every request, are sure to be in a
-    # service's; a positive condition on any other key the service may not send shuts it out.
-    if not all(c.key in SERVICE_SCOPE_KEYS or c.operator.holds_when_missing or c.operator.negated
-               or may_hold_for_services(c) for c in conditions):
+    """The service principals ``"*"`` lets in under ``conditions``: one grantee for any
+    service, or one per service ``aws:PrincipalServiceName`` names (none when a condition
+    shuts services out)."""
+    if any(_shuts_out_services(c) for c in conditions):
         return []
-    scope = allow_scope(tuple(c for c in conditions if c.key not in IDENTITY_KEYS))
+    scope = allow_scope(tuple(c for c in conditions
+                              if c.key not in IDENTITY_KEYS and c.key not in SERVICE_NAME_KEYS))
     g = Grantee(SERVICE, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
-    return [] if g.is_empty else [g]
+    if g.is_empty:
+        return []
+    names = _service_names(conditions)
+    return [g] if names is None else [g._replace(label=n) for n in sorted(names)]
+
+
+def _shuts_out_services(cond: Condition) -> bool:
+    """Whether a condition certainly fails for every service principal's request. A service's
+    request carries no caller identity key, and comes from no network a policy can name (a
+    service "sees the IP address of the calling service": condition operators page, IpAddress);
+    it may carry any other key (an encryption context, aws:ResourceAccount...), so a condition
+    on one never shuts it out: doubt never hides access."""
+    if cond.key == IS_SERVICE_KEY:
+        return not may_hold_for_services(cond)
+    lacked = (cond.key in IDENTITY_KEYS or cond.key.startswith("aws:principaltag/")
+              or cond.key in NETWORK_KEYS)
+    if not lacked:
+        return False
+    op = cond.operator
+    if op.family == "null":
+        return cond.values == ("false",)  # the key must be present
+    return not (op.holds_when_missing or op.negated)
+
+
+def _service_names(conditions: tuple[Condition, ...]) -> frozenset[str] | None:
+    """The services an exact ``StringEquals`` on aws:PrincipalServiceName leaves (None: any)."""
+    names: frozenset[str] | None = None
+    for c in conditions:
+        op = c.operator
+        if (c.key == "aws:principalservicename" and op.base == "StringEquals"
+                and not (op.if_exists or op.qualifier)):
+            names = frozenset(c.values) if names is None else names & frozenset(c.values)
+    return names
 
 
 def allow_grantees(stmt: Statement) -> list[Grantee]:
@@ -215,9 +249,11 @@ def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
 
 def _for_services_only(conditions: tuple[Condition, ...]) -> bool:
     """A positive match on a key only a service principal's request carries
-    (aws:SourceAccount, aws:SourceArn...: confused-deputy page) is false for every IAM caller."""
-    return any(c.key in SERVICE_SCOPE_KEYS and c.operator.is_positive
-               and not c.operator.holds_when_missing for c in conditions)
+    (aws:SourceAccount, aws:SourceArn...: confused-deputy page; aws:PrincipalServiceName) is
+    false for every IAM caller."""
+    return any((c.key in SERVICE_SCOPE_KEYS or c.key in SERVICE_NAME_KEYS)
+               and c.operator.is_positive and not c.operator.holds_when_missing
+               for c in conditions)
 
 
 class DenyPart(NamedTuple):

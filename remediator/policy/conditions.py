@@ -57,6 +57,10 @@ IDENTITY_KEYS = frozenset(
 ALWAYS_PRESENT = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:userid"}
 )
+# Keys only a service principal's request carries: the calling service's name(s)
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename,
+# #condition-keys-principalservicenameslist). A positive match on one shuts out IAM callers.
+SERVICE_NAME_KEYS = frozenset({"aws:principalservicename", "aws:principalservicenameslist"})
 # Keys whose condition scopes a service principal to one customer (confused deputy):
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
 SERVICE_SCOPE_KEYS = frozenset(

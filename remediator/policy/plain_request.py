@@ -36,7 +36,7 @@ _ABSENT_FROM_A_DIRECT_CALL = frozenset({
     "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid",
     "aws:sourceorgpaths", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
     "aws:sourcevpc", "aws:sourcevpce", "aws:principalservicename",
-    "aws:principalservicenamelist",
+    "aws:principalservicenameslist",
 })
 
 
