@@ -158,10 +158,7 @@ def deny_agrees(cond: Cond) -> bool:
         op == "StringEquals" and key in CALLER_ACCOUNT_KEYS) and not (
         # a positive Deny on a source key is not related to the Allow's pin on the same key
         # (the known case "service-deny-matches-allow-source-account")
-        key in SOURCE_KEYS and "Not" not in op) and not (
-        # a positive Deny on an aws:PrincipalArn pattern is not related to the Allow's pin on
-        # the same pattern (the known case "deny-principal-pattern-matches-allow-pattern")
-        key == "aws:principalarn" and op == "ArnLike") and (
+        key in SOURCE_KEYS and "Not" not in op) and (
         # a Deny scope has no dimension for the service's name: a Deny on it is uncertain
         key != "aws:principalservicename")
 
@@ -477,6 +474,7 @@ NO_LONGER_REPORTED = {name: KNOWN.pop(name) for name in (
     "source-account-allow-is-dead-for-iam-principals",
     "forallvalues-on-present-key-still-restricts",
     "always-true-deny-condition-is-uncertain",
+    "deny-principal-pattern-matches-allow-pattern",
 )}
 
 

@@ -58,6 +58,8 @@ OWNER_ROOT = f"arn:aws:iam::{OWNER}:root"
 KEY_ADMIN = f"arn:aws:iam::{OWNER}:role/KeyAdmin"
 KEY_USER = f"arn:aws:iam::{OWNER}:role/KeyUser"
 APP_ROLE = f"arn:aws:iam::{OWNER}:role/App"
+_SSO = f"arn:aws:iam::{OWNER}:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_"
+SSO_ADMINS, SSO_USERS = f"{_SSO}KeyAdministrator_*", f"{_SSO}DatabaseAdministrator_*"
 TRUSTED_ROOT = f"arn:aws:iam::{TRUSTED}:root"
 TRUSTED_ROLE = f"arn:aws:iam::{TRUSTED}:role/team/Reader"
 UNTRUSTED_ROOT = f"arn:aws:iam::{UNTRUSTED}:root"
@@ -1395,6 +1397,68 @@ CASES: list[Case] = [
         with_root(allow(aws(f"arn:aws:iam::{OWNER}:role/KeyAdmin1"), "kms:*")),
         must_not=(WILD, PUT_POLICY),
         ctx=Context(owner_account=OWNER, admins=(f"arn:aws:iam::{OWNER}:role/KeyAdmin?",)),
+    ),
+    # IAM Identity Center roles are named in key policies by aws:PrincipalArn patterns, since
+    # their suffix changes when re-created
+    # (https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html):
+    # "*" under such a pattern is the roles it matches, not the whole account.
+    case(
+        "sso-admin-and-user-patterns-authorised-and-apart",
+        with_root(
+            allow("*", CONSOLE_ADMIN_ACTIONS, sid="Admins",
+                  cond={"ArnLike": {"aws:PrincipalArn": SSO_ADMINS}}),
+            allow("*", KEY_USER_ACTIONS, sid="Users",
+                  cond={"ArnLike": {"aws:PrincipalArn": SSO_USERS}}),
+        ),
+        exact=(NO_VIA,),
+        ctx=Context(owner_account=OWNER, admins=(SSO_ADMINS,)),
+    ),
+    case(
+        "sso-admin-pattern-not-configured-is-unauthorised",
+        with_root(allow("*", CONSOLE_ADMIN_ACTIONS, sid="Admins",
+                        cond={"ArnLike": {"aws:PrincipalArn": SSO_ADMINS}})),
+        must=(PUT_POLICY, SCHEDULE),
+        ctx=CTX_ADMIN,
+    ),
+    case(
+        "named-admin-apart-from-a-user-pattern",
+        with_root(
+            allow(aws(KEY_ADMIN), CONSOLE_ADMIN_ACTIONS, sid="Admin"),
+            allow("*", KEY_USER_ACTIONS, sid="AppRoles",
+                  cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/app-*"}}),
+        ),
+        must_not=(SOD, *DESTRUCTIVE),
+        ctx=CTX_ADMIN,
+    ),
+    # Two patterns some role matches both of (role/team-app-x) hold both kinds of rights.
+    case(
+        "overlapping-admin-and-user-patterns-hold-both",
+        with_root(
+            allow("*", CONSOLE_ADMIN_ACTIONS, sid="Team",
+                  cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/team-*"}}),
+            allow("*", KEY_USER_ACTIONS, sid="Apps",
+                  cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/*-app-*"}}),
+        ),
+        must=(SOD,),
+        ctx=Context(owner_account=OWNER, admins=(f"arn:aws:iam::{OWNER}:role/team-*",)),
+    ),
+    # A "?" of an administrator pattern stands for one character, where the grant's "*" may
+    # stand for many: role/KeyAdmin? does not hold all of role/KeyAdmin*.
+    case(
+        "admin-pattern-with-question-mark-does-not-hold-a-wider-pattern",
+        with_root(allow("*", "kms:PutKeyPolicy", sid="Admins",
+                        cond={"ArnLike": {"aws:PrincipalArn": f"{KEY_ADMIN}*"}})),
+        must=(PUT_POLICY,),
+        ctx=Context(owner_account=OWNER, admins=(f"{KEY_ADMIN}?",)),
+    ),
+    # Two conditions on one Allow both hold: the pattern and the exact role it matches.
+    case(
+        "pattern-and-exact-arn-on-one-allow-keep-the-role",
+        with_root(allow("*", "kms:*", sid="Both", cond={
+            "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWNER}:role/*"},
+            "ArnEquals": {"aws:PrincipalArn": APP_ROLE}})),
+        must=(PUT_POLICY, SOD),
+        ctx=CTX_ADMIN,
     ),
     case(
         "wildcard-star-action-trusted-role",
@@ -3024,6 +3088,7 @@ CASES: list[Case] = [
                 "kms:EncryptionContext:aws:cloudtrail:arn":
                     f"arn:aws:cloudtrail:*:{UNTRUSTED}:trail/*"}}),
             ("the-resource-account", {"StringLike": {"aws:ResourceAccount": OWNER}}),
+            ("every-address", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
         )
     ],
     # aws:PrincipalServiceName is "present in the request when the call is made by an AWS

@@ -11,7 +11,12 @@ from remediator.detectors.rules import RULES
 from remediator.policy.access import AWS, Access, Grantee, compile_statement
 from remediator.policy.deny import access_after_denies
 from remediator.policy.document import Policy, Statement, parse_policy
-from remediator.policy.principals import glob_match, names_account_root, split_arn
+from remediator.policy.principals import (
+    glob_match,
+    has_wildcard,
+    names_account_root,
+    split_arn,
+)
 from remediator.types import Context, Finding
 
 
@@ -53,8 +58,13 @@ def is_owner_root(g: Grantee, ctx: Context) -> bool:
 
 
 def _is_authorised_arn(arn: str, ctx: Context) -> bool:
+    """``arn`` (an ARN, or an aws:PrincipalArn pattern a grant is pinned to) names only the
+    owner root or configured administrators. A pattern is within an administrator pattern that
+    matches it as written, if that one has no ``?`` (which a ``*`` of ``arn`` may outrun)."""
     if names_account_root(arn, ctx.owner_account):
         return True
+    if has_wildcard(arn):
+        return any("?" not in p and glob_match(p, arn) for p in ctx.admins)
     role = _role_of_session(arn)
     return any(glob_match(p, arn) or (role is not None and glob_match(p, role))
                for p in ctx.admins)

@@ -19,6 +19,7 @@ from remediator.policy.conditions import (
     SERVICE_NAME_KEYS,
     SERVICE_SCOPE_KEYS,
     allow_scope,
+    covers_every_address,
     deny_scope,
     may_hold_for_services,
     service_flag_holds,
@@ -202,6 +203,8 @@ def _shuts_out_services(cond: Condition) -> bool:
     op = cond.operator
     if op.family == "null":
         return cond.values == ("false",)  # the key must be present
+    if cond.key == "aws:sourceip" and covers_every_address(cond.values):
+        return False  # every address: it names no network, and the service's address is in it
     return not (op.holds_when_missing or op.negated)
 
 

@@ -196,9 +196,21 @@ def allow_pins(cond: Condition) -> tuple[Pin, ...]:
         # Unique ids beside "ACCOUNT:name" values: callers of those accounts or principals of
         # any account. No one dimension holds that union, so it pins nothing.
         return ()
-    extra = _principal_pin(cond)
+    extra = _principal_pin(cond) or _principal_pattern_pin(cond)
     pins: tuple[Pin, ...] = ((dim, only(vals)),)
     return pins + ((extra,) if extra and dim != "principals" else ())
+
+
+def _principal_pattern_pin(cond: Condition) -> Pin | None:
+    """An Allow's aws:PrincipalArn patterns (their accounts fixed: ``_dimension_values``) also
+    pin the principals they match, as IAM Identity Center's roles are named in key policies
+    (https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html:
+    ``ArnLike`` on ``.../AWSReservedSSO_<set>_*``, whose suffix changes)."""
+    op = cond.operator
+    if (cond.key != "aws:principalarn" or not op.wildcards or op.ignore_case
+            or any(has_policy_variable(v) for v in cond.values)):
+        return None
+    return ("principals", only(frozenset(cond.values)))
 
 
 @lru_cache(maxsize=16384)
@@ -274,10 +286,11 @@ def _positive_deny_pins(cond: Condition, dim: str, vals: set[str]) -> tuple[Pin,
     return pins + ((extra,) if extra and dim != "principals" else ())
 
 
-def _combine(pins: list[Pin], free: bool) -> Scope:
+def _combine(pins: list[Pin], free: bool, allow: bool = False) -> Scope:
     cons = {d: ANY for d in DIMENSIONS}
     for dim, c in pins:
-        cons[dim] = meet_principals(cons[dim], c) if dim == "principals" else cons[dim].meet(c)
+        cons[dim] = (meet_principals(cons[dim], c, widen=allow) if dim == "principals"
+                     else cons[dim].meet(c))
     return Scope(cons["accounts"], cons["orgs"], cons["networks"], cons["principals"], free)
 
 
@@ -298,7 +311,7 @@ def _allow_scope(conditions: tuple[Condition, ...]) -> Scope:
             pins.extend(p)
         else:
             free = True
-    return _combine(pins, free)
+    return _combine(pins, free, allow=True)
 
 
 # Present in every signed request: "true" when a service principal calls, "false" otherwise

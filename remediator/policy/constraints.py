@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from remediator.policy.principals import globs_meet, has_wildcard
+
 
 class Constraint(NamedTuple):
     """A set of allowed values: ``include`` (None = any value) minus ``exclude``.
@@ -99,11 +101,16 @@ def _is_unique_id(value: str) -> bool:
     return not value.startswith("arn:")
 
 
-def meet_principals(a: Constraint, b: Constraint) -> Constraint:
-    """Principals in both constraints, where values are principal ARNs, ARN patterns (a Deny's)
-    or unique ids (aws:userid), not plain values: a unique id may be any principal's, so it
-    keeps the other side's ARNs; and what a Deny spares (``exclude``, patterns) stays beside
-    what it names, since a pattern cannot be subtracted from another."""
+def meet_principals(a: Constraint, b: Constraint, widen: bool = False) -> Constraint:
+    """Principals in both constraints, where values are principal ARNs, ARN patterns or unique
+    ids (aws:userid), not plain values: a unique id may be any principal's, so it keeps the
+    other side's ARNs; and what a Deny spares (``exclude``, patterns) stays beside what it
+    names, since a pattern cannot be subtracted from another.
+
+    Two ARN patterns (or a pattern and an ARN) may share principals that no equal value shows.
+    Kept apart, that is what a Deny's scope needs (it covers no more than it surely does);
+    ``widen``, for an Allow, keeps instead each value that meets some value of the other side,
+    which holds every principal in both (a grant is never taken for narrower than it is)."""
     if b.is_any:
         return a
     if a.is_any:
@@ -114,7 +121,13 @@ def meet_principals(a: Constraint, b: Constraint) -> Constraint:
     a_ids = {v for v in a.include if _is_unique_id(v)}
     b_ids = {v for v in b.include if _is_unique_id(v)}
     a_arns, b_arns = a.include - a_ids, b.include - b_ids
-    include = (a_arns & b_arns) | (a_arns if b_ids else set()) | (b_arns if a_ids else set())
+    common: set[str] | frozenset[str]
+    if widen and any(has_wildcard(v) for v in a_arns | b_arns):
+        common = ({v for v in a_arns if any(globs_meet(v, w) for w in b_arns)}
+                  | {w for w in b_arns if any(globs_meet(v, w) for v in a_arns)})
+    else:
+        common = a_arns & b_arns
+    include = common | (a_arns if b_ids else set()) | (b_arns if a_ids else set())
     if a_ids and b_ids:
         include |= a_ids | b_ids
     return Constraint(frozenset(include), exclude)
