@@ -2239,6 +2239,37 @@ CASES: list[Case] = [
                   cond={"Null": {"aws:PrincipalServiceNamesList": "true"}})),
         must_not=(LOCKOUT,),
     ),
+    # The root may also leave BypassPolicyLockoutSafetyCheck out of its request, which then
+    # lacks the key: AWS's own example allows PutKeyPolicy "only when the request does not
+    # include the BypassPolicyLockoutSafetyCheck parameter" with Null "true"
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-bypass-policy-lockout-safety-check).
+    case(
+        "no-lockout-root-put-key-policy-only-without-the-bypass-parameter",
+        doc(
+            {"Sid": "Root", "Effect": "Allow", "Principal": aws(OWNER_ROOT),
+             "NotAction": "kms:PutKeyPolicy", "Resource": "*"},
+            allow(aws(OWNER_ROOT), "kms:PutKeyPolicy", sid="RootPut",
+                  cond={"Null": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}),
+        ),
+        exact=(),
+    ),
+    case(
+        "no-lockout-deny-whenever-the-bypass-parameter-is-sent",
+        doc(ROOT, deny("*", "kms:PutKeyPolicy",
+                       cond={"Null": {"kms:BypassPolicyLockoutSafetyCheck": "false"}})),
+        exact=(),
+    ),
+    # Each of the two requests is denied by one statement or not granted by the other.
+    case(
+        "lockout-root-granted-only-without-the-parameter-denied-exactly-then",
+        doc(
+            allow(aws(OWNER_ROOT), "kms:*", sid="Root",
+                  cond={"Null": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}),
+            deny("*", "kms:PutKeyPolicy",
+                 cond={"Null": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}),
+        ),
+        must=(LOCKOUT,),
+    ),
     # The root user has no principal tags (aws:PrincipalTag is "included in the request
     # context if the principal is using an IAM user with attached tags" or a tagged role), and
     # PutKeyPolicy carries no request tags: a positive condition on either never holds for the

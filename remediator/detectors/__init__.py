@@ -15,10 +15,10 @@ from remediator.detectors.exposure import (
     detect_unscoped_service,
 )
 from remediator.detectors.lockout import (
-    GRANTS,
-    TAKES_AWAY,
+    RootVerdicts,
     detect_missing_root,
     missing_root_finding,
+    root_can_call,
     root_org,
     root_verdict,
 )
@@ -117,7 +117,7 @@ class _Summary(NamedTuple):
 
     findings: tuple[Finding, ...]
     holdings: tuple[tuple[str, int, Access], ...]
-    root: str | None  # lockout.root_verdict
+    root: RootVerdicts  # lockout.root_verdict
     is_deny: bool = False  # a Deny that applies to the key
 
 
@@ -237,8 +237,7 @@ def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary], ctx: Co
             findings.extend(s.findings)
         if s.holdings:
             held.extend(s.holdings)
-    roots = {s.root for s in shares}
-    if TAKES_AWAY in roots or GRANTS not in roots:
+    if not root_can_call([s.root for s in shares]):
         findings.append(memo.missing_root)
     if held:
         findings.extend(separation_findings(held, ctx))

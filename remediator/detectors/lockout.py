@@ -9,13 +9,14 @@ may take it away.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from remediator.detectors.analysis import PolicyAnalysis, finding
 from remediator.policy import actions as kms
 from remediator.policy.access import statement_mask
 from remediator.policy.document import Policy, Statement
-from remediator.policy.plain_request import Identity, holds_for
+from remediator.policy.plain_request import BYPASS_KEY, Identity, holds_for
 from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
 from remediator.policy.resources import may_name_owner_key
 from remediator.types import Context, Finding
@@ -47,11 +48,15 @@ def _names_root_in(values: tuple[str, ...], owner: str) -> bool:
 
 
 GRANTS, TAKES_AWAY = "grants", "takes-away"
+# A statement's verdict on each of the root's two plain requests: stating
+# BypassPolicyLockoutSafetyCheck false, and leaving it out (plain_request.Identity).
+RootVerdicts = tuple[str | None, str | None]
+_NO_VERDICT: RootVerdicts = (None, None)
 
 
 @lru_cache(maxsize=1024)
-def _root_identity(owner: str, org_id: str | None) -> Identity:
-    return Identity(owner, root_arn(owner), org_id)
+def _root_identity(owner: str, org_id: str | None, states_bypass: bool = True) -> Identity:
+    return Identity(owner, root_arn(owner), org_id, states_bypass)
 
 
 @lru_cache(maxsize=65_536)
@@ -61,12 +66,19 @@ def root_org(ctx: Context) -> str | None:
     return ctx.org_id if ctx.owner_in_org() else None
 
 
-def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
+def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> RootVerdicts:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
-    away (a Deny whose conditions are not certainly false for the root), or neither."""
+    away (a Deny whose conditions are not certainly false for the root), or neither: for each
+    of the root's two plain requests (``RootVerdicts``)."""
     if not (statement_mask(stmt) & _PUT and may_name_owner_key(stmt, owner)):
-        return None
-    root = _root_identity(owner, org_id)
+        return _NO_VERDICT
+    stating = _verdict(stmt, owner, _root_identity(owner, org_id))
+    if not any(c.key == BYPASS_KEY for c in stmt.conditions):
+        return (stating, stating)
+    return (stating, _verdict(stmt, owner, _root_identity(owner, org_id, False)))
+
+
+def _verdict(stmt: Statement, owner: str, root: Identity) -> str | None:
     verdicts = [holds_for(c, root) for c in stmt.conditions]
     if stmt.allow:
         return GRANTS if _names_root(stmt, owner) and all(v is True for v in verdicts) else None
@@ -75,14 +87,21 @@ def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> str | None:
     return None
 
 
+def root_can_call(verdicts: Iterable[RootVerdicts]) -> bool:
+    """Whether one of the root's plain requests is granted by some statement and taken away
+    by none."""
+    stating = omitting = 0  # 1: granted, 2: taken away
+    for first, second in verdicts:
+        if first is not None:
+            stating |= 2 if first == TAKES_AWAY else 1
+        if second is not None:
+            omitting |= 2 if second == TAKES_AWAY else 1
+    return stating == 1 or omitting == 1
+
+
 def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
-    allowed = False
-    for stmt in policy.statements:
-        verdict = root_verdict(stmt, ctx.owner_account, root_org(ctx))
-        if verdict == TAKES_AWAY:
-            return False
-        allowed = allowed or verdict == GRANTS
-    return allowed
+    org = root_org(ctx)
+    return root_can_call(root_verdict(s, ctx.owner_account, org) for s in policy.statements)
 
 
 def missing_root_finding(ctx: Context) -> Finding:

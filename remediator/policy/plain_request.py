@@ -2,8 +2,9 @@
 
 The lockout rule asks whether the owner root can call kms:PutKeyPolicy: that is its plain
 request, a direct call over TLS, not through a service, without bypassing the lockout safety
-check. What such a request carries, and what it lacks, decides each condition; what a policy
-cannot know (the caller's address, the time, MFA) is left undecided.
+check (stating so, or leaving the parameter out: two requests, ``Identity.states_bypass``).
+What such a request carries, and what it lacks, decides each condition; what a policy cannot
+know (the caller's address, the time, MFA) is left undecided.
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ from remediator.policy.principals import glob_match
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """A known caller. ``states_bypass``: its request sets BypassPolicyLockoutSafetyCheck to
+    false (the key is "false"); without, it leaves the parameter out and the key is absent:
+    "When the parameter is not used, the default value is false", and a ``Null "true"``
+    condition allows "only when the request does not include the
+    BypassPolicyLockoutSafetyCheck parameter" (conditions-kms.html, that key's section)."""
+
     account: str
     arn: str
     org_id: str | None = None
+    states_bypass: bool = True
 
 
 # Keys a plain request carries with a value the caller sets: over TLS, not bypassing the lockout
@@ -62,8 +70,12 @@ def _identity_value(key: str, who: Identity) -> str | None:
 _ABSENT_PREFIXES = ("kms:encryptioncontext:", "aws:requesttag/")
 
 
+BYPASS_KEY = "kms:bypasspolicylockoutsafetycheck"
+
+
 def _is_absent(key: str, who: Identity) -> bool:
     return (key in _ABSENT_FROM_A_DIRECT_CALL or key == "aws:tagkeys"
+            or (key == BYPASS_KEY and not who.states_bypass)
             or key.startswith(_ABSENT_PREFIXES)
             or (key.startswith("aws:principaltag/") and who.arn.endswith(":root")))
 
