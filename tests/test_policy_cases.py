@@ -3508,6 +3508,37 @@ def test_via_service_pattern_is_use_through_services_not_direct_use() -> None:
     assert "directly" not in f.message
 
 
+def test_messages_name_a_pinned_star_by_what_its_conditions_leave() -> None:
+    """ "*" under kms:CallerAccount is the owner's principals, not everyone; under an
+    aws:PrincipalArn pattern, the roles it matches: messages say so (principals stay "*")."""
+    in_account = with_root(allow("*", "kms:Decrypt", sid="Account",
+                                 cond={"StringEquals": {"kms:CallerAccount": OWNER}}))
+    (f,) = only(analyze_key_policy(in_account, CTX), NO_VIA)
+    assert f.principals == ("*",)
+    assert f"lets * in account {OWNER} use the key directly" in f.message
+    sso = doc(ROOT, allow("*", "kms:PutKeyPolicy", sid="Admins",
+                          cond={"ArnLike": {"aws:PrincipalArn": SSO_ADMINS}}))
+    (f,) = only(analyze_key_policy(sso, CTX), PUT_POLICY)
+    assert f"lets {SSO_ADMINS} call kms:PutKeyPolicy" in f.message
+    wild = with_root(allow("*", "kms:*", sid="Account",
+                           cond={"StringEquals": {"aws:PrincipalAccount": OWNER}}))
+    (f,) = only(analyze_key_policy(wild, CTX), WILD)
+    assert f"every KMS action to * in account {OWNER}," in f.message
+
+
+def test_unscoped_service_message_names_the_actions_and_what_to_fix() -> None:
+    describe = doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:DescribeKey", sid="Ct"))
+    (f,) = only(analyze_key_policy(describe, CTX), SVC)
+    assert "lets cloudtrail.amazonaws.com call kms:DescribeKey on the key" in f.message
+    assert "add an aws:SourceAccount or aws:SourceArn condition" in f.message
+    # A bucket's ARN names no account: the source condition is there but pins none.
+    bucket = doc(ROOT, allow(svc("s3.amazonaws.com"), "kms:Decrypt", sid="S3", cond={
+        "ArnEquals": {"aws:SourceArn": "arn:aws:s3:::amzn-s3-demo-bucket"}}))
+    (f,) = only(analyze_key_policy(bucket, CTX), SVC)
+    assert "its aws:SourceArn condition does not pin one account" in f.message
+    assert "add an aws:SourceAccount or" not in f.message
+
+
 def test_separation_of_duties_names_a_pinned_star_by_its_pins() -> None:
     (f,) = only(run(CASE_BY_ID["duties-star-pinned-to-one-account-twice"]), SOD)
     assert f.principals == (f"* in account {OWNER}",)

@@ -98,6 +98,26 @@ def is_authorised(g: Grantee, ctx: Context) -> bool:
     return bool(arns) and all(_is_authorised_arn(a, ctx) for a in arns)
 
 
+@lru_cache(maxsize=16_384)  # grantees repeat across an estate (shared statements)
+def grantee_names(g: Grantee) -> tuple[str, ...]:
+    """How messages name a grantee: the principal as written, or for ``"*"`` (and a provider
+    or service) what its conditions leave of it: the ARNs or aws:PrincipalArn patterns it is
+    pinned to, else the accounts, organisations and networks (``"* in account A"``)."""
+    if g.arn is not None:
+        return (g.label,)
+    if g.principals.include is not None:
+        return tuple(sorted(g.principals.values()))
+    pins = [f"{name} {', '.join(sorted(c.values()))}" for name, c in (
+        ("account", g.accounts), ("organisation", g.orgs), ("network", g.networks))
+        if c.include is not None]
+    return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
+
+
+def named(accesses: Iterable[Access]) -> str:
+    """The grantees of some accesses, as messages name them, each once."""
+    return ", ".join(dict.fromkeys(n for a in accesses for n in grantee_names(a.grantee)))
+
+
 def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:
     """Accounts outside the trust that this grantee is pinned to (empty when not pinned)."""
     if g.accounts.include is None:

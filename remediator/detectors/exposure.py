@@ -9,6 +9,7 @@ from remediator.detectors.analysis import (
 )
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, SERVICE, Access
+from remediator.policy.conditions import SERVICE_SCOPE_KEYS
 from remediator.policy.document import Statement
 from remediator.types import Context, Finding
 
@@ -86,10 +87,25 @@ def detect_unscoped_service(
             stmt,
             (a.grantee.label for a in services),
             kms.names(mask),
-            f"lets {names} use the key on behalf of any "
-            "customer: add an aws:SourceAccount or aws:SourceArn condition.",
+            f"lets {names} call {_summary(mask)} on the key on behalf of any customer: "
+            f"{_scoping_advice(stmt)}",
         )
     ]
+
+
+_SOURCE_KEYS = {k.lower(): k for k in ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner",
+                                          "aws:SourceOrgID", "aws:SourceOrgPaths")}
+
+
+def _scoping_advice(stmt: Statement) -> str:
+    """What to add; a source condition already there pins no one account (an S3 bucket's ARN
+    holds none, a wildcard may stand for any, or StringLike lets "*" span the ARN's colons)."""
+    present = sorted({_SOURCE_KEYS.get(c.key, c.key) for c in stmt.conditions
+                      if c.key in SERVICE_SCOPE_KEYS})
+    if not present:
+        return "add an aws:SourceAccount or aws:SourceArn condition."
+    return (f"its {', '.join(present)} condition does not pin one account; add "
+            "aws:SourceAccount (or an ArnLike aws:SourceArn that names the account).")
 
 
 def _actions_of(accs: list[Access]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from remediator.detectors.analysis import is_authorised, statement_finding
+from remediator.detectors.analysis import is_authorised, named, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import Access, compile_statement
 from remediator.policy.document import Statement
@@ -34,14 +34,14 @@ def detect_wildcard_action(
     wrong = [label for label, mask in held.items() if mask == kms.ALL_KEY_ACTIONS]
     if not wrong:
         return []
+    who = named(a for a in accs if a.grantee.label in wrong and not is_authorised(a.grantee, ctx))
     return [
         statement_finding(
             "KMS-WILDCARD-ACTION",
             stmt,
             wrong,
             ("kms:*",),
-            f"grants every KMS action to "
-            f"{', '.join(dict.fromkeys(wrong))}, who are not key administrators.",
+            f"grants every KMS action to {who}, who are not key administrators.",
         )
     ]
 
@@ -60,7 +60,7 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     for rule_id, action, b in _DESTRUCTIVE_BITS:
         wrong = [a.grantee.label for a in risky if a.mask & b]
         if wrong:
-            who = ", ".join(dict.fromkeys(wrong))
+            who = named(a for a in risky if a.mask & b)
             out.append(
                 statement_finding(
                     rule_id,

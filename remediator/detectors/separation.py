@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from remediator.detectors.analysis import PolicyAnalysis, finding, is_owner_root
+from remediator.detectors.analysis import PolicyAnalysis, finding, grantee_names, is_owner_root
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, SERVICE, Access, Grantee
 from remediator.policy.constraints import ANY, Constraint, meet_principals
@@ -52,10 +52,7 @@ def principal_keys(g: Grantee) -> tuple[str, ...]:
         return (_as_key(g.arn),)
     if g.principals.include is not None:
         return tuple(sorted(_as_key(p) for p in g.principals.values()))
-    pins = [f"{name} {', '.join(sorted(c.values()))}" for name, c in (
-        ("account", g.accounts), ("organisation", g.orgs), ("network", g.networks))
-        if c.include is not None]
-    return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
+    return grantee_names(g)
 
 
 def holdings(accesses: Iterable[Access], ctx: Context) -> tuple[Holding, ...]:

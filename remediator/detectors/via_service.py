@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from remediator.detectors.analysis import is_owner_root, statement_finding
+from remediator.detectors.analysis import is_owner_root, named, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, Access
 from remediator.policy.conditions import has_positive_via_service
@@ -30,12 +30,12 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     if not has_positive_via_service(stmt.conditions):
         patterns = _service_patterns(stmt.conditions)
         if patterns:
-            detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key through any "
-                      f"service matching {', '.join(patterns)}; name the services that need "
-                      "it in kms:ViaService.")
+            detail = (f"lets {named(users)} use the key through any service matching "
+                      f"{', '.join(patterns)}; name the services that need it in "
+                      "kms:ViaService.")
         else:
-            detail = (f"lets {', '.join(dict.fromkeys(labels))} use the key directly; limit "
-                      "use to the AWS services that need it with kms:ViaService.")
+            detail = (f"lets {named(users)} use the key directly; limit use to the AWS "
+                      "services that need it with kms:ViaService.")
     else:
         extra = _services_outside(stmt.conditions, ctx.via_services)
         if not extra:
