@@ -37,7 +37,7 @@ Pages cited repeatedly:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -3506,6 +3506,44 @@ def test_via_service_pattern_is_use_through_services_not_direct_use() -> None:
     (f,) = _via_service_findings("StringLike", "s3.*.amazonaws.com")
     assert "through any service matching s3.*.amazonaws.com" in f.message
     assert "directly" not in f.message
+
+
+def _app_use_under(deny_cond: Json, principal: Any = None,
+                   denied: str | list[str] = "kms:*") -> Json:
+    """The app role allowed to encrypt and decrypt, under a Deny with ``deny_cond``."""
+    return doc(ROOT, allow(aws(APP_ROLE), ["kms:Encrypt", "kms:Decrypt"], sid="App"),
+               deny(principal or aws(APP_ROLE), denied, sid="Via", cond=deny_cond))
+
+
+# A Deny of use "unless through s3" forces use through s3, which IAM-KMS-6 asks for; a Deny of
+# use without any kms:ViaService still leaves every service
+# (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+UNLESS_S3 = {"StringNotEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+
+
+def test_a_deny_unless_through_a_service_forces_use_through_it() -> None:
+    for ctx in (CTX, CTX_S3_ONLY):
+        assert NO_VIA not in rules_of(analyze_key_policy(_app_use_under(UNLESS_S3), ctx))
+    ec2_only = replace(CTX_S3_ONLY, via_services=(f"ec2.{REGION}.amazonaws.com",))
+    (f,) = only(analyze_key_policy(_app_use_under(UNLESS_S3), ec2_only), NO_VIA)
+    assert f"through s3.{REGION}.amazonaws.com, which the configuration does not list" \
+        in f.message
+
+
+def test_a_deny_of_direct_use_leaves_any_service() -> None:
+    (f,) = only(analyze_key_policy(
+        _app_use_under({"Null": {"kms:ViaService": "true"}}), CTX), NO_VIA)
+    assert "through any service" in f.message
+
+
+def test_direct_use_the_via_service_deny_does_not_reach_is_still_reported() -> None:
+    # the Deny names another role, or leaves Encrypt alone
+    other = _app_use_under(UNLESS_S3, principal=aws(KEY_ADMIN))
+    (f,) = only(analyze_key_policy(other, CTX), NO_VIA)
+    assert "use the key directly" in f.message
+    encrypt = _app_use_under(UNLESS_S3, denied="kms:Decrypt")
+    (f,) = only(analyze_key_policy(encrypt, CTX), NO_VIA)
+    assert "use the key directly" in f.message and f.actions == ("kms:Encrypt",)
 
 
 def test_messages_name_a_pinned_star_by_what_its_conditions_leave() -> None:

@@ -36,7 +36,7 @@ from remediator.detectors.separation import (
 )
 from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
-from remediator.policy.deny import access_after_denies
+from remediator.policy.deny import access_after_denies, has_via_service_deny
 from remediator.policy.document import Statement, parse_policy
 from remediator.policy.resources import may_name_owner_key, settle_resources
 from remediator.types import Context, Finding
@@ -74,9 +74,16 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     )
 
 
-def statement_findings(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
-    """What the statement-level detectors report on one statement's access."""
-    return [f for detector in STATEMENT_DETECTORS for f in detector(stmt, accs, ctx)]
+def statement_findings(stmt: Statement, accs: tuple[Access, ...], ctx: Context,
+                       denies: tuple[Statement, ...] = ()) -> list[Finding]:
+    """What the statement-level detectors report on one statement's access (after
+    ``denies``). A Deny on kms:ViaService may force use through services, which only
+    IAM-KMS-6 asks about: it alone is given the Denies then."""
+    found = [f for detector in STATEMENT_DETECTORS for f in detector(stmt, accs, ctx)]
+    if denies and has_via_service_deny(denies):
+        found = [f for f in found if f.rule != "IAM-KMS-6"]
+        found.extend(detect_via_service(stmt, accs, ctx, denies))
+    return found
 
 
 _THIS_KEY = ("*",)
@@ -102,9 +109,10 @@ def reference_findings(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """Every detector run as registered, nothing shared: the definition that
     ``run_key_policy_detectors`` computes faster (tests hold the two equal)."""
     analysis = for_owner(analysis, ctx)
+    denies = tuple([s for s in analysis.policy.statements if compile_statement(s).is_deny])
     findings: list[Finding] = []
     for stmt, accs in analysis.groups:
-        findings.extend(statement_findings(stmt, accs, ctx))
+        findings.extend(statement_findings(stmt, accs, ctx, denies))
     for detector in POLICY_DETECTORS:
         findings.extend(detector(analysis, ctx))
     return sort_findings(findings)
@@ -214,8 +222,9 @@ def _after_denies(memo: _Memo, stmt: Statement, denies: tuple[Statement, ...],
         if not _may_apply(stmt, ctx):
             compiled = ()
         accs = access_after_denies(stmt, denies) if compiled else compiled
-        part = own if accs is compiled else _Summary(
-            tuple(statement_findings(stmt, accs, ctx)) if accs else (),
+        untouched = accs is compiled and not (accs and has_via_service_deny(denies))
+        part = own if untouched else _Summary(
+            tuple(statement_findings(stmt, accs, ctx, denies)) if accs else (),
             holdings(accs, ctx), own.root, own.is_deny)
     memo.denied[key] = part
     return part

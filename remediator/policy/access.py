@@ -300,10 +300,10 @@ def compile_statement(stmt: Statement) -> CompiledStatement:
                 return CompiledStatement(0, ())
         return CompiledStatement(mask, tuple([Access(stmt, g, mask)
                                               for g in allow_grantees(stmt)]))
-    return CompiledStatement(mask, (), _deny_parts(stmt.conditions, mask))
+    return CompiledStatement(mask, (), deny_parts(stmt.conditions, mask))
 
 
-def _deny_parts(conditions: tuple[Condition, ...], mask: int) -> tuple[DenyPart, ...]:
+def deny_parts(conditions: tuple[Condition, ...], mask: int) -> tuple[DenyPart, ...]:
     """A Deny's scope, worked out apart for actions whose requests never carry some of its
     condition keys (``split_by_carried_keys``)."""
     if not conditions:

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from remediator.policy.access import AWS, SERVICE, Access, Grantee, compile_statement
+from remediator.policy.access import (
+    AWS,
+    SERVICE,
+    Access,
+    Grantee,
+    compile_statement,
+    deny_parts,
+)
 from remediator.policy.constraints import Constraint, Scope, excluding, only
 from remediator.policy.document import Policy, Principals, Statement
+from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
@@ -243,6 +251,36 @@ def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple
     if len(accesses) == len(compiled) and all(
             a is b for a, b in zip(accesses, compiled, strict=True)):
         return compiled
+    return tuple(accesses)
+
+
+VIA_SERVICE_KEY = "kms:viaservice"
+
+
+def has_via_service_deny(denies: tuple[Statement, ...]) -> bool:
+    return any(c.key == VIA_SERVICE_KEY for d in denies for c in d.conditions)
+
+
+@lru_cache(maxsize=16_384)
+def access_after_denies_via(stmt: Statement, denies: tuple[Statement, ...],
+                            via: str | None) -> tuple[Access, ...]:
+    """One statement's access after the Denies, for requests made through the service ``via``
+    (None: made directly, without kms:ViaService): each Deny's condition on kms:ViaService is
+    settled for that value, and the Deny kept only where it holds
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service)."""
+    accesses = list(compile_statement(stmt).accesses)
+    facts = {} if via is None else {VIA_SERVICE_KEY: (via,)}
+    for deny in denies:
+        left = []
+        for cond in deny.conditions:
+            if cond.key != VIA_SERVICE_KEY:
+                left.append(cond)
+            elif not condition_holds(cond, facts, variables=False):
+                break  # this Deny does not apply to such requests
+        else:
+            for part in deny_parts(tuple(left), compile_statement(deny).mask):
+                accesses = _apply_deny(accesses, deny, part.mask,
+                                       (part.scope, part.service_scope))
     return tuple(accesses)
 
 
