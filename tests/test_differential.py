@@ -86,6 +86,7 @@ AWS_CONDITIONS = [
     ("Bool", "kms:GrantIsForAWSResource", "true"),
     # keys that shut IAM callers out: "*" then stands for service principals alone
     ("Bool", "aws:PrincipalIsAWSService", "true"),
+    ("StringLike", "aws:PrincipalIsAWSService", "t*"),
     ("StringEquals", "aws:PrincipalServiceName", "cloudtrail.amazonaws.com"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]

@@ -3120,6 +3120,12 @@ CASES: list[Case] = [
                     f"arn:aws:cloudtrail:*:{UNTRUSTED}:trail/*"}}),
             ("the-resource-account", {"StringLike": {"aws:ResourceAccount": OWNER}}),
             ("every-address", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
+            # the flag is "true" in a service's request, however the condition spells it
+            # (found by review: these once shut the services out)
+            ("the-service-flag-as-a-set", {
+                "ForAnyValue:StringEquals": {"aws:PrincipalIsAWSService": "true"}}),
+            ("the-service-flag-by-pattern", {"StringLike": {"aws:PrincipalIsAWSService": "t*"}}),
+            ("no-caller-arn", {"Null": {"aws:PrincipalArn": "true"}}),
         )
     ],
     # aws:PrincipalServiceName is "present in the request when the call is made by an AWS
@@ -3139,6 +3145,14 @@ CASES: list[Case] = [
             "StringEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com",
                              "aws:SourceAccount": UNTRUSTED}})),
         must=(CROSS, PUT_POLICY),
+        must_not=(PUBLIC,),
+    ),
+    case(
+        "star-for-a-named-service-under-a-flag-pattern-is-that-service-unscoped",
+        doc(ROOT, allow("*", "kms:Decrypt", sid="CloudTrailOnly", cond={
+            "StringEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"},
+            "StringLike": {"aws:PrincipalIsAWSService": "true"}})),
+        must=(SVC,),
         must_not=(PUBLIC,),
     ),
     case(

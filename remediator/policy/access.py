@@ -21,11 +21,11 @@ from remediator.policy.conditions import (
     allow_scope,
     covers_every_address,
     deny_scope,
-    may_hold_for_services,
     service_flag_holds,
 )
 from remediator.policy.constraints import ANY, UNCONDITIONAL, Constraint, Scope, only
 from remediator.policy.document import Condition, Principals, Statement
+from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import may_hold_principal_arn, parse_aws_principal
 from remediator.policy.resources import applies_to_key
 
@@ -194,18 +194,16 @@ def _shuts_out_services(cond: Condition) -> bool:
     service "sees the IP address of the calling service": condition operators page, IpAddress);
     it may carry any other key (an encryption context, aws:ResourceAccount...), so a condition
     on one never shuts it out: doubt never hides access."""
-    if cond.key == IS_SERVICE_KEY:
-        return not may_hold_for_services(cond)
+    if cond.key == IS_SERVICE_KEY:  # "true" in a service principal's request
+        return not service_flag_holds(cond, True)
     lacked = (cond.key in IDENTITY_KEYS or cond.key.startswith("aws:principaltag/")
               or cond.key in NETWORK_KEYS)
     if not lacked:
         return False
-    op = cond.operator
-    if op.family == "null":
-        return cond.values == ("false",)  # the key must be present
     if cond.key == "aws:sourceip" and covers_every_address(cond.values):
         return False  # every address: it names no network, and the service's address is in it
-    return not (op.holds_when_missing or op.negated)
+    return not condition_holds(cond, {}, variables=False)  # read as on a missing key
+
 
 
 def _service_names(conditions: tuple[Condition, ...]) -> frozenset[str] | None:
@@ -243,11 +241,10 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
 
 
 def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
-    """A condition on aws:PrincipalIsAWSService that holds for service principals and not for
-    any other caller, whose requests carry "false" (condition keys page,
+    """A condition on aws:PrincipalIsAWSService that fails for every caller but a service
+    principal, whose requests carry "false" (condition keys page,
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice)."""
-    return any(c.key == IS_SERVICE_KEY and service_flag_holds(c, True)
-               and not service_flag_holds(c, False) for c in conditions)
+    return any(c.key == IS_SERVICE_KEY and not service_flag_holds(c, False) for c in conditions)
 
 
 def _for_services_only(conditions: tuple[Condition, ...]) -> bool:

@@ -28,6 +28,7 @@ from remediator.policy.constraints import (
     only,
 )
 from remediator.policy.document import Condition
+from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import (
     account_of_arn_value,
     has_policy_variable,
@@ -320,34 +321,14 @@ def _allow_scope(conditions: tuple[Condition, ...]) -> Scope:
 IS_SERVICE_KEY = "aws:principalisawsservice"
 
 
+_FLAG = {True: {IS_SERVICE_KEY: ("true",)}, False: {IS_SERVICE_KEY: ("false",)}}
+
+
 def service_flag_holds(cond: Condition, for_services: bool) -> bool:
-    """Whether a condition on aws:PrincipalIsAWSService certainly holds for service principals
-    (``for_services``) or for every other caller."""
-    op = cond.operator
-    if op.family not in ("bool", "string") or op.qualifier or op.wildcards:
-        return False
-    flag = "true" if for_services else "false"
-    hit = flag in {v.lower() for v in cond.values} if op.family == "bool" or op.ignore_case \
-        else flag in cond.values
-    return hit != op.negated
-
-
-# Keys every request carries, a service principal's included (global condition keys page).
-_IN_EVERY_REQUEST = frozenset({"aws:securetransport", "aws:currenttime", "aws:epochtime",
-                               "aws:requestedregion"})
-
-
-def may_hold_for_services(cond: Condition) -> bool:
-    """Whether a positive condition on a key other than the confused-deputy ones may still hold
-    for a service principal's request: one on a key every request carries (aws:SecureTransport,
-    aws:PrincipalIsAWSService "true"...), or Null "true" on a caller identity key, which a
-    service's request lacks."""
-    if cond.key == IS_SERVICE_KEY:
-        return service_flag_holds(cond, True)
-    if cond.key in _IN_EVERY_REQUEST:
-        return True
-    return (cond.operator.family == "null" and cond.key in IDENTITY_KEYS
-            and cond.values == ("true",))
+    """Whether a condition on aws:PrincipalIsAWSService holds for service principals
+    (``for_services``) or for every other caller: the key's value is certain for each, so the
+    condition is evaluated on it, whatever its operator."""
+    return condition_holds(cond, _FLAG[for_services], variables=False)
 
 
 def holds_for_every_iam_caller(cond: Condition) -> bool:
