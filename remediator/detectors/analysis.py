@@ -115,7 +115,10 @@ def grantee_names(g: Grantee) -> tuple[str, ...]:
 
 def named(accesses: Iterable[Access]) -> str:
     """The grantees of some accesses, as messages name them, each once."""
-    return ", ".join(dict.fromkeys(n for a in accesses for n in grantee_names(a.grantee)))
+    names: list[str] = []
+    for a in accesses:
+        names.extend(grantee_names(a.grantee))
+    return ", ".join(dict.fromkeys(names))
 
 
 def untrusted_accounts(g: Grantee, ctx: Context) -> list[str]:

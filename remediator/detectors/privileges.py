@@ -28,13 +28,13 @@ def detect_wildcard_action(
     # What the Denies left: a principal still holds every action when its accesses through
     # this statement together cover them all (a conditional Deny splits one access in two).
     held: dict[str, int] = {}
-    for a in accs:
-        if not is_authorised(a.grantee, ctx):
-            held[a.grantee.label] = held.get(a.grantee.label, 0) | a.mask
+    unauthorised = [a for a in accs if not is_authorised(a.grantee, ctx)]
+    for a in unauthorised:
+        held[a.grantee.label] = held.get(a.grantee.label, 0) | a.mask
     wrong = [label for label, mask in held.items() if mask == kms.ALL_KEY_ACTIONS]
     if not wrong:
         return []
-    who = named(a for a in accs if a.grantee.label in wrong and not is_authorised(a.grantee, ctx))
+    who = named([a for a in unauthorised if a.grantee.label in wrong])
     return [
         statement_finding(
             "KMS-WILDCARD-ACTION",
@@ -57,10 +57,15 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     if not risky:
         return []
     out = []
+    everyone = ""  # how the messages name all of ``risky`` (most often, each rule's holders)
     for rule_id, action, b in _DESTRUCTIVE_BITS:
-        wrong = [a.grantee.label for a in risky if a.mask & b]
-        if wrong:
-            who = named(a for a in risky if a.mask & b)
+        holders = [a for a in risky if a.mask & b]
+        if holders:
+            wrong = [a.grantee.label for a in holders]
+            if len(holders) < len(risky):
+                who = named(holders)
+            else:
+                who = everyone = everyone or named(risky)
             out.append(
                 statement_finding(
                     rule_id,
