@@ -56,7 +56,8 @@ def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--key-arn",
         metavar="ARN",
         help="the key the policy is attached to: settles statements whose Resource names "
-        "particular keys (without it, such an Allow is taken to apply and such a Deny not)",
+        "particular keys (without it, such an Allow is taken to apply and such a Deny not, "
+        "and the key is taken to be in the aws partition)",
     )
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(run=_run_check_policy)
