@@ -88,6 +88,9 @@ AWS_CONDITIONS = [
     ("Bool", "aws:PrincipalIsAWSService", "true"),
     ("StringLike", "aws:PrincipalIsAWSService", "t*"),
     ("StringEquals", "aws:PrincipalServiceName", "cloudtrail.amazonaws.com"),
+    ("ForAnyValue:StringEquals", "aws:PrincipalServiceNamesList", "cloudtrail.amazonaws.com"),
+    # tags of the IAM caller: a service principal has none
+    ("StringEquals", "aws:PrincipalTag/team", "ops"),
 ]
 ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
 # A Deny on a key only some actions carry certainly holds for the others, where it reads as on
@@ -161,7 +164,7 @@ def deny_agrees(cond: Cond) -> bool:
         # (the known case "service-deny-matches-allow-source-account")
         key in SOURCE_KEYS and "Not" not in op) and (
         # a Deny scope has no dimension for the service's name: a Deny on it is uncertain
-        key != "aws:principalservicename")
+        key not in ("aws:principalservicename", "aws:principalservicenameslist"))
 
 
 def condition_block(conds: list[Cond]) -> Json:

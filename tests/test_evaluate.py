@@ -310,6 +310,22 @@ def test_service_principals_have_no_account_keys() -> None:
     assert allowed_actions(p, svc)
 
 
+def test_service_name_keys_are_the_services_alone_and_tags_the_iam_callers() -> None:
+    """aws:PrincipalServiceNamesList comes only with a service principal's request, and
+    aws:PrincipalTag only with a tagged IAM user's or role's (condition keys page): what a
+    request's context says of either for the other kind of caller is ignored."""
+    svc = Request(SERVICE, "cloudtrail.amazonaws.com",
+                  context={"aws:PrincipalTag/team": ("ops",)})
+    names = policy(allow("*", cond={"ForAnyValue:StringEquals": {
+        "aws:PrincipalServiceNamesList": "cloudtrail.amazonaws.com"}}))
+    assert allowed_actions(names, svc)
+    iam = caller(context={"aws:PrincipalServiceNamesList": ("cloudtrail.amazonaws.com",)})
+    assert not allowed_actions(names, iam)
+    tagged = policy(allow("*", cond={"StringEquals": {"aws:PrincipalTag/team": "ops"}}))
+    assert not allowed_actions(tagged, svc)
+    assert allowed_actions(tagged, caller(context={"aws:PrincipalTag/team": ("ops",)}))
+
+
 # --- keys only some actions carry ------------------------------------------------------------
 # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: an encryption
 # context comes with cryptographic operations (and grant constraints), kms:GrantIsForAWSResource

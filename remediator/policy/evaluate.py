@@ -55,8 +55,12 @@ IDENTITY_KEYS = frozenset(
         "aws:username",
         "aws:principalisawsservice",
         "aws:principalservicename",
+        "aws:principalservicenameslist",
     }
 )
+# Tags of the IAM user or role making the request: a service principal has none
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag).
+PRINCIPAL_TAG_PREFIX = "aws:principaltag/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +218,8 @@ def caller(
     if kind == SERVICE:
         return Caller(
             ((principal, ""),),
-            (("aws:principalisawsservice", ("true",)), ("aws:principalservicename", (principal,))),
+            (("aws:principalisawsservice", ("true",)), ("aws:principalservicename", (principal,)),
+             ("aws:principalservicenameslist", (principal,))),
         )
     acct = account or ""
     chain, principal_arn, ptype = _aws_links(principal, acct, role_arn)
@@ -256,6 +261,9 @@ def request_facts(request: Request) -> tuple[Caller, dict[str, tuple[str, ...]]]
     facts = {
         k.lower(): tuple(v) for k, v in request.context.items() if k.lower() not in IDENTITY_KEYS
     }
+    if request.kind == SERVICE:
+        for k in [k for k in facts if k.startswith(PRINCIPAL_TAG_PREFIX)]:
+            del facts[k]
     facts.update(who.identity)
     return who, facts
 

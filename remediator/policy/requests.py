@@ -118,7 +118,7 @@ class Named:
                 self.userids,
                 (fill(v) for v, h in zip(vals, heads, strict=True) if not is_account_id(h)),
             )
-        elif key == "aws:principalservicename":
+        elif key in ("aws:principalservicename", "aws:principalservicenameslist"):
             _add(self.services, (fill(v) for v in vals))
         elif key not in IDENTITY_KEYS:
             self.keys.setdefault(key, []).append(cond)
