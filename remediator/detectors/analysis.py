@@ -117,7 +117,11 @@ def named(accesses: Iterable[Access]) -> str:
     """The grantees of some accesses, as messages name them, each once."""
     names: list[str] = []
     for a in accesses:
-        names.extend(grantee_names(a.grantee))
+        g = a.grantee
+        if g.arn is not None:  # (grantee_names would say the same)
+            names.append(g.label)
+        else:
+            names.extend(grantee_names(g))
     return ", ".join(dict.fromkeys(names))
 
 

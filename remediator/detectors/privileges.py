@@ -57,23 +57,23 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     if not risky:
         return []
     out = []
-    everyone = ""  # how the messages name all of ``risky`` (most often, each rule's holders)
+    # Most often every risky grantee holds every destructive action (kms:*): then each rule's
+    # holders are all of them, listed and named once.
+    common = kms.DESTRUCTIVE_MASK
+    for a in risky:
+        common &= a.mask
+    everyone: tuple[list[str], str] | None = None
     for rule_id, action, b in _DESTRUCTIVE_BITS:
-        holders = [a for a in risky if a.mask & b]
-        if holders:
-            wrong = [a.grantee.label for a in holders]
-            if len(holders) < len(risky):
-                who = named(holders)
-            else:
-                who = everyone = everyone or named(risky)
-            out.append(
-                statement_finding(
-                    rule_id,
-                    stmt,
-                    wrong,
-                    (action,),
-                    f"lets {who} call {action}, which only "
-                    f"{_AUTHORISED} should hold.",
-                )
-            )
+        if common & b:
+            if everyone is None:
+                everyone = ([a.grantee.label for a in risky], named(risky))
+            wrong, who = everyone
+        else:
+            holders = [a for a in risky if a.mask & b]
+            if not holders:
+                continue
+            wrong, who = [a.grantee.label for a in holders], named(holders)
+        out.append(statement_finding(rule_id, stmt, wrong, (action,),
+                                     f"lets {who} call {action}, which only {_AUTHORISED} "
+                                     "should hold."))
     return out

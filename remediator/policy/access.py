@@ -188,6 +188,7 @@ def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
     return [g] if names is None else [g._replace(label=n) for n in sorted(names)]
 
 
+@lru_cache(maxsize=16_384)  # condition blocks repeat across an estate: memoised by value
 def _shuts_out_services(cond: Condition) -> bool:
     """Whether a condition certainly fails for every service principal's request. A service's
     request carries no caller identity key, and comes from no network a policy can name (a

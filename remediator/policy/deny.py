@@ -257,6 +257,7 @@ def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple
 VIA_SERVICE_KEY = "kms:viaservice"
 
 
+@lru_cache(maxsize=16_384)  # one policy shape's Denies, asked for each of its statements
 def has_via_service_deny(denies: tuple[Statement, ...]) -> bool:
     return any(c.key == VIA_SERVICE_KEY for d in denies for c in d.conditions)
 
