@@ -109,6 +109,10 @@ SERVICE_CONDITIONS = [
     ("StringNotEquals", "aws:SourceAccount", [OWNER, TRUSTED]),
     ("StringEquals", "kms:ViaService", "s3.us-east-1.amazonaws.com"),
     ("Bool", "aws:SecureTransport", "true"),
+    # a caller identity key or a named network: what a service's request never has
+    ("StringEquals", "kms:CallerAccount", UNTRUSTED),
+    ("StringEqualsIfExists", "kms:CallerAccount", OWNER),
+    ("StringEquals", "aws:SourceVpce", "vpce-1a2b3c4d"),
 ]
 # Constructs of the known disagreements below; only the whole-pool test uses them.
 KNOWN_CASE_CONDITIONS = [
@@ -479,6 +483,7 @@ NO_LONGER_REPORTED = {name: KNOWN.pop(name) for name in (
     "forallvalues-on-present-key-still-restricts",
     "always-true-deny-condition-is-uncertain",
     "deny-principal-pattern-matches-allow-pattern",
+    "identity-keys-on-service-principals",
 )}
 
 

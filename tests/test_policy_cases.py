@@ -3131,6 +3131,26 @@ CASES: list[Case] = [
     # aws:PrincipalServiceName is "present in the request when the call is made by an AWS
     # service principal" and in no other (condition keys page, aws:PrincipalServiceName): under
     # it "*" stands for the services named alone.
+    # The same for a service named in the Principal: under a positive condition on a caller
+    # identity key or a named network it is let in by nothing, and a Deny under
+    # ...IfExists on one certainly covers it.
+    *[
+        case(f"a-service-under-{name}-matches-nobody",
+             doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct",
+                             cond=cond)),
+             exact=())
+        for name, cond in (
+            ("a-caller-account", {"StringEquals": {"kms:CallerAccount": UNTRUSTED}}),
+            ("a-vpc-endpoint", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+        )
+    ],
+    case(
+        "a-service-denied-under-if-exists-on-a-caller-key-is-denied",
+        doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct"),
+            deny(svc("cloudtrail.amazonaws.com"), "kms:*", sid="NoCt",
+                 cond={"StringEqualsIfExists": {"kms:CallerAccount": OWNER}})),
+        exact=(),
+    ),
     case(
         "star-for-a-named-service-is-that-service-unscoped-not-public",
         doc(ROOT, allow("*", "kms:GenerateDataKey*", sid="CloudTrailOnly", cond={

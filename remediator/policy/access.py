@@ -226,12 +226,16 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
     scope = allow_scope(stmt.conditions)
     principals = stmt.principal if stmt.principal is not None else _EVERYONE
     service_scope = None
-    if principals.service and any(c.key in IDENTITY_KEYS and c.operator.holds_when_missing
-                                  for c in stmt.conditions):
-        # A service's request carries no caller identity key: ...IfExists on one holds for it
-        # (condition operators page, IfExists), so it narrows no service named here.
-        service_scope = allow_scope(tuple(c for c in stmt.conditions if not (
-            c.key in IDENTITY_KEYS and c.operator.holds_when_missing)))
+    if principals.service:
+        if any(_shuts_out_services(c) for c in stmt.conditions):
+            # (kms:CallerAccount, a VPC endpoint...: the services named are let in by nothing)
+            principals = principals._replace(service=())
+        elif any(c.key in IDENTITY_KEYS for c in stmt.conditions):
+            # A service's request carries no caller identity key: a condition on one that
+            # does not shut it out holds for it (...IfExists, negated), so it narrows no
+            # service named here.
+            service_scope = allow_scope(tuple(c for c in stmt.conditions
+                                              if c.key not in IDENTITY_KEYS))
     grantees = _grantees_for(principals, scope, service_scope)
     if _excludes_iam_callers(stmt.conditions) or _for_services_only(stmt.conditions):
         # Only service principals can match: "*" stands for the services alone, and every

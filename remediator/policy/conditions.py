@@ -346,7 +346,8 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
     ``for_services``: the scope for service principals, whose requests carry no caller
-    identity keys: a negated condition on one always holds for them, a positive one never.
+    identity keys: a condition on one reads as on a missing key (a negated one, or
+    ``...IfExists``, always holds for them; a positive one never).
     """
     if not conditions:
         return UNCONDITIONAL
@@ -357,7 +358,8 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
                 continue  # true for every caller of this kind: it narrows nothing
             return Scope(free=True)
         if for_services and cond.key in IDENTITY_KEYS:
-            if cond.operator.negated and cond.operator.qualifier != "ForAnyValue":
+            # never in a service's request: the condition reads as on a missing key
+            if condition_holds(cond, {}, variables=False):
                 continue
             return Scope(free=True)
         if not for_services and holds_for_every_iam_caller(cond):
