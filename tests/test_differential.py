@@ -88,7 +88,6 @@ AWS_CONDITIONS = [
     ("Bool", "aws:PrincipalIsAWSService", "true"),
     ("StringLike", "aws:PrincipalIsAWSService", "t*"),
     ("StringEquals", "aws:PrincipalServiceName", "cloudtrail.amazonaws.com"),
-    ("ForAnyValue:StringEquals", "aws:PrincipalServiceNamesList", "cloudtrail.amazonaws.com"),
     # tags of the IAM caller: a service principal has none
     ("StringEquals", "aws:PrincipalTag/team", "ops"),
 ]
@@ -124,6 +123,7 @@ KNOWN_CASE_CONDITIONS = [
     ("StringNotEquals", "aws:SourceAccount", UNTRUSTED),
     ("StringEquals", "aws:PrincipalType", "User"),
     ("StringEquals", "aws:PrincipalType", "FederatedUser"),
+    ("ForAnyValue:StringEquals", "aws:PrincipalServiceNamesList", "cloudtrail.amazonaws.com"),
 ]
 
 # Keys the caller sets with each request: a Deny on them is uncertain to the engine, which does
@@ -449,6 +449,15 @@ KNOWN: dict[str, tuple[Json, str]] = {
         doc(allow({"AWS": MALLORY}, "kms:*",
                   {"StringEquals": {"aws:PrincipalType": "FederatedUser"}})),
         "aws:PrincipalType is not checked against the type of the principals named"),
+    # False positive. Only cloudtrail's request lists cloudtrail.amazonaws.com in
+    # aws:PrincipalServiceNamesList, and the Deny names it. The list holds every name of the
+    # calling service (KEYS#condition-keys-principalservicenameslist), so the engine keeps
+    # any service behind "*" rather than guess which names a service has. Found by review.
+    "service-names-list-taken-for-any-service": (
+        doc(deny(Principal={"Service": "cloudtrail.amazonaws.com"}),
+            allow({"AWS": "*"}, "kms:*", {"ForAnyValue:StringEquals": {
+                "aws:PrincipalServiceNamesList": "cloudtrail.amazonaws.com"}})),
+        "a ForAnyValue on aws:PrincipalServiceNamesList is taken to let in any service"),
     # False positive. StringLike "*" on kms:CallerAccount (like Null "false") holds for every
     # IAM caller, so the Deny certainly applies to mallory; the engine calls it uncertain.
     "always-true-deny-condition-is-uncertain": (

@@ -3175,6 +3175,15 @@ CASES: list[Case] = [
         must=(SVC,),
         must_not=(PUBLIC,),
     ),
+    # A policy variable in the flag's values is the caller's to set (${aws:PrincipalTag/x}):
+    # no caller is certainly shut out (reference_policies_variables.html). Found by review.
+    *[
+        case(f"star-under-the-service-flag-from-{name}-is-public",
+             public({"StringEquals": {"aws:PrincipalIsAWSService": value}}),
+             must=(PUBLIC,))
+        for name, value in (("a-tag", "${aws:PrincipalTag/is-service}"),
+                            ("itself", "${aws:PrincipalIsAWSService}"))
+    ],
     case(
         "star-for-any-service-beside-the-resource-account-is-unscoped",
         doc(ROOT, allow("*", "kms:Decrypt", sid="AnyService", cond={
@@ -3578,6 +3587,31 @@ def test_direct_use_the_via_service_deny_does_not_reach_is_still_reported() -> N
     encrypt = _app_use_under(UNLESS_S3, denied="kms:Decrypt")
     (f,) = only(analyze_key_policy(encrypt, CTX), NO_VIA)
     assert "use the key directly" in f.message and f.actions == ("kms:Encrypt",)
+
+
+def test_a_via_service_deny_names_every_grantee_by_what_it_leaves() -> None:
+    """Found by review: the first answer used to hide the others' (App's use through ec2 went
+    unreported beside Other's direct use), and a pattern the Deny spares went unreported."""
+    two = doc(ROOT, allow(aws(APP_ROLE, f"arn:aws:iam::{OWNER}:role/Other"), "kms:Decrypt",
+                          sid="Use"),
+              deny(aws(APP_ROLE), "kms:Decrypt", sid="Via", cond={"StringNotEquals": {
+                  "kms:ViaService": [f"{s}.{REGION}.amazonaws.com" for s in ("s3", "ec2")]}}))
+    (f,) = only(analyze_key_policy(two, CTX_S3_ONLY), NO_VIA)
+    assert "role/Other use the key directly" in f.message
+    assert f"role/App use the key through ec2.{REGION}.amazonaws.com, which the configuration" \
+        in f.message
+    assert set(f.principals) == {APP_ROLE, f"arn:aws:iam::{OWNER}:role/Other"}
+    pattern = _app_use_under({"StringNotLike": {"kms:ViaService": f"*.{REGION}.amazonaws.com"}})
+    (f,) = only(analyze_key_policy(pattern, CTX), NO_VIA)
+    assert f"through any service matching *.{REGION}.amazonaws.com" in f.message
+
+
+def test_messages_name_only_the_unauthorised_principals_a_star_is_pinned_to() -> None:
+    both = with_root(allow("*", "kms:*", sid="AdminsAndApp", cond={
+        "ArnLike": {"aws:PrincipalArn": [KEY_ADMIN, APP_ROLE]}}))
+    findings = analyze_key_policy(both, CTX_ADMIN)
+    for f in (*only(findings, WILD), *only(findings, PUT_POLICY)):
+        assert APP_ROLE in f.message and KEY_ADMIN not in f.message
 
 
 def test_messages_name_a_pinned_star_by_what_its_conditions_leave() -> None:

@@ -113,15 +113,20 @@ def grantee_names(g: Grantee) -> tuple[str, ...]:
     return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
 
 
-def named(accesses: Iterable[Access]) -> str:
-    """The grantees of some accesses, as messages name them, each once."""
+def named(accesses: Iterable[Access], unauthorised_in: Context | None = None) -> str:
+    """The grantees of some accesses, as messages name them, each once; with
+    ``unauthorised_in``, a grantee pinned to several principals is named by those of them
+    that are not authorised there (the others hold their rights rightly)."""
     names: list[str] = []
     for a in accesses:
         g = a.grantee
         if g.arn is not None:  # (grantee_names would say the same)
             names.append(g.label)
-        else:
-            names.extend(grantee_names(g))
+            continue
+        own = grantee_names(g)
+        if unauthorised_in is not None and g.principals.include is not None:
+            own = tuple([n for n in own if not _is_authorised_arn(n, unauthorised_in)]) or own
+        names.extend(own)
     return ", ".join(dict.fromkeys(names))
 
 

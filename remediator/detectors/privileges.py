@@ -34,7 +34,7 @@ def detect_wildcard_action(
     wrong = [label for label, mask in held.items() if mask == kms.ALL_KEY_ACTIONS]
     if not wrong:
         return []
-    who = named([a for a in unauthorised if a.grantee.label in wrong])
+    who = named([a for a in unauthorised if a.grantee.label in wrong], ctx)
     return [
         statement_finding(
             "KMS-WILDCARD-ACTION",
@@ -66,13 +66,13 @@ def detect_destructive(stmt: Statement, accs: tuple[Access, ...], ctx: Context) 
     for rule_id, action, b in _DESTRUCTIVE_BITS:
         if common & b:
             if everyone is None:
-                everyone = ([a.grantee.label for a in risky], named(risky))
+                everyone = ([a.grantee.label for a in risky], named(risky, ctx))
             wrong, who = everyone
         else:
             holders = [a for a in risky if a.mask & b]
             if not holders:
                 continue
-            wrong, who = [a.grantee.label for a in holders], named(holders)
+            wrong, who = [a.grantee.label for a in holders], named(holders, ctx)
         out.append(statement_finding(rule_id, stmt, wrong, (action,),
                                      f"lets {who} call {action}, which only {_AUTHORISED} "
                                      "should hold."))

@@ -10,15 +10,15 @@ from collections.abc import Iterable
 
 from remediator.detectors.analysis import is_owner_root, named, statement_finding
 from remediator.policy import actions as kms
-from remediator.policy.access import AWS, Access
+from remediator.policy.access import AWS, Access, Grantee
 from remediator.policy.conditions import has_positive_via_service
 from remediator.policy.deny import access_after_denies_via
 from remediator.policy.document import Condition, Statement
-from remediator.policy.principals import has_wildcard
+from remediator.policy.principals import has_policy_variable, has_wildcard
 from remediator.types import Context, Finding
 
-# A service no policy names: what a Deny leaves to "any service".
-_UNNAMED_SERVICE = "unnamed-service.us-east-1.amazonaws.com"
+# A service no policy names, matching no pattern but "*": what a Deny leaves to "any service".
+_UNNAMED_SERVICE = "unnamed-service.invalid"
 
 
 def _users(accs: Iterable[Access], ctx: Context) -> list[Access]:
@@ -61,34 +61,43 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context,
 def _forced_through_services(stmt: Statement, denies: tuple[Statement, ...], ctx: Context
                              ) -> list[Finding]:
     """An Allow without kms:ViaService, under Denies that have one (a Deny of use "unless
-    through s3", or of use without any service): who may still use the key directly, else
-    through a service no policy names, else through each service the Denies name."""
-    direct = _users(access_after_denies_via(stmt, denies, None), ctx)
-    if direct:
-        return [_finding(stmt, direct, "use the key directly; limit use to the AWS services "
-                         "that need it with kms:ViaService.")]
-    anywhere = _users(access_after_denies_via(stmt, denies, _UNNAMED_SERVICE), ctx)
-    if anywhere:
-        return [_finding(stmt, anywhere, "use the key through any service; name the services "
-                         "that need it in kms:ViaService.")]
-    named = sorted({v for d in denies for c in d.conditions if c.key == "kms:viaservice"
-                    for v in c.values})
+    through s3", or of use without any service). Each grantee is named once, for the first
+    of: it may still use the key directly; through a service no policy names; through any
+    service matching a pattern the Denies spare; through a service they name that the
+    configuration does not list."""
+    parts: list[tuple[list[Access], str]] = []
+    seen: set[Grantee] = set()
+
+    def ask(via: str | None, what: str) -> None:
+        users = [a for a in _users(access_after_denies_via(stmt, denies, via), ctx)
+                 if a.grantee not in seen]
+        if users:
+            parts.append((users, what))
+            seen.update(a.grantee for a in users)
+
+    ask(None, "use the key directly")
+    ask(_UNNAMED_SERVICE, "use the key through any service")
+    values = sorted({v for d in denies for c in d.conditions if c.key == "kms:viaservice"
+                     for v in c.values if not has_policy_variable(v)})
+    for v in values:
+        if has_wildcard(v):
+            ask(v.replace("*", "x").replace("?", "x"),
+                f"use the key through any service matching {v}")
+    advice = "; name the services that need it in kms:ViaService." if parts else "."
     allowed = {a.lower() for a in ctx.via_services}
-    outside = [(v, u) for v in named if ctx.via_services and v.lower() not in allowed
-               for u in [_users(access_after_denies_via(stmt, denies, v), ctx)] if u]
-    if not outside:
+    for v in values:
+        if ctx.via_services and not has_wildcard(v) and v.lower() not in allowed:
+            ask(v, f"use the key through {v}, which the configuration does not list in "
+                "via_services")
+    if not parts:
         return []
-    return [_finding(stmt, [a for _, u in outside for a in u],
-                     f"use the key through {', '.join(v for v, _ in outside)}, which the "
-                     "configuration does not list in via_services.")]
-
-
-def _finding(stmt: Statement, users: list[Access], detail: str) -> Finding:
+    users = [a for u, _ in parts for a in u]
     mask = 0
     for a in users:
         mask |= a.mask & kms.CRYPTO_MASK
-    return statement_finding("IAM-KMS-6", stmt, [a.grantee.label for a in users],
-                             kms.names(mask), f"lets {named(users)} {detail}")
+    detail = "; ".join(f"lets {named(u)} {what}" for u, what in parts)
+    return [statement_finding("IAM-KMS-6", stmt, [a.grantee.label for a in users],
+                              kms.names(mask), detail + advice)]
 
 
 def _service_patterns(conditions: tuple[Condition, ...]) -> list[str]:

@@ -21,7 +21,7 @@ from remediator.policy.conditions import (
     allow_scope,
     covers_every_address,
     deny_scope,
-    service_flag_holds,
+    service_flag_fails,
 )
 from remediator.policy.constraints import ANY, UNCONDITIONAL, Constraint, Scope, only
 from remediator.policy.document import Condition, Principals, Statement
@@ -196,7 +196,7 @@ def _shuts_out_services(cond: Condition) -> bool:
     it may carry any other key (an encryption context, aws:ResourceAccount...), so a condition
     on one never shuts it out: doubt never hides access."""
     if cond.key == IS_SERVICE_KEY:  # "true" in a service principal's request
-        return not service_flag_holds(cond, True)
+        return service_flag_fails(cond, True)
     lacked = (cond.key in IDENTITY_KEYS or cond.key.startswith("aws:principaltag/")
               or cond.key in NETWORK_KEYS)
     if not lacked:
@@ -249,7 +249,7 @@ def _excludes_iam_callers(conditions: tuple[Condition, ...]) -> bool:
     """A condition on aws:PrincipalIsAWSService that fails for every caller but a service
     principal, whose requests carry "false" (condition keys page,
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice)."""
-    return any(c.key == IS_SERVICE_KEY and not service_flag_holds(c, False) for c in conditions)
+    return any(c.key == IS_SERVICE_KEY and service_flag_fails(c, False) for c in conditions)
 
 
 def _for_services_only(conditions: tuple[Condition, ...]) -> bool:

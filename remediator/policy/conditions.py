@@ -325,10 +325,18 @@ _FLAG = {True: {IS_SERVICE_KEY: ("true",)}, False: {IS_SERVICE_KEY: ("false",)}}
 
 
 def service_flag_holds(cond: Condition, for_services: bool) -> bool:
-    """Whether a condition on aws:PrincipalIsAWSService holds for service principals
+    """Whether a condition on aws:PrincipalIsAWSService certainly holds for service principals
     (``for_services``) or for every other caller: the key's value is certain for each, so the
-    condition is evaluated on it, whatever its operator."""
-    return condition_holds(cond, _FLAG[for_services], variables=False)
+    condition is evaluated on it, whatever its operator; a policy variable among its values
+    (``${aws:PrincipalTag/x}``) is the caller's to set, so nothing is certain then."""
+    return (not any(has_policy_variable(v) for v in cond.values)
+            and condition_holds(cond, _FLAG[for_services], variables=False))
+
+
+def service_flag_fails(cond: Condition, for_services: bool) -> bool:
+    """Whether such a condition certainly fails for service principals or for the others."""
+    return (not any(has_policy_variable(v) for v in cond.values)
+            and not condition_holds(cond, _FLAG[for_services], variables=False))
 
 
 def holds_for_every_iam_caller(cond: Condition) -> bool:

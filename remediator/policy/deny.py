@@ -22,6 +22,7 @@ from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import (
     account_of_arn_value,
     glob_match,
+    has_policy_variable,
     has_wildcard,
     may_hold_principal_arn,
     parse_aws_principal,
@@ -276,8 +277,9 @@ def access_after_denies_via(stmt: Statement, denies: tuple[Statement, ...],
         for cond in deny.conditions:
             if cond.key != VIA_SERVICE_KEY:
                 left.append(cond)
-            elif not condition_holds(cond, facts, variables=False):
-                break  # this Deny does not apply to such requests
+            elif (any(has_policy_variable(v) for v in cond.values)
+                  or not condition_holds(cond, facts, variables=False)):
+                break  # this Deny does not (or may not) apply to such requests
         else:
             for part in deny_parts(tuple(left), compile_statement(deny).mask):
                 accesses = _apply_deny(accesses, deny, part.mask,
