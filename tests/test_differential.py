@@ -108,9 +108,8 @@ SERVICE_CONDITIONS = [
     ("StringNotEquals", "aws:SourceAccount", [OWNER, TRUSTED]),
     ("StringEquals", "kms:ViaService", "s3.us-east-1.amazonaws.com"),
     ("Bool", "aws:SecureTransport", "true"),
-    # a caller identity key or a named network: what a service's request never has
-    ("StringEquals", "kms:CallerAccount", UNTRUSTED),
-    ("StringEqualsIfExists", "kms:CallerAccount", OWNER),
+    # a key a service's request never has: an organisation, a VPC endpoint
+    ("StringEquals", "aws:PrincipalOrgID", ORG),
     ("StringEquals", "aws:SourceVpce", "vpce-1a2b3c4d"),
 ]
 # Constructs of the known disagreements below; only the whole-pool test uses them.
@@ -124,6 +123,7 @@ KNOWN_CASE_CONDITIONS = [
     ("StringEquals", "aws:PrincipalType", "User"),
     ("StringEquals", "aws:PrincipalType", "FederatedUser"),
     ("ForAnyValue:StringEquals", "aws:PrincipalServiceNamesList", "cloudtrail.amazonaws.com"),
+    ("StringEqualsIfExists", "kms:CallerAccount", OWNER),
 ]
 
 # Keys the caller sets with each request: a Deny on them is uncertain to the engine, which does
@@ -134,6 +134,8 @@ REQUEST_KEYS = frozenset(
 )
 
 CALLER_ACCOUNT_KEYS = frozenset({"kms:calleraccount", "aws:principalaccount"})
+# Keys under which "*" stands for service principals alone.
+SERVICE_ONLY = frozenset({"aws:PrincipalIsAWSService", "aws:PrincipalServiceName"})
 SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn"})
 WHOLE_POOL = (AWS_CONDITIONS + ALLOW_ONLY_AWS_CONDITIONS + DENY_ONLY_AWS_CONDITIONS
               + SERVICE_CONDITIONS + KNOWN_CASE_CONDITIONS)
@@ -200,6 +202,9 @@ def statements(draw: st.DrawFn, whole_pool: bool) -> Json:
         pool = WHOLE_POOL
     out: Json = {"Effect": effect}
     conds = draw(st.lists(st.sampled_from(pool), max_size=2, unique_by=lambda c: (c[0], c[1])))
+    if not whole_pool and any(c[1] in SERVICE_ONLY for c in conds):
+        # (the known case "caller-account-of-a-service-is-unknown")
+        conds = [c for c in conds if c[1].lower() not in CALLER_ACCOUNT_KEYS]
     if (effect == "Deny" and not service and principal != "*" and draw(st.booleans())
             and (whole_pool or not any(c in DENY_ONLY_AWS_CONDITIONS for c in conds))):
         out["NotPrincipal"] = not_principal(principal["AWS"], whole_pool)
@@ -435,13 +440,23 @@ KNOWN: dict[str, tuple[Json, str]] = {
             deny(NotPrincipal={"AWS": [root(UNTRUSTED), OPS_SESSION]})),
         "a NotPrincipal session without its role is taken as certainly spared"),
     # False positive. The Allow lets in the callers of 999988887777 whose aws:PrincipalArn
-    # matches the pattern, and the Deny exactly those; the engine keeps the Allow's callers as
+    # matches the pattern, and the Deny exactly those; the engine kept the Allow's callers as
     # "the account" (their federated users' sts ARNs, which the pattern misses, among them).
     "deny-principal-pattern-matches-allow-pattern": (
         doc(allow("*", "kms:*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:*"}}),
             deny(Principal="*",
                  cond={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{UNTRUSTED}:*"}})),
         "a Deny's aws:PrincipalArn pattern is not related to the same pattern on the Allow"),
+    # False positive. Under aws:PrincipalServiceName "*" is cloudtrail alone. The evaluator
+    # gives a service principal's request no kms:CallerAccount; the engine does not know what
+    # it holds there ("no page says", and aws:PrincipalAccount is "included in the request
+    # context for all requests", KEYS), so it reads it as the account the service acts for and
+    # reports cloudtrail acting for 999988887777. Doubt never hides access. Found by review.
+    "caller-account-of-a-service-is-unknown": (
+        doc(allow("*", "kms:Decrypt", {"StringEquals": {
+            "aws:PrincipalServiceName": "cloudtrail.amazonaws.com",
+            "kms:CallerAccount": UNTRUSTED}})),
+        "a service principal's kms:CallerAccount is read as the account it acts for"),
     # False positive (a dead statement). aws:PrincipalType of an IAM user is "User"
     # (KEYS#condition-keys-principaltype), so the only caller this Allow names never meets it.
     # Found by the random agreement test once federated users were tried.
@@ -492,7 +507,6 @@ NO_LONGER_REPORTED = {name: KNOWN.pop(name) for name in (
     "forallvalues-on-present-key-still-restricts",
     "always-true-deny-condition-is-uncertain",
     "deny-principal-pattern-matches-allow-pattern",
-    "identity-keys-on-service-principals",
 )}
 
 

@@ -3131,25 +3131,43 @@ CASES: list[Case] = [
     # aws:PrincipalServiceName is "present in the request when the call is made by an AWS
     # service principal" and in no other (condition keys page, aws:PrincipalServiceName): under
     # it "*" stands for the services named alone.
-    # The same for a service named in the Principal: under a positive condition on a caller
-    # identity key or a named network it is let in by nothing, and a Deny under
-    # ...IfExists on one certainly covers it.
+    # A service named in the Principal, under a positive condition on a key its request never
+    # has (an organisation, a VPC endpoint: global condition keys page, Availability), is let
+    # in by nothing. What its request holds for kms:CallerAccount or aws:PrincipalAccount no
+    # page says (the latter is "included in the request context for all requests"): it is
+    # read as the account the service acts for, so doubt never hides access.
     *[
         case(f"a-service-under-{name}-matches-nobody",
              doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct",
                              cond=cond)),
              exact=())
         for name, cond in (
-            ("a-caller-account", {"StringEquals": {"kms:CallerAccount": UNTRUSTED}}),
+            ("an-organisation", {"StringEquals": {"aws:PrincipalOrgID": ORG}}),
             ("a-vpc-endpoint", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
         )
     ],
     case(
-        "a-service-denied-under-if-exists-on-a-caller-key-is-denied",
+        "a-service-under-an-untrusted-caller-account-is-read-as-acting-for-it",
+        doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct",
+                        cond={"StringEquals": {"kms:CallerAccount": UNTRUSTED}})),
+        must=(CROSS,),
+    ),
+    *[
+        case(f"a-service-under-{name}-is-unscoped",
+             doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct",
+                             cond=cond)),
+             must=(SVC,))
+        for name, cond in (
+            ("any-caller-account", {"StringLike": {"kms:CallerAccount": "*"}}),
+            ("a-present-principal-account", {"Null": {"aws:PrincipalAccount": "false"}}),
+        )
+    ],
+    case(
+        "a-service-denied-under-if-exists-on-a-caller-account-is-not-certainly-denied",
         doc(ROOT, allow(svc("cloudtrail.amazonaws.com"), "kms:Decrypt", sid="Ct"),
             deny(svc("cloudtrail.amazonaws.com"), "kms:*", sid="NoCt",
-                 cond={"StringEqualsIfExists": {"kms:CallerAccount": OWNER}})),
-        exact=(),
+                 cond={"StringEqualsIfExists": {"kms:CallerAccount": UNTRUSTED}})),
+        must=(SVC,),
     ),
     case(
         "star-for-a-named-service-is-that-service-unscoped-not-public",

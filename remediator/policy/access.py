@@ -18,6 +18,7 @@ from remediator.policy.conditions import (
     NETWORK_KEYS,
     SERVICE_NAME_KEYS,
     SERVICE_SCOPE_KEYS,
+    absent_for_services,
     allow_scope,
     covers_every_address,
     deny_scope,
@@ -179,8 +180,7 @@ def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
     shuts services out)."""
     if any(_shuts_out_services(c) for c in conditions):
         return []
-    scope = allow_scope(tuple(c for c in conditions
-                              if c.key not in IDENTITY_KEYS and c.key not in SERVICE_NAME_KEYS))
+    scope = allow_scope(_service_conditions(conditions))
     g = Grantee(SERVICE, "*", scope.accounts, scope.orgs, scope.networks, scope.principals)
     if g.is_empty:
         return []
@@ -188,21 +188,27 @@ def _service_side_of_star(conditions: tuple[Condition, ...]) -> list[Grantee]:
     return [g] if names is None else [g._replace(label=n) for n in sorted(names)]
 
 
+def _service_conditions(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """What narrows the services a statement lets in: not the service-name keys (read apart),
+    nor a condition on a caller identity key that holds when the key is missing (IfExists,
+    negated...), which a service's request may well be."""
+    return tuple([c for c in conditions if c.key not in SERVICE_NAME_KEYS and not (
+        c.key in IDENTITY_KEYS and c.operator.holds_when_missing)])
+
+
 @lru_cache(maxsize=16_384)  # condition blocks repeat across an estate: memoised by value
 def _shuts_out_services(cond: Condition) -> bool:
-    """Whether a condition certainly fails for every service principal's request. A service's
-    request carries no caller identity key, and comes from no network a policy can name (a
-    service "sees the IP address of the calling service": condition operators page, IpAddress);
-    it may carry any other key (an encryption context, aws:ResourceAccount...), so a condition
-    on one never shuts it out: doubt never hides access."""
+    """Whether a condition certainly fails for every service principal's request: on a key it
+    certainly lacks (``conditions.ABSENT_FOR_SERVICES``), or on a network a policy names (a
+    service's network context is "redacted", global condition keys page, aws:SourceIp). It
+    may carry any other key, some with values the policy cannot know (kms:CallerAccount), so a
+    condition on one never shuts it out: doubt never hides access."""
     if cond.key == IS_SERVICE_KEY:  # "true" in a service principal's request
         return service_flag_fails(cond, True)
-    lacked = (cond.key in IDENTITY_KEYS or cond.key.startswith("aws:principaltag/")
-              or cond.key in NETWORK_KEYS)
-    if not lacked:
+    if not (absent_for_services(cond.key) or cond.key in NETWORK_KEYS):
         return False
     if cond.key == "aws:sourceip" and covers_every_address(cond.values):
-        return False  # every address: it names no network, and the service's address is in it
+        return False  # every address: it names no network
     return not condition_holds(cond, {}, variables=False)  # read as on a missing key
 
 
@@ -228,14 +234,13 @@ def allow_grantees(stmt: Statement) -> list[Grantee]:
     service_scope = None
     if principals.service:
         if any(_shuts_out_services(c) for c in stmt.conditions):
-            # (kms:CallerAccount, a VPC endpoint...: the services named are let in by nothing)
+            # (aws:PrincipalOrgID, a VPC endpoint...: the services named are let in by nothing)
             principals = principals._replace(service=())
-        elif any(c.key in IDENTITY_KEYS for c in stmt.conditions):
-            # A service's request carries no caller identity key: a condition on one that
-            # does not shut it out holds for it (...IfExists, negated), so it narrows no
-            # service named here.
-            service_scope = allow_scope(tuple(c for c in stmt.conditions
-                                              if c.key not in IDENTITY_KEYS))
+        elif any(c.key in IDENTITY_KEYS and c.operator.holds_when_missing
+                 for c in stmt.conditions):
+            # A service's request may lack a caller identity key: ...IfExists on one may hold
+            # for it (condition operators page, IfExists), so it narrows no service named here.
+            service_scope = allow_scope(_service_conditions(stmt.conditions))
     grantees = _grantees_for(principals, scope, service_scope)
     if _excludes_iam_callers(stmt.conditions) or _for_services_only(stmt.conditions):
         # Only service principals can match: "*" stands for the services alone, and every

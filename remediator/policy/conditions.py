@@ -54,6 +54,25 @@ IDENTITY_KEYS = frozenset(
      "aws:principalorgpaths", "aws:userid", "aws:username", "aws:principaltype",
      "aws:principaltag"}
 )
+# Of those, the keys whose condition cannot match a service principal's request (global
+# condition keys page, each key's Availability): the organisation keys, included "only if the
+# principal is a member of an organization" (an IAM user, role, federated user or root);
+# principal tags (of a tagged IAM user or role); aws:username (IAM users); aws:PrincipalArn,
+# whose values are the ARNs of roles, users, federated users and root users; and the VPC keys,
+# present "only if the requester uses a VPC endpoint". The others (aws:PrincipalAccount,
+# aws:userid and aws:PrincipalType are "included in the request context for all requests", and
+# no page says what kms:CallerAccount holds for a service principal) may be in its request with
+# a value the policy cannot know, such as the account the service acts for.
+ABSENT_FOR_SERVICES = frozenset(
+    {"aws:principalorgid", "aws:principalorgpaths", "aws:principalarn", "aws:username",
+     "aws:sourcevpc", "aws:sourcevpce"}
+)
+
+
+def absent_for_services(key: str) -> bool:
+    return key in ABSENT_FOR_SERVICES or key.startswith("aws:principaltag/")
+
+
 # Present in every request an AWS principal makes; IfExists on them changes nothing.
 ALWAYS_PRESENT = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:userid"}
@@ -353,9 +372,9 @@ def holds_for_every_iam_caller(cond: Condition) -> bool:
 def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) -> Scope:
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
-    ``for_services``: the scope for service principals, whose requests carry no caller
-    identity keys: a condition on one reads as on a missing key (a negated one, or
-    ``...IfExists``, always holds for them; a positive one never).
+    ``for_services``: the scope for service principals, whose requests lack some caller
+    identity keys (``ABSENT_FOR_SERVICES``: a condition on one reads as on a missing key) and
+    carry others with a value the policy cannot know.
     """
     if not conditions:
         return UNCONDITIONAL
@@ -365,9 +384,16 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
             if service_flag_holds(cond, for_services):
                 continue  # true for every caller of this kind: it narrows nothing
             return Scope(free=True)
-        if for_services and cond.key in IDENTITY_KEYS:
+        if for_services and absent_for_services(cond.key):
             # never in a service's request: the condition reads as on a missing key
             if condition_holds(cond, {}, variables=False):
+                continue
+            return Scope(free=True)
+        if for_services and cond.key in IDENTITY_KEYS:
+            # Its value in a service's request is unknown (the account it acts for, or none):
+            # a negated condition denies every account but the ones it names, which leaves no
+            # other customer's use; anything else may not hold.
+            if cond.operator.negated and cond.operator.qualifier != "ForAnyValue":
                 continue
             return Scope(free=True)
         if not for_services and holds_for_every_iam_caller(cond):
