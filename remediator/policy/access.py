@@ -14,21 +14,23 @@ from remediator.policy import actions as kms
 from remediator.policy.action_keys import condition_actions, split_by_carried_keys
 from remediator.policy.conditions import (
     IDENTITY_KEYS,
-    IS_SERVICE_KEY,
     NETWORK_KEYS,
-    SERVICE_NAME_KEYS,
     SERVICE_SCOPE_KEYS,
-    absent_for_services,
     allow_scope,
     covers_every_address,
     deny_scope,
-    service_flag_fails,
 )
 from remediator.policy.constraints import ANY, UNCONDITIONAL, Constraint, Scope, only
 from remediator.policy.document import Condition, Principals, Statement
 from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import may_hold_principal_arn, parse_aws_principal
 from remediator.policy.resources import applies_to_key
+from remediator.policy.service_keys import (
+    IS_SERVICE_KEY,
+    SERVICE_NAME_KEYS,
+    absent_for_services,
+    service_flag_fails,
+)
 
 AWS, SERVICE = "aws", "service"
 _NOBODY = Constraint(frozenset())
@@ -199,7 +201,7 @@ def _service_conditions(conditions: tuple[Condition, ...]) -> tuple[Condition, .
 @lru_cache(maxsize=16_384)  # condition blocks repeat across an estate: memoised by value
 def _shuts_out_services(cond: Condition) -> bool:
     """Whether a condition certainly fails for every service principal's request: on a key it
-    certainly lacks (``conditions.ABSENT_FOR_SERVICES``), or on a network a policy names (a
+    certainly lacks (``service_keys.ABSENT_FOR_SERVICES``), or on a network a policy names (a
     service's network context is "redacted", global condition keys page, aws:SourceIp). It
     may carry any other key, some with values the policy cannot know (kms:CallerAccount), so a
     condition on one never shuts it out: doubt never hides access."""

@@ -36,6 +36,11 @@ from remediator.policy.principals import (
     is_account_id,
     names_every_principal_of,
 )
+from remediator.policy.service_keys import (
+    IS_SERVICE_KEY,
+    absent_for_services,
+    service_flag_holds,
+)
 
 ACCOUNT_KEYS = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
@@ -48,39 +53,17 @@ ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 # endpoint (global condition keys page).
 NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip"})
 USERID_KEY = "aws:userid"
-# Keys only an IAM caller's requests carry; service principals have none of them.
+# Keys that say who the caller is, in an IAM caller's request (a service principal's lacks
+# some and holds unknown values for others: ``service_keys``).
 IDENTITY_KEYS = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:principalorgid",
      "aws:principalorgpaths", "aws:userid", "aws:username", "aws:principaltype",
      "aws:principaltag"}
 )
-# Of those, the keys whose condition cannot match a service principal's request (global
-# condition keys page, each key's Availability): the organisation keys, included "only if the
-# principal is a member of an organization" (an IAM user, role, federated user or root);
-# principal tags (of a tagged IAM user or role); aws:username (IAM users); aws:PrincipalArn,
-# whose values are the ARNs of roles, users, federated users and root users; and the VPC keys,
-# present "only if the requester uses a VPC endpoint". The others (aws:PrincipalAccount,
-# aws:userid and aws:PrincipalType are "included in the request context for all requests", and
-# no page says what kms:CallerAccount holds for a service principal) may be in its request with
-# a value the policy cannot know, such as the account the service acts for.
-ABSENT_FOR_SERVICES = frozenset(
-    {"aws:principalorgid", "aws:principalorgpaths", "aws:principalarn", "aws:username",
-     "aws:sourcevpc", "aws:sourcevpce"}
-)
-
-
-def absent_for_services(key: str) -> bool:
-    return key in ABSENT_FOR_SERVICES or key.startswith("aws:principaltag/")
-
-
 # Present in every request an AWS principal makes; IfExists on them changes nothing.
 ALWAYS_PRESENT = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:principalarn", "aws:userid"}
 )
-# Keys only a service principal's request carries: the calling service's name(s)
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename,
-# #condition-keys-principalservicenameslist). A positive match on one shuts out IAM callers.
-SERVICE_NAME_KEYS = frozenset({"aws:principalservicename", "aws:principalservicenameslist"})
 # Keys whose condition scopes a service principal to one customer (confused deputy):
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
 SERVICE_SCOPE_KEYS = frozenset(
@@ -334,30 +317,6 @@ def _allow_scope(conditions: tuple[Condition, ...]) -> Scope:
     return _combine(pins, free, allow=True)
 
 
-# Present in every signed request: "true" when a service principal calls, "false" otherwise
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice).
-# The data-perimeter Deny pairs it with an organisation guard so that services keep working.
-IS_SERVICE_KEY = "aws:principalisawsservice"
-
-
-_FLAG = {True: {IS_SERVICE_KEY: ("true",)}, False: {IS_SERVICE_KEY: ("false",)}}
-
-
-def service_flag_holds(cond: Condition, for_services: bool) -> bool:
-    """Whether a condition on aws:PrincipalIsAWSService certainly holds for service principals
-    (``for_services``) or for every other caller: the key's value is certain for each, so the
-    condition is evaluated on it, whatever its operator; a policy variable among its values
-    (``${aws:PrincipalTag/x}``) is the caller's to set, so nothing is certain then."""
-    return (not any(has_policy_variable(v) for v in cond.values)
-            and condition_holds(cond, _FLAG[for_services], variables=False))
-
-
-def service_flag_fails(cond: Condition, for_services: bool) -> bool:
-    """Whether such a condition certainly fails for service principals or for the others."""
-    return (not any(has_policy_variable(v) for v in cond.values)
-            and not condition_holds(cond, _FLAG[for_services], variables=False))
-
-
 def holds_for_every_iam_caller(cond: Condition) -> bool:
     """Whether a condition matches whatever value an IAM caller has for a key every IAM caller
     carries: ``Null "false"`` (the key is present) or ``StringLike "*"`` (any value)."""
@@ -373,7 +332,8 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
     """Where a Deny certainly applies; ``free`` when a condition may not hold for a caller.
 
     ``for_services``: the scope for service principals, whose requests lack some caller
-    identity keys (``ABSENT_FOR_SERVICES``: a condition on one reads as on a missing key) and
+    identity keys (``service_keys.ABSENT_FOR_SERVICES``: a condition on one reads as on a
+    missing key) and
     carry others with a value the policy cannot know.
     """
     if not conditions:
