@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from remediator.detectors.analysis import is_owner_root, named, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, Access, Grantee
-from remediator.policy.conditions import has_positive_via_service
+from remediator.policy.conditions import VIA_SERVICE_KEY, has_positive_via_service
 from remediator.policy.deny import access_after_denies_via
 from remediator.policy.document import Condition, Statement
 from remediator.policy.principals import has_policy_variable, has_wildcard
@@ -34,7 +34,7 @@ def detect_via_service(stmt: Statement, accs: tuple[Access, ...], ctx: Context,
     users = _users(accs, ctx)
     if not users:
         return []
-    if denies and not any(c.key == "kms:viaservice" for c in stmt.conditions):
+    if denies and not any(c.key == VIA_SERVICE_KEY for c in stmt.conditions):
         return _forced_through_services(stmt, denies, ctx)
     mask = 0
     for a in users:
@@ -77,7 +77,7 @@ def _forced_through_services(stmt: Statement, denies: tuple[Statement, ...], ctx
 
     ask(None, "use the key directly")
     ask(_UNNAMED_SERVICE, "use the key through any service")
-    values = sorted({v for d in denies for c in d.conditions if c.key == "kms:viaservice"
+    values = sorted({v for d in denies for c in d.conditions if c.key == VIA_SERVICE_KEY
                      for v in c.values if not has_policy_variable(v)})
     for v in values:
         if has_wildcard(v):
@@ -106,7 +106,7 @@ def _service_patterns(conditions: tuple[Condition, ...]) -> list[str]:
     return sorted({
         v
         for c in conditions
-        if c.key == "kms:viaservice" and c.operator.is_positive and not c.operator.if_exists
+        if c.key == VIA_SERVICE_KEY and c.operator.is_positive and not c.operator.if_exists
         and c.operator.qualifier != "ForAllValues" and c.operator.wildcards
         for v in c.values
         if has_wildcard(v)
@@ -119,7 +119,7 @@ def _services_outside(conditions: tuple[Condition, ...], allowed: tuple[str, ...
     lowered = {a.lower() for a in allowed}
     outside = set()
     for c in conditions:
-        if c.key == "kms:viaservice" and c.operator.is_positive:
+        if c.key == VIA_SERVICE_KEY and c.operator.is_positive:
             for v in c.values:
                 # IgnoreCase operators match any spelling of an allowed service.
                 if not (v in allowed or (c.operator.ignore_case and v.lower() in lowered)):

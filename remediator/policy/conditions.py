@@ -53,6 +53,7 @@ ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 # endpoint (global condition keys page).
 NETWORK_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip"})
 USERID_KEY = "aws:userid"
+VIA_SERVICE_KEY = "kms:viaservice"
 # Keys that say who the caller is, in an IAM caller's request (a service principal's lacks
 # some and holds unknown values for others: ``service_keys``).
 IDENTITY_KEYS = frozenset(
@@ -368,7 +369,7 @@ def deny_scope(conditions: tuple[Condition, ...], for_services: bool = False) ->
 def has_positive_via_service(conditions: tuple[Condition, ...]) -> bool:
     """True when kms:ViaService limits the statement to named services (no wildcard)."""
     return any(
-        c.key == "kms:viaservice"
+        c.key == VIA_SERVICE_KEY
         and c.operator.is_positive
         and not c.operator.holds_when_missing
         and all(_fixed(v, c.operator.wildcards) for v in c.values)

@@ -16,6 +16,7 @@ from remediator.policy.access import (
     compile_statement,
     deny_parts,
 )
+from remediator.policy.conditions import VIA_SERVICE_KEY
 from remediator.policy.constraints import Constraint, Scope, excluding, only
 from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.matchers import condition_holds
@@ -253,9 +254,6 @@ def access_after_denies(stmt: Statement, denies: tuple[Statement, ...]) -> tuple
             a is b for a, b in zip(accesses, compiled, strict=True)):
         return compiled
     return tuple(accesses)
-
-
-VIA_SERVICE_KEY = "kms:viaservice"
 
 
 @lru_cache(maxsize=16_384)  # one policy shape's Denies, asked for each of its statements
