@@ -3710,3 +3710,15 @@ def test_a_sid_of_any_json_type_is_shown_as_json(sid: Any, shown: str) -> None:
     policy = doc(ROOT, {"Sid": sid, **allow("*", "kms:Decrypt")})
     (f,) = only(analyze_key_policy(policy, CTX), PUBLIC)
     assert f.sid == shown and f.message.startswith(f"Statement 1 ({shown}) ")
+
+
+def test_messages_name_the_principals_a_not_principal_deny_leaves_of_a_star() -> None:
+    """ "*" under a Deny with NotPrincipal is only the principals the NotPrincipal lists:
+    messages name them, not "*" (principals stay as written)."""
+    spared = with_root(
+        allow("*", ["kms:Decrypt", "kms:ScheduleKeyDeletion"], sid="All"),
+        not_principal_deny(aws(OWNER_ROOT, APP_ROLE, UNTRUSTED_USER), "kms:*"))
+    findings = analyze_key_policy(spared, CTX)
+    for f in (*only(findings, SCHEDULE), *only(findings, NO_VIA)):
+        assert f.principals == ("*",)
+        assert f"lets {APP_ROLE}, {UNTRUSTED_USER} " in f.message

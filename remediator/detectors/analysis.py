@@ -104,13 +104,19 @@ def grantee_names(g: Grantee) -> tuple[str, ...]:
     or service) what its conditions leave of it: the ARNs or aws:PrincipalArn patterns it is
     pinned to, else the accounts, organisations and networks (``"* in account A"``)."""
     if g.arn is not None:
-        return (g.label,)
+        return (_exact_name(g),)
     if g.principals.include is not None:
         return tuple(sorted(g.principals.values()))
     pins = [f"{name} {', '.join(sorted(c.values()))}" for name, c in (
         ("account", g.accounts), ("organisation", g.orgs), ("network", g.networks))
         if c.include is not None]
     return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
+
+
+def _exact_name(g: Grantee) -> str:
+    """An exact principal's name: as written, or, for the part of ``"*"`` a Deny's NotPrincipal
+    spares (that principal alone), the principal the NotPrincipal lists."""
+    return g.arn if g.label == "*" and g.arn is not None else g.label
 
 
 def named(accesses: Iterable[Access], unauthorised_in: Context | None = None) -> str:
@@ -121,7 +127,7 @@ def named(accesses: Iterable[Access], unauthorised_in: Context | None = None) ->
     for a in accesses:
         g = a.grantee
         if g.arn is not None:  # (grantee_names would say the same)
-            names.append(g.label)
+            names.append(_exact_name(g))
             continue
         own = grantee_names(g)
         if unauthorised_in is not None and g.principals.include is not None:
