@@ -3722,3 +3722,20 @@ def test_messages_name_the_principals_a_not_principal_deny_leaves_of_a_star() ->
     for f in (*only(findings, SCHEDULE), *only(findings, NO_VIA)):
         assert f.principals == ("*",)
         assert f"lets {APP_ROLE}, {UNTRUSTED_USER} " in f.message
+
+
+def test_messages_name_an_account_root_by_the_principals_its_arn_condition_leaves() -> None:
+    """Another account's root under aws:PrincipalArn naming one of its roles reaches only that
+    role; a pattern reaching past the account leaves the root named (principals as written)."""
+    reader = f"arn:aws:iam::{UNTRUSTED}:role/Reader"
+    for root in (UNTRUSTED_ROOT, UNTRUSTED):
+        pinned = with_root(allow(aws(root), ["kms:Decrypt", "kms:PutKeyPolicy"], sid="Ext",
+                                 cond={"ArnEquals": {"aws:PrincipalArn": reader}}))
+        findings = analyze_key_policy(pinned, CTX)
+        for f in (*only(findings, PUT_POLICY), *only(findings, NO_VIA)):
+            assert f.principals == (root,)
+            assert f"lets {reader} " in f.message
+    anywhere = with_root(allow(aws(UNTRUSTED_ROOT), "kms:PutKeyPolicy", sid="Ext",
+                               cond={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/R"}}))
+    (f,) = only(analyze_key_policy(anywhere, CTX), PUT_POLICY)
+    assert f"lets {UNTRUSTED_ROOT} call" in f.message

@@ -15,6 +15,7 @@ from remediator.policy.principals import (
     glob_match,
     has_wildcard,
     names_account_root,
+    parse_aws_principal,
     split_arn,
 )
 from remediator.types import Context, Finding
@@ -103,7 +104,7 @@ def grantee_names(g: Grantee) -> tuple[str, ...]:
     """How messages name a grantee: the principal as written, or for ``"*"`` (and a provider
     or service) what its conditions leave of it: the ARNs or aws:PrincipalArn patterns it is
     pinned to, else the accounts, organisations and networks (``"* in account A"``)."""
-    if g.arn is not None:
+    if g.arn is not None and not _root_pinned_within_account(g):
         return (_exact_name(g),)
     if g.principals.include is not None:
         return tuple(sorted(g.principals.values()))
@@ -111,6 +112,17 @@ def grantee_names(g: Grantee) -> tuple[str, ...]:
         ("account", g.accounts), ("organisation", g.orgs), ("network", g.networks))
         if c.include is not None]
     return (f"{g.label} in {'; '.join(pins)}" if pins else g.label,)
+
+
+def _root_pinned_within_account(g: Grantee) -> bool:
+    """An account root whose statement's aws:PrincipalArn pins name principals of that account
+    only: the account's grant reaches just those, and messages name them."""
+    if not g.is_root or g.principals.include is None:
+        return False
+    account = parse_aws_principal(g.arn).account if g.arn is not None else None
+    return account is not None and all(
+        (arn := split_arn(v)) is not None and arn.account == account
+        for v in g.principals.values())
 
 
 def _exact_name(g: Grantee) -> str:
@@ -126,7 +138,7 @@ def named(accesses: Iterable[Access], unauthorised_in: Context | None = None) ->
     names: list[str] = []
     for a in accesses:
         g = a.grantee
-        if g.arn is not None:  # (grantee_names would say the same)
+        if g.arn is not None and not g.is_root:  # (grantee_names would say the same)
             names.append(_exact_name(g))
             continue
         own = grantee_names(g)
