@@ -26,9 +26,20 @@ from remediator.detectors import analyze_key_policy
 from remediator.errors import PolicyError
 from remediator.policy import actions as kms
 from remediator.policy.document import Policy, parse_policy
-from remediator.policy.evaluate import AWS, Request, allowed_actions, request_facts
+from remediator.policy.evaluate import (
+    AWS,
+    Request,
+    allowed_actions,
+    allowed_directly,
+    request_facts,
+)
 from remediator.policy.principals import glob_match, root_arn
-from remediator.policy.requests import exposed_actions, representative_requests
+from remediator.policy.requests import (
+    exposed_actions,
+    fresh_outsider,
+    outsider_twin,
+    representative_requests,
+)
 from remediator.policy.resources import settle_resources
 from remediator.put_policy import put_key_policy_problem
 from remediator.types import Context, Finding
@@ -234,12 +245,34 @@ class Grants:
         return out
 
 
+def _owner_principal(request: Request, ctx: Context) -> bool:
+    """An IAM caller of the owner account other than its root user."""
+    return (request.kind == AWS and request.account == ctx.owner_account
+            and request.principal != root_arn(ctx.owner_account))
+
+
+def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
+                  ctx: Context) -> Evaluated:
+    """What the key policy itself grants each insider of the owner account (not its root)
+    before and after (``evaluate.allowed_directly``): the owner root's statement lets them in
+    only through IAM policies this check cannot see, so keeping it is no proof they keep a
+    grant the key policy made them."""
+    outsider = fresh_outsider(before, after, ctx)
+    out: Evaluated = []
+    for r in requests:
+        if r.is_insider and _owner_principal(r, ctx):
+            twin = outsider_twin(r, outsider)
+            out.append((r, allowed_directly(before, r, twin), allowed_directly(after, r, twin)))
+    return out
+
+
 def check_insiders(
     evaluated: Evaluated,
     ctx: Context,
     removable: int,
     relied: Evaluated | None = None,
     grants: Grants | None = None,
+    direct: Evaluated | None = None,
 ) -> Check:
     """Every insider request keeps what it had, but for removable actions of the unauthorised;
     no request that is not an outsider's (``no-outsider-access`` judges those) gains an action
@@ -247,7 +280,8 @@ def check_insiders(
     nothing).
 
     ``relied``: the same requests with what each had that counts (``relied_on``); by default
-    all it had.
+    all it had. ``direct``: owner-account requests with what the key policy gave them without
+    any IAM policy (``directly_held``), which they must keep too.
     """
     insiders = 0
     for request, before, after in relied if relied is not None else evaluated:
@@ -260,6 +294,16 @@ def check_insiders(
         if lost:
             return Check(
                 INSIDER_ACCESS_KEPT, False, f"{describe(request)} loses {_first_action(lost)}"
+            )
+    for request, before, after in direct or ():
+        lost = before & ~after
+        if lost and not is_authorised(request, ctx):
+            lost &= ~removable
+        if lost:
+            return Check(
+                INSIDER_ACCESS_KEPT, False,
+                f"{describe(request)} loses {_first_action(lost)}, which the key policy gave it "
+                "without any IAM policy (the owner root's statement needs one)",
             )
     granted = False
     for request, before, after in evaluated:
@@ -371,7 +415,8 @@ def verify_change(
               for r, b, a in evaluated]
     checks = (
         check_findings(found_before, found_after, targeted),
-        check_insiders(evaluated, ctx, removable, relied, Grants.of(targeted, ctx)),
+        check_insiders(evaluated, ctx, removable, relied, Grants.of(targeted, ctx),
+                       directly_held(before_policy, after_policy, requests, ctx)),
         check_outsiders(evaluated, must_close_outsiders, after_policy),
         check_lockout(evaluated, found_after, ctx, problem),
     )

@@ -97,7 +97,8 @@ ALLOW_ONLY_AWS_CONDITIONS = [("StringLike", "kms:CallerAccount", "*")]
 # carry it, the caller decides it: such a Deny is drawn with a Principal, not a NotPrincipal,
 # since the two sides read "*" on a named network differently after a Deny that spares callers
 # by name and may not apply (the engine leaves "*" as it was; the evaluator's
-# ``spared_by_name`` takes the spared callers as named whether the Deny applied or not).
+# ``spared_by_name`` takes the spared callers as named wherever the Deny holds in their own
+# request, which for a key only some actions carry differs by action).
 DENY_ONLY_AWS_CONDITIONS = [("StringNotEquals", "kms:EncryptionContext:dept", "finance"),
                             ("BoolIfExists", "kms:GrantIsForAWSResource", "false")]
 SERVICE_CONDITIONS = [
@@ -264,6 +265,23 @@ def assert_agree(document: Json) -> None:
 @given(policies())
 def test_detectors_and_evaluator_agree_on_exposure(doc: Json) -> None:
     assert_agree(doc)
+
+
+# Found by differential fuzzing (a random draw in CI): a Deny that spares one account by
+# NotPrincipal but holds only for services left "*" on a named endpoint to every IAM caller;
+# the evaluator took that account as named by the Deny, so as exposed on the endpoint, though
+# the Deny denied no IAM caller there. Access Analyzer's rule: "*" on a fixed network path is
+# not exposure, and nothing narrowed it here.
+def test_a_not_principal_deny_that_does_not_hold_names_nobody() -> None:
+    doc = {"Version": "2012-10-17", "Statement": [
+        allow({"AWS": ["*"]}, "kms:*", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+        {"Effect": "Deny", "NotPrincipal": {"AWS": [root(UNTRUSTED)]}, "Action": ["kms:*"],
+         "Resource": "*", "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}]}
+    assert exposure(doc) == (set(), [])
+    holds = {**doc, "Statement": [doc["Statement"][0], {
+        **doc["Statement"][1], "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}}}]}
+    symbolic, allowed = exposure(holds)
+    assert symbolic and allowed  # where it denies the others, the account left is named
 
 
 # Found by differential fuzzing: the evaluator dropped every service request whose context

@@ -227,3 +227,30 @@ def test_every_proposed_patch_verifies_and_replanning_proposes_nothing(
     kp = plan_policy(policy, ctx, BOOKS, ALL)
     _check_plan(policy, kp)
     assert not plan_policy(kp.after, ctx, BOOKS, ALL).steps
+
+
+def test_star_pinned_to_an_untrusted_organisation_is_pinned_not_deleted() -> None:
+    """Found by review: removing the organisation left the statement empty and deleted it,
+    which took the owner account's direct use of the key away (the root statement gives it
+    back only through IAM policies), and the proof did not see it. Pinning to the trusted
+    accounts keeps it."""
+    org_use = allow("OrgUse", "*", ["kms:Decrypt", "kms:Encrypt"],
+                    {"StringEquals": {"aws:PrincipalOrgID": "o-ourorg12345"}})
+    ctx = Context(OWNER, frozenset(), None, (), ())
+    kp = plan_policy(doc(ROOT, org_use), ctx, BOOKS, frozenset())
+    assert [(s.playbook, s.strategy) for s in kp.steps] == [
+        ("untrusted-account", "pin-trusted-accounts")]
+    assert kp.proof is not None and kp.proof.ok
+    (kept,) = [s for s in kp.after["Statement"] if s.get("Sid") == "OrgUse"]
+    assert kept["Condition"]["StringEquals"]["kms:CallerAccount"] in (OWNER, [OWNER])
+
+
+def test_limiting_an_owner_role_to_a_service_keeps_its_other_direct_rights() -> None:
+    """Found by review: kms:ViaService on a statement naming an owner role took DescribeKey
+    from it (not a cryptographic action the playbook may take); the proof missed it for the
+    owner account and caught it for a trusted one."""
+    use = allow("Use", {"AWS": APP}, ["kms:Decrypt", "kms:DescribeKey", "kms:GetPublicKey"])
+    ctx = Context(OWNER, frozenset({TRUSTED}), None, (), ("ec2.us-east-1.amazonaws.com",))
+    kp = plan_policy(doc(ROOT, use), ctx, BOOKS, ALL)
+    (via,) = [u for u in kp.unresolved if u.finding.rule == "IAM-KMS-6"]
+    assert "loses kms:DescribeKey" in via.reason and kp.after == doc(ROOT, use)

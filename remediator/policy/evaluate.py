@@ -147,6 +147,24 @@ def _element_names(element: Principals, link: Link, kind: str) -> bool:
     return any(names(v, link) for v in element.aws)
 
 
+def _names_without_delegation(element: Principals, link: Link) -> bool:
+    """Whether a Principal names an IAM caller other than through its account: an account (its
+    id or root ARN) names the root user itself, and its other principals only through IAM
+    policies the key policy cannot see
+    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam)."""
+    if element.anyone:
+        return True
+    for v in element.aws:
+        if not names(v, link):
+            continue
+        arn = split_arn(v.strip())
+        if arn is not None and not (arn.service == "iam" and arn.resource == "root"):
+            return True
+        if v.strip() == "*":
+            return True
+    return False
+
+
 def _element_lists(element: Principals, link: Link, kind: str) -> bool:
     """Whether a NotPrincipal element lists one link of a caller itself. Unlike Principal,
     where an account names every principal in it, an account listed in NotPrincipal lists the
@@ -301,9 +319,15 @@ def _names_explicitly(element: Principals | None, link: Link, kind: str) -> bool
     return any(v.strip() != "*" and names(v, link) for v in element.aws)
 
 
-def spared_by_name(policy: Policy, chain: tuple[Link, ...], kind: str) -> int:
-    """Actions for which a Deny's NotPrincipal spares the caller by name (not through ``"*"``):
-    what is left of an Allow to ``"*"`` on them is that named principal's access."""
+def spared_by_name(policy: Policy, request: Request) -> int:
+    """Actions for which a Deny's NotPrincipal spares the caller by name (not through ``"*"``)
+    where that Deny denies the others: what is left of an Allow to ``"*"`` on them is that
+    named principal's access. A Deny whose conditions do not hold in the request (for IAM
+    callers, one under ``aws:PrincipalIsAWSService "true"``) denies nobody there, so it leaves
+    ``"*"`` as it was."""
+    who, facts = request_facts(request)
+    chain, kind = who.chain, request.kind
+    variables = policy.version == VARIABLES_VERSION
     mask = 0
     for stmt in policy.statements:
         if (
@@ -313,7 +337,10 @@ def spared_by_name(policy: Policy, chain: tuple[Link, ...], kind: str) -> int:
             and _element_lists(stmt.not_principal, chain[-1], kind)
             and not principal_applies(stmt, chain, kind)
         ):
-            mask |= statement_actions(stmt)
+            actions = statement_actions(stmt)
+            for group, seen in action_groups(facts):
+                if actions & group and conditions_hold(stmt, seen, variables):
+                    mask |= actions & group
     return mask
 
 
@@ -364,6 +391,29 @@ def _allowed(policy: Policy, request: Request, explicit_only: bool) -> int:
     return allow & ~deny
 
 
+def allowed_directly(policy: Policy, request: Request, outsider: Request) -> int:
+    """What the key policy gives an IAM caller of its own account on purpose, without any IAM
+    policy: the least that caller holds, which a patch must not take away.
+
+    An Allow naming the caller's account (its root) lets the account's other principals in
+    only through IAM policies, which this offline reading cannot see: here it lets in the
+    root user alone
+    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
+    An Allow that also lets ``outsider`` in (the same request from an account nobody names)
+    gives the caller nothing on purpose: it is open to everyone, and closing it is the fix.
+    Denies count as always."""
+    who = request_facts(request)[0]
+    if len(who.chain) == 1:  # the root user itself
+        return _allowed(policy, request, False)
+    kept = tuple(
+        stmt for stmt in policy.statements
+        if not stmt.allow or (
+            stmt.principal is not None
+            and _names_without_delegation(stmt.principal, who.chain[-1])
+            and not _allowed(policy._replace(statements=(stmt,)), outsider, False)))
+    return _allowed(policy._replace(statements=kept), request, False)
+
+
 def allowed_actions(policy: Policy, request: Request, by_name: bool = False) -> int:
     """The bitmask of key actions (``remediator.policy.actions``) the policy allows ``request``.
 
@@ -374,7 +424,6 @@ def allowed_actions(policy: Policy, request: Request, by_name: bool = False) -> 
     """
     if not by_name:
         return _allowed(policy, request, False)
-    chain = request_facts(request)[0].chain
-    spared = spared_by_name(policy, chain, request.kind)
+    spared = spared_by_name(policy, request)
     named = _allowed(policy, request, True)
     return (named & ~spared) | (_allowed(policy, request, False) & spared if spared else 0)
