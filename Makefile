@@ -28,6 +28,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python benchmarks/bench_policy_engine.py --stages
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_verify.py
 	PYTHONPATH=. $(BIN)/python benchmarks/bench_scan.py --sizes 100,1000
 
 clean:
