@@ -3739,3 +3739,41 @@ def test_messages_name_an_account_root_by_the_principals_its_arn_condition_leave
                                cond={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/R"}}))
     (f,) = only(analyze_key_policy(anywhere, CTX), PUT_POLICY)
     assert f"lets {UNTRUSTED_ROOT} call" in f.message
+
+
+# A Deny sparing aws:PrincipalArn patterns whose account part is a wildcard (administrators
+# configured as arn:aws:iam::*:role/NAME, as config.yaml's example does) denies every other
+# principal: ArnNotLike matches each ARN part on its own
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+ANY_ACCOUNT_ADMINS = "arn:aws:iam::*:role/KeyAdministrators"
+
+
+def _rules(document: Json, ctx: Context) -> set[str]:
+    return {f.rule for f in analyze_key_policy(document, ctx)}
+
+
+def _deny_all_but(patterns: list[str], action: str = "kms:ScheduleKeyDeletion") -> Json:
+    return deny("*", action, sid="OnlyAdmins",
+                cond={"ArnNotLike": {"aws:PrincipalArn": patterns}})
+
+
+def test_a_deny_sparing_an_any_account_admin_pattern_takes_the_action_from_others() -> None:
+    """Found by review: such a Deny was read as uncertain, so the tool's own narrow-deny
+    patch for an administrator pattern never closed its finding."""
+    ctx = Context(OWNER, frozenset({TRUSTED}), None, (ANY_ACCOUNT_ADMINS,))
+    both = allow(aws(f"arn:aws:iam::{OWNER}:role/KeyAdministrators", APP_ROLE),
+                 ["kms:ScheduleKeyDeletion", "kms:Decrypt"], sid="AdminsAndOps")
+    assert SCHEDULE in _rules(with_root(both), ctx)
+    assert SCHEDULE not in _rules(with_root(both, _deny_all_but([OWNER_ROOT, ANY_ACCOUNT_ADMINS])),
+                                    ctx)
+
+
+def test_star_left_to_roles_of_any_account_by_a_deny_is_public() -> None:
+    """What such a Deny leaves of "*" is the principals its patterns match, in every account:
+    as public as "*" under the same pattern on the Allow."""
+    star = allow("*", "kms:Decrypt", sid="Everyone")
+    for spared in (["arn:aws:iam::*:role/*"], [ANY_ACCOUNT_ADMINS, APP_ROLE], ["arn:*"],
+                   [OWNER_ROOT, "arn:aws:iam::*:role/*"]):
+        assert PUBLIC in _rules(with_root(star, _deny_all_but(spared, "kms:*")), CTX), spared
+    mine = _rules(with_root(star, _deny_all_but([f"arn:aws:iam::{OWNER}:role/*"], "kms:*")), CTX)
+    assert not mine & {PUBLIC, CROSS}

@@ -8,15 +8,33 @@ from remediator.detectors.analysis import (
     untrusted_accounts,
 )
 from remediator.policy import actions as kms
-from remediator.policy.access import AWS, SERVICE, Access
+from remediator.policy.access import AWS, SERVICE, Access, Grantee
 from remediator.policy.conditions import SERVICE_SCOPE_KEYS
 from remediator.policy.document import Statement
+from remediator.policy.principals import is_account_id, split_arn
 from remediator.types import Context, Finding
+
+
+def _in_any_account(g: Grantee) -> bool:
+    """``"*"`` left to principals ARN patterns match in any account (what a Deny's
+    ``ArnNotLike aws:PrincipalArn "arn:aws:iam::*:role/Admin"`` spares): open to every account,
+    as ``"*"`` under such a pattern is (a wildcard account part pins no account). A unique id
+    (``aws:userid``) names one principal, in an account the policy does not say: not this."""
+    if g.arn is not None or g.principals.include is None or not (
+            g.accounts.include is None and g.orgs.include is None
+            and g.networks.include is None):
+        return False
+    for v in g.principals.include:
+        if v == "*" or (v.startswith("arn:") and (
+                (arn := split_arn(v)) is None or not is_account_id(arn.account))):
+            return True
+    return False
 
 
 def detect_public(stmt: Statement, accs: tuple[Access, ...], ctx: Context) -> list[Finding]:
     """An Allow that any caller can use: no condition pins the account, organisation or path."""
-    open_accs = [a for a in accs if a.grantee.kind == AWS and a.grantee.is_open]
+    open_accs = [a for a in accs if a.grantee.kind == AWS
+                 and (a.grantee.is_open or _in_any_account(a.grantee))]
     if not open_accs:
         return []
     mask = _actions_of(open_accs)

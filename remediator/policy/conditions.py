@@ -46,6 +46,7 @@ ACCOUNT_KEYS = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
 )
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+PRINCIPAL_ARN_KEY = "aws:principalarn"
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 # aws:VpcSourceIp is not here: it is a private address seen through some VPC endpoint, and any
@@ -242,6 +243,11 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
         return None
     if op.negated and can_be_absent and op.qualifier == "ForAnyValue":
         return None
+    if op.negated and cond.key == PRINCIPAL_ARN_KEY and op.family in _FAMILIES[cond.key]:
+        # It spares the principals matching its values, whatever account a pattern's account
+        # part allows (arn:aws:iam::*:role/KeyAdministrators spares that role in every account
+        # and denies every other principal): no account need be fixed.
+        return _negated_deny_pins(cond, "principals", set())
     dv = _dimension_values(cond)
     if dv is None:
         return None
@@ -260,8 +266,8 @@ def _negated_deny_pins(cond: Condition, dim: str, vals: set[str]) -> tuple[Pin, 
         # (arn:aws:iam::A:user/${aws:username} spares every user): not certain for any.
         return None
     if cond.key in ARN_KEYS:
-        # The Deny spares exactly the principals matching these ARNs or patterns (their
-        # account parts are fixed, or dv would be None); deny.py matches the patterns.
+        # The Deny spares exactly the principals matching these ARNs or patterns; deny.py
+        # matches the patterns (a "*" there may span colons: it spares more, never fewer).
         return (("principals", excluding(frozenset(cond.values))),)
     if cond.key == USERID_KEY and dim == "principals" and any(
             is_account_id(v.split(":", 1)[0]) for v in vals):
