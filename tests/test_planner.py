@@ -254,3 +254,33 @@ def test_limiting_an_owner_role_to_a_service_keeps_its_other_direct_rights() -> 
     kp = plan_policy(doc(ROOT, use), ctx, BOOKS, ALL)
     (via,) = [u for u in kp.unresolved if u.finding.rule == "IAM-KMS-6"]
     assert "loses kms:DescribeKey" in via.reason and kp.after == doc(ROOT, use)
+
+
+ADMIN_PATTERN_CTX = Context(OWNER, frozenset({TRUSTED}), None,
+                            ("arn:aws:iam::*:role/KeyAdministrators",), ())
+ADMINS_ROLE = f"arn:aws:iam::{OWNER}:role/KeyAdministrators"
+
+
+def test_kms_star_to_an_administrator_pattern_and_others_is_split() -> None:
+    """Found by review: administrators are ARN patterns, but the patch compared them as exact
+    strings, so replacing kms:* for App took it from the administrator named beside it."""
+    both = allow("AdminsAndOps", {"AWS": [ADMINS_ROLE, APP]}, "kms:*")
+    kp = plan_policy(doc(ROOT, both), ADMIN_PATTERN_CTX, BOOKS, ALL,
+                     lambda d: [f for f in analyze_key_policy(d, ADMIN_PATTERN_CTX)
+                                if f.rule == "KMS-WILDCARD-ACTION"])
+    assert [(s.playbook, s.proof.ok) for s in kp.steps] == [("wildcard-action", True)]
+    by_sid = {s["Sid"]: s for s in kp.after["Statement"]}
+    assert by_sid["AdminsAndOps"]["Principal"] == {"AWS": APP}
+    assert "kms:*" not in by_sid["AdminsAndOps"]["Action"]
+    (admins,) = [s for s in kp.after["Statement"] if s["Sid"].startswith("KmsRemediator")]
+    assert admins["Principal"] == {"AWS": [ADMINS_ROLE]} and admins["Action"] == "kms:*"
+
+
+def test_destructive_actions_are_not_removed_from_a_statement_naming_an_admin_pattern() -> None:
+    both = allow("AdminsAndOps", {"AWS": [ADMINS_ROLE, APP]},
+                 ["kms:ScheduleKeyDeletion", "kms:Decrypt"])
+    kp = plan_policy(doc(ROOT, both), ADMIN_PATTERN_CTX, BOOKS, ALL,
+                     lambda d: [f for f in analyze_key_policy(d, ADMIN_PATTERN_CTX)
+                                if f.rule == "IAM-KMS-3"])
+    assert [(s.strategy, s.proof.ok) for s in kp.steps] == [("narrow-deny", True)]
+    assert both in kp.after["Statement"]

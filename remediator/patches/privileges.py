@@ -149,17 +149,59 @@ def remove_actions(
     return replace_statement(doc, index, new)
 
 
+def _is_authorised_value(value: Any, ctx: Context, doc: Mapping[str, Any]) -> bool:
+    """Whether one ``Principal.AWS`` value may name the owner root or a configured
+    administrator: the owner account, an ARN an administrator pattern matches, or a wildcard
+    (which names everyone)."""
+    v = str(value).strip()
+    p = parse_aws_principal(v)
+    return (p.is_wildcard or (p.is_root and p.account == ctx.owner_account)
+            or any(glob_match(a, v) for a in authorised_arns(ctx, doc)))
+
+
+def _aws_values(stmt: Mapping[str, Any]) -> tuple[str, str, list[Any]] | None:
+    """(Principal's name, AWS's name, its values) of a statement whose Principal names AWS
+    principals only; None for ``"*"``, NotPrincipal or other principal types."""
+    pname = field_name(stmt, "Principal")
+    principal = stmt.get(pname) if pname else None
+    if not isinstance(principal, Mapping) or len(principal) != 1:
+        return None
+    aname = field_name(principal, "AWS")
+    return None if pname is None or aname is None else (pname, aname, as_list(principal[aname]))
+
+
 def _names_authorised(stmt: Mapping[str, Any], ctx: Context, doc: Mapping[str, Any]) -> bool:
+    """Whether the statement may reach the owner root or a configured administrator (matched
+    as ``is_authorised`` matches them: administrators are ARN patterns)."""
     pname = field_name(stmt, "Principal")
     principal = stmt.get(pname) if pname else None
     if not isinstance(principal, Mapping):
-        return principal == "*"
-    allowed = set(authorised_arns(ctx, doc))
-    for v in as_list(principal.get(field_name(principal, "AWS") or "AWS", [])):
-        p = parse_aws_principal(str(v))
-        if str(v) in allowed or (p.is_root and p.account == ctx.owner_account):
-            return True
-    return False
+        return principal == "*" or pname is None  # "*", or NotPrincipal (everyone else)
+    aname = field_name(principal, "AWS")
+    return aname is not None and any(
+        _is_authorised_value(v, ctx, doc) for v in as_list(principal[aname]))
+
+
+def _split_off_authorised(doc: Document, index: int, stmt: Mapping[str, Any], ctx: Context
+                          ) -> tuple[Document, Mapping[str, Any]] | None:
+    """Leave the administrators a statement names beside other principals where they were,
+    unchanged, and move the others to a copy in the statement's place: (document, copy).
+    None when it names administrators only, or when its Principal is not a plain AWS list."""
+    found = _aws_values(stmt)
+    if found is None:
+        return None
+    pname, aname, values = found
+    admins = [v for v in values if _is_authorised_value(v, ctx, doc)]
+    others = [v for v in values if not _is_authorised_value(v, ctx, doc)]
+    if not others or any(parse_aws_principal(str(v)).is_wildcard for v in admins):
+        return None
+    kept = dict(stmt)
+    kept[pname] = {aname: admins if len(admins) > 1 or isinstance(values, list) else admins[0]}
+    rest = dict(stmt)
+    rest[pname] = {aname: others if len(others) > 1 else others[0]}
+    out = replace_statement(doc, index, rest)
+    kept[field_name(kept, "Sid") or "Sid"] = next_sid(out, "KeyAdministrators")
+    return with_statements(out, [*statements_of(out), kept]), rest
 
 
 def add_via_service(
@@ -187,17 +229,22 @@ def add_via_service(
 def replace_wildcard_action(
     doc: Document, finding: Finding, ctx: Context, params: Mapping[str, Any]
 ) -> Document | None:
-    """Replace ``kms:*``/``*`` by the key-user actions for a statement naming no administrator.
+    """Replace ``kms:*``/``*`` by the key-user actions for the principals of a statement that
+    are not administrators: administrators it names beside them keep the statement as it was,
+    under a Sid of their own.
 
     ValueError when the finding does not address a statement of ``doc`` (``statement_at``).
     """
     index, stmt = statement_at(doc, finding)
     aname, values = _explicit_actions(stmt)
-    if aname is None or _names_authorised(stmt, ctx, doc):
-        return None
     kept = [v for v in values if str(v).lower() not in ("*", "kms:*")]
-    if len(kept) == len(values):
+    if aname is None or len(kept) == len(values):
         return None
+    if _names_authorised(stmt, ctx, doc):
+        split = _split_off_authorised(doc, index, stmt, ctx)
+        if split is None:
+            return None
+        doc, stmt = split
     new = dict(stmt)
     new[aname] = list(dict.fromkeys([*kept, *params.get("actions", KEY_USER_ACTIONS)]))
     return replace_statement(doc, index, new)
