@@ -77,8 +77,8 @@ _REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED, REFUSED_KEY_STATE}
 @dataclass(frozen=True, slots=True)
 class KeyOutcome:
     """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-lockout``, ``refused-aws-managed``, ``refused-key-state`` or
-    ``failed``, with the reason when not applied."""
+    ``refused-manual``, ``refused-lockout``, ``refused-unproven``, ``refused-aws-managed``,
+    ``refused-key-state`` or ``failed``, with the reason when not applied."""
 
     key_arn: str
     account: str

@@ -22,7 +22,12 @@ from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
 from remediator.policy import parse_policy
 from remediator.policy.resources import settle_resources
-from remediator.runrecord import REFUSED_LOCKOUT, REFUSED_MANUAL, REFUSED_NOT_SANDBOX
+from remediator.runrecord import (
+    REFUSED_LOCKOUT,
+    REFUSED_MANUAL,
+    REFUSED_NOT_SANDBOX,
+    REFUSED_UNPROVEN,
+)
 from remediator.types import Context
 from remediator.validate import ACCOUNT_ID
 
@@ -158,6 +163,12 @@ def _refusal(
                 f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix; "
                 "name each with --include-manual to apply this change"
             )
+    proof = change.get("proof")
+    policy_changed = change["after"]["policy"] != change["before"]["policy"]
+    if policy_changed and not (isinstance(proof, Mapping) and proof.get("ok") is True):
+        # This tool's planner no longer proposes such a change; a plan an earlier version or
+        # anything else wrote may hold one.
+        return REFUSED_UNPROVEN, "the change's proof did not pass, so it is not applied"
     if not keeps_owner_control(change["after"]["policy"],
                                config.context_for(target.account, members, target.key_arn)):
         return REFUSED_LOCKOUT, (

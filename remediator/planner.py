@@ -235,11 +235,29 @@ def plan_policy(
         removable = frozenset().union(
             *(books_by_id(books)[s.playbook].removable() for s in work.steps)
         )
-        must_close = not any(f.rule in EXPOSURE_RULES for f in remaining)
+        # Outsiders must be shut out only when the detectors see no exposure left, with every
+        # rule on: a rule the configuration turns off still reports exposure that is there.
+        must_close = not any(f.rule in EXPOSURE_RULES
+                             for f in analyze_key_policy(work.doc, ctx))
         proof = verify_change(before, work.doc, ctx, closed, removable, must_close)
+        if not proof.ok:
+            return _unproven(before, findings, work, proof)
     return KeyPlan(
         before, work.doc, findings, tuple(work.steps), tuple(work.unresolved.values()), proof
     )
+
+
+def _unproven(before: Document, findings: tuple[Finding, ...], work: _Work,
+              proof: Proof) -> KeyPlan:
+    """Each step passed its own proof but the change as a whole did not: nothing is changed,
+    and every finding the steps closed goes to a person with the whole proposal and why (a
+    patch whose proof fails is never proposed for apply)."""
+    reason = (f"the patches pass one by one but not together: {failure_summary(proof)}; "
+              "the key is not changed")
+    left = [*work.unresolved.values(),
+            *(Unresolved(f, s.playbook, reason, work.doc) for s in work.steps
+              for f in s.findings)]
+    return KeyPlan(before, before, findings, (), tuple(left), proof)
 
 
 def grant_reason(f: Finding) -> str | None:

@@ -42,8 +42,9 @@ SKIPPED_STALE = "skipped-stale"
 REFUSED_NOT_SANDBOX = "refused-not-sandbox"
 REFUSED_MANUAL = "refused-manual"
 REFUSED_LOCKOUT = "refused-lockout"
+REFUSED_UNPROVEN = "refused-unproven"
 FAILED = "failed"
-REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT})
+REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT, REFUSED_UNPROVEN})
 
 
 def new_key_entry(

@@ -284,3 +284,20 @@ def test_destructive_actions_are_not_removed_from_a_statement_naming_an_admin_pa
                                 if f.rule == "IAM-KMS-3"])
     assert [(s.strategy, s.proof.ok) for s in kp.steps] == [("narrow-deny", True)]
     assert both in kp.after["Statement"]
+
+
+def test_a_change_whose_whole_proof_fails_is_left_to_a_person() -> None:
+    """Found by review: each step passed its own proof, the whole change failed its, and the
+    plan still proposed it. Here the evaluator (the proof's oracle) lets an organisation named
+    "o-other1234" hold the partner account, though no organisation id has that shape (the
+    detectors know it: ^o-[a-z0-9]{10,32}$), so shutting every outsider out is not proven."""
+    ctx = Context(OWNER, frozenset({TRUSTED}), None, (), ())
+    partner = allow("Partner", {"AWS": "arn:aws:iam::444455556666:root"}, "kms:Encrypt",
+                    {"StringEquals": {"aws:PrincipalOrgID": "o-other1234"}})
+    policy = doc(ROOT, allow("Public", "*", "kms:Decrypt"), partner)
+    kp = plan_policy(policy, ctx, BOOKS, frozenset())
+    assert not kp.changed and kp.after == policy
+    assert kp.proof is not None and not kp.proof.ok
+    (public,) = [u for u in kp.unresolved if u.finding.rule == "KMS-PUBLIC"]
+    assert "pass one by one but not together" in public.reason
+    assert "444455556666" in public.reason and public.proposal is not None

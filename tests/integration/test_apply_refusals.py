@@ -188,6 +188,23 @@ def test_an_after_policy_that_locks_the_owner_out_is_refused(
     assert state_of(clients, [key]) == before
 
 
+def test_a_change_whose_proof_did_not_pass_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the planner kept a change whose whole proof failed, and apply did not
+    look at the proof. A plan written so (by an earlier version) is refused, key by key."""
+    keys = [make_key(clients, SANDBOX_A, r) for r in REGIONS]
+    before = state_of(clients, keys)
+    failed = {"ok": False, "requests_evaluated": 3, "checks": [
+        {"name": "no-outsider-access", "passed": False, "detail": "an outsider can still"}]}
+    unproven = change(keys[0]) | {"proof": failed}
+    missing = change(keys[1]) | {"proof": {}}
+    result = apply(aws, clients, make_plan([unproven, missing]), "unproven")
+    assert statuses(result) == {k.arn: "refused-unproven" for k in keys}
+    assert "proof did not pass" in (result.outcomes[0].reason or "")
+    assert state_of(clients, keys) == before
+
+
 ORG = "o-a1b2c3d4e5"
 
 
