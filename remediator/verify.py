@@ -266,6 +266,13 @@ def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
     return out
 
 
+def _may_lose(request: Request, ctx: Context, removable: int) -> int:
+    """The removable actions a request may lose: all of them, but for the owner root and the
+    configured administrators only cryptographic use, which the guardrails keep from key
+    administrators (IAM-KMS-8); never a right to manage the key."""
+    return removable & kms.CRYPTO_MASK if is_authorised(request, ctx) else removable
+
+
 def check_insiders(
     evaluated: Evaluated,
     ctx: Context,
@@ -288,17 +295,13 @@ def check_insiders(
         if not request.is_insider:
             continue
         insiders += 1
-        lost = before & ~after
-        if lost and not is_authorised(request, ctx):
-            lost &= ~removable
+        lost = before & ~after & ~_may_lose(request, ctx, removable)
         if lost:
             return Check(
                 INSIDER_ACCESS_KEPT, False, f"{describe(request)} loses {_first_action(lost)}"
             )
     for request, before, after in direct or ():
-        lost = before & ~after
-        if lost and not is_authorised(request, ctx):
-            lost &= ~removable
+        lost = before & ~after & ~_may_lose(request, ctx, removable)
         if lost:
             return Check(
                 INSIDER_ACCESS_KEPT, False,

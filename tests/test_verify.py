@@ -589,3 +589,14 @@ def test_an_administrator_reached_only_through_star_keeps_its_rights() -> None:
     proof = verify_change(before, after, CTX, findings(before, "IAM-KMS-3"),
                           frozenset({"kms:ScheduleKeyDeletion"}))
     assert_fails(proof, INSIDER_ACCESS_KEPT, "role/KeyAdmin", "kms:ScheduleKeyDeletion")
+
+
+def test_an_administrator_may_lose_removable_cryptographic_use_only() -> None:
+    """IAM-KMS-8 keeps cryptographic use from key administrators: a playbook that exists to
+    remove it (separation of duties, kms:ViaService) may take it from one, never a right to
+    manage the key (test_removable_actions_are_never_taken_from_an_administrator)."""
+    ctx = Context(OWNER, trusted_accounts=frozenset({TRUSTED}), admins=(TRUSTED_ROLE,))
+    before = trusted_role_policy(["kms:Decrypt", "kms:DisableKey"])
+    after = trusted_role_policy(["kms:DisableKey"])
+    assert_proven(verify_change(before, after, ctx, [], frozenset({"kms:Decrypt"})))
+    assert_fails(verify_change(before, after, ctx, []), INSIDER_ACCESS_KEPT, "kms:Decrypt")
