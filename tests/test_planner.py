@@ -301,3 +301,34 @@ def test_a_change_whose_whole_proof_fails_is_left_to_a_person() -> None:
     (public,) = [u for u in kp.unresolved if u.finding.rule == "KMS-PUBLIC"]
     assert "pass one by one but not together" in public.reason
     assert "444455556666" in public.reason and public.proposal is not None
+
+
+FORCE_S3 = {"Sid": "ForceS3OrSqs", "Effect": "Deny", "Principal": "*",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+            "Condition": {"StringNotEquals": {"kms:ViaService": [
+                "s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"]}}}
+
+
+@pytest.mark.parametrize(("configured", "kept"), [
+    (("ec2.us-east-1.amazonaws.com",), None),
+    (("ec2.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com"),
+     "s3.us-east-1.amazonaws.com"),
+])
+def test_via_service_never_limits_an_allow_to_services_a_deny_takes_away(
+    configured: tuple[str, ...], kept: str | None
+) -> None:
+    """Found by review: under a Deny forcing use through s3 (or sqs), limiting the Allow to ec2
+    left it granting nothing (a dead statement), and its proof passed. The statement is limited
+    to the configured services the Deny allows, or, when there are none, left to a person."""
+    use = allow("Use", {"AWS": f"arn:aws:iam::{TRUSTED}:role/Reader"},
+                ["kms:Decrypt", "kms:GenerateDataKey"])
+    ctx = Context(OWNER, frozenset({TRUSTED}), None, (), configured)
+    kp = plan_policy(doc(ROOT, use, FORCE_S3), ctx, BOOKS, ALL)
+    if kept is None:
+        assert not kp.steps and kp.after == doc(ROOT, use, FORCE_S3)
+        (via,) = [u for u in kp.unresolved if u.finding.rule == "IAM-KMS-6"]
+        assert "through every configured service" in via.reason
+        return
+    assert [s.playbook for s in kp.steps] == ["via-service"]
+    (limited,) = [s for s in kp.after["Statement"] if s.get("Sid") == "Use"]
+    assert limited["Condition"] == {"StringEquals": {"kms:ViaService": kept}}

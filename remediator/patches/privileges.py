@@ -19,6 +19,10 @@ from remediator.patches.document import (
     with_statements,
 )
 from remediator.policy import actions as kms
+from remediator.policy.conditions import VIA_SERVICE_KEY
+from remediator.policy.document import parse_policy
+from remediator.policy.evaluate import statement_actions
+from remediator.policy.matchers import condition_holds
 from remediator.policy.principals import glob_match, parse_aws_principal
 from remediator.types import Context, Finding
 
@@ -222,8 +226,38 @@ def add_via_service(
         mask |= kms.expand(str(v))
     if not values or mask & ~(kms.CRYPTO_MASK | kms.READ_MASK):
         return None
-    new = add_condition(stmt, "StringEquals", "kms:ViaService", list(ctx.via_services))
+    blocked = _services_denied(doc, finding, ctx.via_services)
+    services = [s for s in ctx.via_services if s not in blocked]
+    if not services:
+        # Limiting the Allow to them would leave it granting nothing (a dead statement the
+        # reviewer would read as "limited to these services"): found by review.
+        raise ValueError(
+            f"a Deny takes {', '.join(finding.actions)} through every configured service "
+            f"({', '.join(ctx.via_services)}) away: list the services the Deny allows under "
+            "via_services, or change the Deny")
+    new = add_condition(stmt, "StringEquals", "kms:ViaService", services)
     return replace_statement(doc, index, new)
+
+
+def _services_denied(doc: Mapping[str, Any], finding: Finding,
+                     services: tuple[str, ...]) -> set[str]:
+    """The services through which a Deny certainly takes every action of ``finding``: one that
+    names everyone, covers those actions on the key and has conditions on kms:ViaService only,
+    all holding for a request made through the service."""
+    wanted = 0
+    for a in finding.actions:
+        wanted |= kms.bit(a)
+    denies = [d for d in parse_policy(doc).statements
+              if not d.allow and d.principal is not None and d.principal.anyone
+              and d.conditions and all(c.key == VIA_SERVICE_KEY for c in d.conditions)
+              and statement_actions(d) & wanted == wanted]
+    out = set()
+    for service in services:
+        facts = {VIA_SERVICE_KEY: (service,)}
+        if any(all(condition_holds(c, facts, variables=False) for c in d.conditions)
+               for d in denies):
+            out.add(service)
+    return out
 
 
 def replace_wildcard_action(
