@@ -26,6 +26,9 @@ class Context:
     admins: ARN patterns (``*`` and ``?`` wildcards) of authorised key administrators.
         When empty, only the owner root is authorised.
     via_services: services allowed in ``kms:ViaService`` (e.g. ``s3.eu-west-1.amazonaws.com``).
+    partition: the key's partition (``aws``, ``aws-cn``, ``aws-us-gov``): the owner root's ARN
+        is ``arn:PARTITION:iam::ACCOUNT:root``. Taken from ``key_arn`` when not given; ``aws``
+        when neither says (``without_key`` keeps it).
     """
 
     owner_account: str
@@ -35,6 +38,13 @@ class Context:
     via_services: tuple[str, ...] = ()
     org_accounts: frozenset[str] = frozenset()
     key_arn: str | None = None
+    partition: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.partition:
+            parts = (self.key_arn or "").split(":")
+            partition = parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else "aws"
+            object.__setattr__(self, "partition", partition)
 
     def without_key(self) -> Context:
         """This context for every key: what is left to judge once a policy's Resources are

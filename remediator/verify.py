@@ -192,7 +192,7 @@ def is_authorised(request: Request, ctx: Context) -> bool:
     role session, the role's ARN)."""
     if request.kind != AWS:
         return False
-    if request.principal == root_arn(ctx.owner_account):
+    if request.principal == root_arn(ctx.owner_account, ctx.partition):
         return True
     _, facts = request_facts(request)
     arns = {request.principal, *facts.get("aws:principalarn", ())}
@@ -248,7 +248,7 @@ class Grants:
 def _owner_principal(request: Request, ctx: Context) -> bool:
     """An IAM caller of the owner account other than its root user."""
     return (request.kind == AWS and request.account == ctx.owner_account
-            and request.principal != root_arn(ctx.owner_account))
+            and request.principal != root_arn(ctx.owner_account, ctx.partition))
 
 
 def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
@@ -364,7 +364,7 @@ def check_lockout(
     (no IAM-KMS-1), and the document is valid for PutKeyPolicy."""
     if problem is not None:
         return Check(NOT_LOCKED_OUT, False, problem)
-    root = root_arn(ctx.owner_account)
+    root = root_arn(ctx.owner_account, ctx.partition)
     roots = [(r, a) for r, _, a in evaluated if r.kind == AWS and r.principal == root]
     refused = next((r for r, a in roots if not a & _PUT), None)
     if refused is not None:

@@ -10,9 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from remediator.approval import keeps_owner_control
 from remediator.detectors import analyze_key_policy
 from remediator.planner import KeyPlan, plan_policy
 from remediator.playbooks import load_playbooks
+from remediator.policy import actions as kms
+from remediator.policy.document import parse_policy
+from remediator.policy.evaluate import AWS, Request, allowed_actions
 from remediator.types import Context
 
 OWNER, TRUSTED, OUTSIDER, ORG = "111122223333", "222233334444", "444455556666", "o-a1b2c3d4e5"
@@ -332,3 +336,28 @@ def test_via_service_never_limits_an_allow_to_services_a_deny_takes_away(
     assert [s.playbook for s in kp.steps] == ["via-service"]
     (limited,) = [s for s in kp.after["Statement"] if s.get("Sid") == "Use"]
     assert limited["Condition"] == {"StringEquals": {"kms:ViaService": kept}}
+
+
+GOV_KEY = f"arn:aws-us-gov:kms:us-gov-west-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GOV_ROOT = f"arn:aws-us-gov:iam::{OWNER}:root"
+
+
+def test_the_owner_root_is_written_and_checked_in_the_keys_partition() -> None:
+    """Found by review: the narrow Deny spared arn:aws:iam::OWNER:root (the partition guessed
+    from the first ARN in the policy, here none), which is not the root of a GovCloud key's
+    account: the Deny took kms:PutKeyPolicy from its root, and the proof and apply's lockout
+    check, both asking about the aws partition's root, passed it."""
+    ops = allow("Ops", {"AWS": "*"}, ["kms:Put*"], {"StringEquals": {"kms:CallerAccount": OWNER}})
+    policy = doc(allow("Root", {"AWS": OWNER}, "kms:*"), ops)
+    ctx = Context(OWNER, frozenset(), None, (f"arn:aws-us-gov:iam::{OWNER}:role/KeyAdmin",), (),
+                  key_arn=GOV_KEY)
+    kp = plan_policy(policy, ctx, BOOKS, ALL)
+    assert kp.proof is not None and kp.proof.ok
+    (narrow,) = [s for s in kp.after["Statement"] if s["Effect"] == "Deny"]
+    assert GOV_ROOT in narrow["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    put = allowed_actions(parse_policy(kp.after), Request(AWS, GOV_ROOT, OWNER))
+    assert "kms:PutKeyPolicy" in kms.full_names(put)
+    wrong = {**narrow, "Condition": {"ArnNotLike": {"aws:PrincipalArn": ROOT_ARN}}}
+    locked = doc(*[s for s in kp.after["Statement"] if s is not narrow], wrong)
+    assert not keeps_owner_control(locked, ctx)
+    assert any(f.rule == "IAM-KMS-1" for f in analyze_key_policy(locked, ctx))

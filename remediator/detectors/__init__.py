@@ -176,7 +176,7 @@ def _summarise(memo: _Memo, stmt: Statement, ctx: Context) -> _Summary:
         summary = _Summary(
             tuple(statement_findings(stmt, accs, ctx)) if accs else (),
             holdings(accs, ctx),
-            root_verdict(stmt, ctx.owner_account, root_org(ctx)),
+            root_verdict(stmt, ctx.owner_account, root_org(ctx), ctx.partition),
             compiled.is_deny,
         )
     else:  # the same statement at another position or Sid: its origin's verdicts, re-pointed

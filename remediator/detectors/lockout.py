@@ -55,8 +55,9 @@ _NO_VERDICT: RootVerdicts = (None, None)
 
 
 @lru_cache(maxsize=1024)
-def _root_identity(owner: str, org_id: str | None, states_bypass: bool = True) -> Identity:
-    return Identity(owner, root_arn(owner), org_id, states_bypass)
+def _root_identity(owner: str, org_id: str | None, states_bypass: bool = True,
+                   partition: str = "aws") -> Identity:
+    return Identity(owner, root_arn(owner, partition), org_id, states_bypass)
 
 
 @lru_cache(maxsize=65_536)
@@ -66,16 +67,17 @@ def root_org(ctx: Context) -> str | None:
     return ctx.org_id if ctx.owner_in_org() else None
 
 
-def root_verdict(stmt: Statement, owner: str, org_id: str | None) -> RootVerdicts:
+def root_verdict(stmt: Statement, owner: str, org_id: str | None,
+                 partition: str = "aws") -> RootVerdicts:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
     away (a Deny whose conditions are not certainly false for the root), or neither: for each
     of the root's two plain requests (``RootVerdicts``)."""
     if not (statement_mask(stmt) & _PUT and may_name_owner_key(stmt, owner)):
         return _NO_VERDICT
-    stating = _verdict(stmt, owner, _root_identity(owner, org_id))
+    stating = _verdict(stmt, owner, _root_identity(owner, org_id, True, partition))
     if not any(c.key == BYPASS_KEY for c in stmt.conditions):
         return (stating, stating)
-    return (stating, _verdict(stmt, owner, _root_identity(owner, org_id, False)))
+    return (stating, _verdict(stmt, owner, _root_identity(owner, org_id, False, partition)))
 
 
 def _verdict(stmt: Statement, owner: str, root: Identity) -> str | None:
@@ -101,11 +103,12 @@ def root_can_call(verdicts: Iterable[RootVerdicts]) -> bool:
 
 def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
     org = root_org(ctx)
-    return root_can_call(root_verdict(s, ctx.owner_account, org) for s in policy.statements)
+    return root_can_call(root_verdict(s, ctx.owner_account, org, ctx.partition)
+                         for s in policy.statements)
 
 
 def missing_root_finding(ctx: Context) -> Finding:
-    root = root_arn(ctx.owner_account)
+    root = root_arn(ctx.owner_account, ctx.partition)
     return finding(
         "IAM-KMS-1",
         None,

@@ -156,7 +156,10 @@ class Operation:
 
 
 def account_root(ctx: Context, doc: Mapping[str, Any]) -> str:
-    return root_arn(ctx.owner_account, partition_of(doc))
+    """The owner root's ARN, in the key's partition (or, when the context does not know it,
+    the partition the policy's principals are written in)."""
+    partition = ctx.partition if ctx.key_arn is not None or ctx.partition != "aws" else None
+    return root_arn(ctx.owner_account, partition or partition_of(doc))
 
 
 def principal_account(value: str) -> str | None:

@@ -202,24 +202,25 @@ def _named_identity(arn: str) -> Identity | None:
     return None
 
 
-def aws_identities(named: Named, accounts: list[str], outsider: str) -> list[Identity]:
+def aws_identities(named: Named, accounts: list[str], outsider: str,
+                   partition: str = "aws") -> list[Identity]:
     """Each account's root, a fresh role session, IAM user and federated user (each principal
     type carries its own ``aws:PrincipalType``, ``aws:userid`` and ``aws:username``), every
     named user/role/session, and a session in the fresh outsider account for every unique id
     an ``aws:userid`` names."""
     out: list[Identity] = []
     for a in accounts:
-        out.append((f"arn:aws:iam::{a}:root", a, None, None))
-        out.append(_session(a, FRESH_ROLE))
-        out.append((f"arn:aws:iam::{a}:user/{FRESH_USER}", a, None, None))
-        out.append((f"arn:aws:sts::{a}:federated-user/{FRESH_USER}", a, None, None))
+        out.append((f"arn:{partition}:iam::{a}:root", a, None, None))
+        out.append(_session(a, FRESH_ROLE, partition))
+        out.append((f"arn:{partition}:iam::{a}:user/{FRESH_USER}", a, None, None))
+        out.append((f"arn:{partition}:sts::{a}:federated-user/{FRESH_USER}", a, None, None))
     for value in named.principals:
         for arn in _arn_instances(value, accounts):
             ident = _named_identity(arn)
             if ident is not None:
                 out.append(ident)
     for uid in named.userids:
-        out.append((*_session(outsider, "userid-role")[:3], uid))
+        out.append((*_session(outsider, "userid-role", partition)[:3], uid))
     return list(dict.fromkeys(out))
 
 
@@ -342,7 +343,7 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     ctxs = tried + [c for c in off_network if c not in tried]
     nets = [in_named_network(c, named.keys) for c in ctxs]
     out: list[Request] = []
-    for principal, acct, role, uid in aws_identities(named, accounts, outsider):
+    for principal, acct, role, uid in aws_identities(named, accounts, outsider, ctx.partition):
         for org, paths in org_variants(acct, named, ctx, member):
             zone = INSIDER if is_insider(acct, org, ctx) else OUTSIDER
             out.extend(
