@@ -71,6 +71,9 @@ AWS_CONDITIONS = [
     ("StringEquals", "aws:PrincipalOrgID", ORG),
     ("StringEquals", "aws:PrincipalOrgID", FOREIGN_ORG),
     ("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", f"{ORG}/*"),
+    # one OU of an organisation: some of its members, not all (found by review)
+    ("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", f"{FOREIGN_ORG}/r-ab12/ou-ab12-1111/*"),
+    ("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", f"{ORG}/r-ab12/ou-ab12-1111/*"),
     ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{OWNER}:role/*"),
     ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{UNTRUSTED}:*"),
     ("ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::{OWNER}:role/*"),
@@ -131,7 +134,9 @@ KNOWN_CASE_CONDITIONS = [
 # not relate it to the same condition on an Allow (the known case "deny-matches-allow-condition").
 REQUEST_KEYS = frozenset(
     {"kms:viaservice", "aws:securetransport", "aws:sourcevpce", "aws:sourceip",
-     "kms:encryptioncontext:dept", "kms:grantisforawsresource"}
+     "kms:encryptioncontext:dept", "kms:grantisforawsresource",
+     # and the caller's tags, which a Deny and an Allow may both name (a random draw in CI)
+     "aws:principaltag/team"}
 )
 
 CALLER_ACCOUNT_KEYS = frozenset({"kms:calleraccount", "aws:principalaccount"})

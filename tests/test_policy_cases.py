@@ -3777,3 +3777,25 @@ def test_star_left_to_roles_of_any_account_by_a_deny_is_public() -> None:
         assert PUBLIC in _rules(with_root(star, _deny_all_but(spared, "kms:*")), CTX), spared
     mine = _rules(with_root(star, _deny_all_but([f"arn:aws:iam::{OWNER}:role/*"], "kms:*")), CTX)
     assert not mine & {PUBLIC, CROSS}
+
+
+# aws:PrincipalOrgPaths holds the caller's path, o-ID/r-ROOT/ou-.../
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths):
+# a Deny on one OU reaches only the members under it. Found by review.
+OU_PATH = f"{FOREIGN_ORG}/r-ab12/ou-ab12-11111111/*"
+
+
+def test_a_deny_on_one_ou_leaves_the_rest_of_the_organisation() -> None:
+    partner = allow("*", ["kms:Decrypt", "kms:DescribeKey"], sid="PartnerOrg",
+                    cond={"StringEquals": {"aws:PrincipalOrgID": FOREIGN_ORG}})
+    for op in ("ForAnyValue:StringLike", "ForAnyValue:StringEquals"):
+        value = OU_PATH if op.endswith("Like") else OU_PATH[:-1]
+        one_ou = deny("*", "kms:*", sid="NotPartnerSandbox", cond={op: {
+            "aws:PrincipalOrgPaths": value}})
+        found = _rules(with_root(partner, one_ou), CTX)
+        assert CROSS in found, op
+        # The owner is in the trusted organisation, whose paths never start with another's.
+        assert "IAM-KMS-1" not in found, op
+    whole = deny("*", "kms:*", sid="NotPartner", cond={"ForAnyValue:StringLike": {
+        "aws:PrincipalOrgPaths": [f"{FOREIGN_ORG}/r-ab12/*"]}})
+    assert CROSS not in _rules(with_root(partner, whole), CTX)

@@ -29,6 +29,7 @@ from remediator.policy.constraints import (
 )
 from remediator.policy.document import Condition
 from remediator.policy.matchers import condition_holds
+from remediator.policy.operators import Operator
 from remediator.policy.principals import (
     account_of_arn_value,
     has_policy_variable,
@@ -107,6 +108,15 @@ def _fixed(value: str, wildcards: bool) -> bool:
 
 def _org_of_path(value: str) -> str:
     return value.split("/", 1)[0]
+
+
+# A path pattern every member's path matches: the organisation, or its root (one per
+# organisation), then anything.
+_WHOLE_ORG_PATH = re.compile(r"o-[a-z0-9]{10,32}/(r-[0-9a-z]{4,32}/)?\*")
+
+
+def _spans_whole_org(value: str, op: Operator) -> bool:
+    return op.wildcards and not op.ignore_case and _WHOLE_ORG_PATH.fullmatch(value) is not None
 
 
 # The operator families whose values name fixed callers for a key: account, organisation,
@@ -242,6 +252,12 @@ def deny_pins(cond: Condition) -> tuple[Pin, ...] | None:
     if op.is_positive and can_be_absent and (op.if_exists or op.qualifier == "ForAllValues"):
         return None
     if op.negated and can_be_absent and op.qualifier == "ForAnyValue":
+        return None
+    if cond.key in ORG_PATH_KEYS and op.is_positive and not all(
+            _spans_whole_org(v, op) for v in cond.values):
+        # A path below the root (an OU) holds for some of the organisation's members only
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths):
+        # the Deny is certain for none of them. Found by review.
         return None
     if op.negated and cond.key == PRINCIPAL_ARN_KEY and op.family in _FAMILIES[cond.key]:
         # It spares the principals matching its values, whatever account a pattern's account

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from remediator.policy.conditions import USERID_KEY
 from remediator.policy.document import Condition
 from remediator.policy.operators import Operator
-from remediator.policy.principals import glob_match
+from remediator.policy.principals import glob_match, has_wildcard
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +94,19 @@ def _matches(cond: Condition, value: str) -> bool:
 
 
 def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
-    """Whether ``who``'s organisation path certainly matches a value (``o-id/*`` does)."""
-    if who.org_id and cond.operator.wildcards and f"{who.org_id}/*" in cond.values:
+    """Whether ``who``'s organisation path matches a value: certainly for ``o-id/*``, certainly
+    not when every value starts with another organisation's id (a path starts with its own:
+    ``o-id/r-id/ou-id/``), else unknown (which OU it is in, the policy cannot say)."""
+    op = cond.operator
+    if not who.org_id:
+        return None
+    if op.wildcards and f"{who.org_id}/*" in cond.values:
         return True
+    org = who.org_id.lower() if op.ignore_case else who.org_id
+    heads = [v.split("/", 1)[0] for v in cond.values]
+    if all((h.lower() if op.ignore_case else h) != org
+           and not (op.wildcards and has_wildcard(h)) for h in heads):
+        return False
     return None
 
 
