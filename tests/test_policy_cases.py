@@ -3799,3 +3799,25 @@ def test_a_deny_on_one_ou_leaves_the_rest_of_the_organisation() -> None:
     whole = deny("*", "kms:*", sid="NotPartner", cond={"ForAnyValue:StringLike": {
         "aws:PrincipalOrgPaths": [f"{FOREIGN_ORG}/r-ab12/*"]}})
     assert CROSS not in _rules(with_root(partner, whole), CTX)
+
+
+# ${aws:ResourceAccount} and ${aws:ResourceOrgID} are the key's own account and organisation
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html; the
+# aws:ResourceAccount and aws:ResourceOrgID sections of the global condition keys page): the
+# data-perimeter way of writing "my account" or "my organisation". Found by review.
+def test_resource_account_and_organisation_variables_pin_to_the_owner() -> None:
+    own_account = allow("*", "kms:Decrypt", sid="OwnAccount", cond={
+        "StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}})
+    own_org = allow("*", "kms:Decrypt", sid="OwnOrg", cond={
+        "StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})
+    for stmt in (own_account, own_org):
+        assert not _rules(with_root(stmt), CTX) & {PUBLIC, CROSS}, stmt["Sid"]
+    # Without the organisation in the context, its id is unknown: "*" stays public.
+    no_org = Context(OWNER, frozenset({TRUSTED}))
+    assert PUBLIC in _rules(with_root(own_org), no_org)
+    # Variables are resolved only in policies of Version 2012-10-17.
+    assert PUBLIC in _rules({"Version": "2008-10-17", "Statement": [ROOT, own_account]}, CTX)
+    perimeter = deny("*", "kms:*", sid="Perimeter", cond={
+        "StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})
+    found = _rules(with_root(allow("*", "kms:Decrypt", sid="Everyone"), perimeter), CTX)
+    assert not found & {PUBLIC, CROSS} and "IAM-KMS-1" not in found

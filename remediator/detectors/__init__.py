@@ -38,6 +38,7 @@ from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
 from remediator.policy.deny import access_after_denies, has_via_service_deny
 from remediator.policy.document import Statement, parse_policy
+from remediator.policy.resource_variables import settle_resource_variables
 from remediator.policy.resources import may_name_owner_key, settle_resources
 from remediator.types import Context, Finding
 
@@ -262,7 +263,8 @@ def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid).
     With ``context.key_arn``, statements naming particular keys are first settled for that
     key; what is left is judged as for any key, with the memos every key shares."""
-    policy = settle_resources(parse_policy(document), context.key_arn)
+    policy = settle_resource_variables(settle_resources(parse_policy(document), context.key_arn),
+                                       context.owner_account, context.org_id)
     return _policy_findings(policy.statements, context.without_key())
 
 

@@ -342,19 +342,25 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     # tried with its network keys absent (so, off those networks).
     ctxs = tried + [c for c in off_network if c not in tried]
     nets = [in_named_network(c, named.keys) for c in ctxs]
+    # Every request is to this key: its account (and organisation, when known) are the
+    # resource's (aws:ResourceAccount, aws:ResourceOrgID), whoever calls.
+    resource = {"aws:resourceaccount": (ctx.owner_account,),
+                **({"aws:resourceorgid": (ctx.org_id,)} if ctx.org_id else {})}
     out: list[Request] = []
     for principal, acct, role, uid in aws_identities(named, accounts, outsider, ctx.partition):
         for org, paths in org_variants(acct, named, ctx, member):
             zone = INSIDER if is_insider(acct, org, ctx) else OUTSIDER
             out.extend(
-                Request(AWS, principal, acct, org, paths, c, role, uid, zone, net)
+                Request(AWS, principal, acct, org, paths, {**c, **resource}, role, uid, zone,
+                        net)
                 for c, net in zip(ctxs, nets, strict=True)
             )
     for service in [*named.services, FRESH_SERVICE]:
         for source, insider in service_sources(named, ctx, accounts, member, outsider):
             zone = OUTSIDER if not insider else INSIDER if service in named.services else NEUTRAL
             out.extend(
-                Request(SERVICE, service, None, None, (), {**c, **source}, None, None, zone)
+                Request(SERVICE, service, None, None, (), {**c, **source, **resource}, None,
+                        None, zone)
                 for c in off_network
             )
     return out

@@ -1,0 +1,55 @@
+"""The key's own account and organisation in condition values: ``${aws:ResourceAccount}`` and
+``${aws:ResourceOrgID}``.
+
+A policy variable is replaced by the request's value of its key
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html), and for
+these two keys that value is the key's: its owner account, and the organisation that account
+belongs to (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html,
+aws:ResourceAccount and aws:ResourceOrgID). They are the data-perimeter way of writing "my own
+account" or "my own organisation", so they are settled before judging, as the Resource is for
+the key (``resources.settle_resources``). ``${aws:ResourceOrgID}`` is settled only when the
+context names the organisation; otherwise it stays a variable, which pins nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from remediator.policy.document import Policy, Statement
+
+# Variables are resolved only in policies of this version (the Version element page).
+_VARIABLES_VERSION = "2012-10-17"
+_RESOURCE_VARIABLE = re.compile(r"\$\{\s*aws:resource(account|orgid)\s*\}", re.IGNORECASE)
+
+
+def settle_resource_variables(policy: Policy, owner: str, org_id: str | None) -> Policy:
+    """``policy`` with those two variables replaced in condition values (the same Policy when
+    none appears)."""
+    if policy.version != _VARIABLES_VERSION:
+        return policy
+    statements = policy.statements
+    settled = tuple([_settled(s, owner, org_id) if _mentions(s) else s for s in statements])
+    if all(a is b for a, b in zip(settled, statements, strict=True)):
+        return policy
+    return policy._replace(statements=settled)
+
+
+@lru_cache(maxsize=65_536)  # statements are shared objects across an estate
+def _mentions(stmt: Statement) -> bool:
+    return any("${" in v and _RESOURCE_VARIABLE.search(v) for c in stmt.conditions
+               for v in c.values)
+
+
+@lru_cache(maxsize=4096)
+def _settled(stmt: Statement, owner: str, org_id: str | None) -> Statement:
+    def one(m: re.Match[str]) -> str:
+        if m.group(1).lower() == "account":
+            return owner
+        return org_id if org_id is not None else m.group(0)
+
+    conditions = tuple(c._replace(values=tuple(_RESOURCE_VARIABLE.sub(one, v) for v in c.values))
+                       for c in stmt.conditions)
+    if conditions == stmt.conditions:
+        return stmt
+    return stmt._replace(conditions=conditions)
