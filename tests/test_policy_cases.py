@@ -3821,3 +3821,22 @@ def test_resource_account_and_organisation_variables_pin_to_the_owner() -> None:
         "StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})
     found = _rules(with_root(allow("*", "kms:Decrypt", sid="Everyone"), perimeter), CTX)
     assert not found & {PUBLIC, CROSS} and "IAM-KMS-1" not in found
+
+
+def test_a_deny_on_every_key_of_the_owner_account_applies_without_the_key_arn() -> None:
+    """The key is in the owner's account, so arn:aws:kms:*:OWNER:key/* (CloudFormation's
+    ${AWS::AccountId} shape) names it whatever its Region and id. Found by review: without
+    --key-arn such a Deny was taken as maybe another key's, so its perimeter was ignored."""
+    perimeter = deny("*", "kms:*", sid="OnlyOurAccount", cond={
+        "StringNotEquals": {"kms:CallerAccount": OWNER}})
+    everyone = allow("*", "kms:Decrypt", sid="Everyone")
+    for resource, closes in ((f"arn:aws:kms:*:{OWNER}:key/*", True),
+                             (f"arn:aws:kms:*:{OWNER}:*", True),
+                             (f"arn:aws:kms:eu-west-1:{OWNER}:key/*", False),
+                             (f"arn:aws:kms:*:{UNTRUSTED}:key/*", False),
+                             (f"arn:aws-cn:kms:*:{OWNER}:key/*", False)):
+        found = _rules(with_root(everyone, on(perimeter, resource)), CTX)
+        assert (PUBLIC not in found) == closes, resource
+    excluded = {k: v for k, v in on(perimeter, None).items()} | {
+        "NotResource": f"arn:aws:kms:*:{OWNER}:key/*"}
+    assert PUBLIC in _rules(with_root(everyone, excluded), CTX)

@@ -39,7 +39,7 @@ from remediator.policy.access import Access, compile_statement
 from remediator.policy.deny import access_after_denies, has_via_service_deny
 from remediator.policy.document import Statement, parse_policy
 from remediator.policy.resource_variables import settle_resource_variables
-from remediator.policy.resources import may_name_owner_key, settle_resources
+from remediator.policy.resources import may_name_owner_key, settle_for_owner, settle_resources
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
@@ -263,8 +263,10 @@ def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid).
     With ``context.key_arn``, statements naming particular keys are first settled for that
     key; what is left is judged as for any key, with the memos every key shares."""
-    policy = settle_resource_variables(settle_resources(parse_policy(document), context.key_arn),
-                                       context.owner_account, context.org_id)
+    policy = parse_policy(document)
+    policy = (settle_for_owner(policy, context.owner_account, context.partition)
+              if context.key_arn is None else settle_resources(policy, context.key_arn))
+    policy = settle_resource_variables(policy, context.owner_account, context.org_id)
     return _policy_findings(policy.statements, context.without_key())
 
 

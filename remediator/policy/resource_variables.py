@@ -52,4 +52,6 @@ def _settled(stmt: Statement, owner: str, org_id: str | None) -> Statement:
                        for c in stmt.conditions)
     if conditions == stmt.conditions:
         return stmt
-    return stmt._replace(conditions=conditions)
+    # A new statement, not a copy of a shared one (``Statement.origin``): its verdicts hold
+    # for this owner only.
+    return stmt._replace(conditions=conditions, origin=None)

@@ -216,3 +216,30 @@ def _settled(stmt: Statement, key_arn: str) -> Statement:
     # A new statement, not a copy of a shared one: its verdicts hold for this key only.
     return stmt._replace(resources=_THIS_KEY if covers else _NO_RESOURCE, not_resources=None,
                          origin=None)
+
+
+def settle_for_owner(policy: Policy, owner: str, partition: str) -> Policy:
+    """``policy`` as it reads on some key of ``owner``'s account in ``partition``, the key
+    itself unknown (no ``key_arn``): a Resource value matching every key ARN of that account,
+    in every Region (``arn:aws:kms:*:OWNER:key/*``, CloudFormation's usual shape), names this
+    key, and in NotResource excludes it, so a Deny written so is certain. Found by review."""
+    statements = policy.statements
+    settled = tuple([_settled_for_owner(s, owner, partition)
+                     if resource_coverage(s) == MAYBE else s for s in statements])
+    if all(a is b for a, b in zip(settled, statements, strict=True)):
+        return policy
+    return policy._replace(statements=settled)
+
+
+@lru_cache(maxsize=4096)
+def _settled_for_owner(stmt: Statement, owner: str, partition: str) -> Statement:
+    probes = [f"arn:{partition}:kms:{p}:{owner}:key/{p}" for p in _ANY_ID]
+    negated = stmt.not_resources is not None
+    values = (stmt.not_resources if negated else stmt.resources) or ()
+    if not any(not has_policy_variable(v) and all(resource_match(v, p) for p in probes)
+               for v in values):
+        return stmt
+    # A new statement, not a copy of a shared one: its verdicts hold for this owner only.
+    if negated:
+        return stmt._replace(resources=_NO_RESOURCE, not_resources=None, origin=None)
+    return stmt._replace(resources=_THIS_KEY, origin=None)
