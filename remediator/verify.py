@@ -176,6 +176,10 @@ def check_findings(
     )
 
 
+# The key's account and organisation: in every request, so saying nothing of this one.
+_SAME_FOR_EVERY_REQUEST = frozenset({"aws:resourceaccount", "aws:resourceorgid"})
+
+
 def describe(request: Request) -> str:
     """A request in one line: who, and the context values that are set."""
     who = request.principal
@@ -183,7 +187,8 @@ def describe(request: Request) -> str:
         who += f" (a session of {request.role_arn})"
     if request.kind == AWS and request.org_id:
         who += f" (organisation {request.org_id})"
-    ctx = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(request.context.items()))
+    ctx = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(request.context.items())
+                    if k not in _SAME_FOR_EVERY_REQUEST)
     return f"{who} [{ctx}]" if ctx else who
 
 

@@ -114,8 +114,9 @@ def missing_root_finding(ctx: Context) -> Finding:
         None,
         (root,),
         ("kms:PutKeyPolicy",),
-        f"The owner root {root} cannot call kms:PutKeyPolicy unconditionally, so losing the "
-        "principals named in the policy would lock the key out.",
+        f"No statement naming the owner root {root} lets it call kms:PutKeyPolicy without "
+        "conditions and untouched by a Deny, so losing the principals the policy relies on "
+        "would lock the key out.",
     )
 
 
