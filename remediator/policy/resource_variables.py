@@ -29,14 +29,15 @@ def settle_resource_variables(policy: Policy, owner: str, org_id: str | None) ->
     if policy.version != _VARIABLES_VERSION:
         return policy
     statements = policy.statements
-    settled = tuple([_settled(s, owner, org_id) if _mentions(s) else s for s in statements])
+    settled = tuple([_settled(s, owner, org_id) if mentions_resource_variables(s) else s
+                     for s in statements])
     if all(a is b for a, b in zip(settled, statements, strict=True)):
         return policy
     return policy._replace(statements=settled)
 
 
 @lru_cache(maxsize=65_536)  # statements are shared objects across an estate
-def _mentions(stmt: Statement) -> bool:
+def mentions_resource_variables(stmt: Statement) -> bool:
     return any("${" in v and _RESOURCE_VARIABLE.search(v) for c in stmt.conditions
                for v in c.values)
 
