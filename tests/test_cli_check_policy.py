@@ -138,6 +138,13 @@ BAD_INPUTS = {
     # A name twice in one object: Python keeps the last, AWS's readers may not.
     "repeated-effect": ('{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", '
                         '"Resource": "*", "Effect": "Deny"}}', ["--account", OWNER]),
+    # What PutKeyPolicy refuses: a principal that is none, an unknown element.
+    "principal-not-a-principal": (json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "ARN:AWS:IAM::444455556666:ROOT"},
+        "Action": "kms:Decrypt", "Resource": "*"}]}), ["--account", OWNER]),
+    "unknown-element": (json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resources": "*"}]}),
+        ["--account", OWNER]),
     "larger-than-a-mebibyte": (json.dumps(DEFAULT_POLICY) + " " * 2**20, ["--account", OWNER]),
     # Exactly 12 ASCII digits, the whole value: no trailing newline, no other scripts' digits.
     "account-trailing-newline": (json.dumps(DEFAULT_POLICY), ["--account", OWNER + "\n"]),
