@@ -255,6 +255,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code, whatever became of standard output (see output.py)."""
+    from remediator.output import OutputGuard
+
+    guard = OutputGuard()
+    try:
+        return _main(argv)
+    finally:
+        guard.release()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
