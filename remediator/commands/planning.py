@@ -20,6 +20,7 @@ from remediator.assess import (
 from remediator.config import Config, load_config
 from remediator.detectors import RULES, analyze_key_policy
 from remediator.errors import BadInputError, PolicyError
+from remediator.outfile import check_writable
 from remediator.plan import build_plan, iam_policy_entry, load_plan, write_plan
 from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
 from remediator.playbooks import PlaybookSet, load_playbooks
@@ -128,6 +129,9 @@ def run_plan(snapshot_path: str | None, config_path: str, out_path: str | None, 
     from remediator.commands.scanning import get_snapshot
 
     config = load_config(config_path)
+    for path, option in ((out_path, "--out"), (snapshot_out, "--snapshot-out")):
+        if path:  # before the scan and the proofs, whose work the file would hold
+            check_writable(path, option)
     snapshot = get_snapshot(config, snapshot_path, snapshot_out, profile, region)
     plan = plan_snapshot(snapshot, config, config_sha256(config_path), include_manual)
     if out_path:

@@ -19,6 +19,7 @@ from remediator.aws.session import base_session, factory_from_config, settings_f
 from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.gc_tuning import tune_for_batch
+from remediator.outfile import check_writable
 from remediator.report import formats
 from remediator.report.findings import render_findings_table
 from remediator.snapshot import Snapshot, dump_snapshot, load_snapshot
@@ -85,6 +86,8 @@ def run_scan(config: Config, fmt: str, snapshot_path: str | None, snapshot_out: 
              profile: str | None = None, region: str | None = None,
              out: TextIO | None = None) -> Assessment:
     playbooks_for(config)  # rule ids in the config must exist, before any AWS call
+    if snapshot_out:
+        check_writable(snapshot_out, "--snapshot-out")
     snap = get_snapshot(config, snapshot_path, snapshot_out, profile, region)
     result = assess(snap, config)
     render_assessment(result, fmt, out or sys.stdout)
