@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from remediator import __version__
 from remediator.errors import RemediatorError
+from remediator.report.printable import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -277,7 +278,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         code: int = args.run(args)
     except RemediatorError as exc:
-        print(f"remediator: error: {exc}", file=sys.stderr)
+        print(f"remediator: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("remediator: interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ from remediator.gc_tuning import tune_for_batch
 from remediator.outfile import check_writable
 from remediator.report import formats
 from remediator.report.findings import render_findings_table
+from remediator.report.printable import printable
 from remediator.snapshot import Snapshot, dump_snapshot, load_snapshot
 
 
@@ -73,9 +74,9 @@ def render_assessment(a: Assessment, fmt: str, out: TextIO) -> None:
                 for item in a.findings]
         render_findings_table(flat, out, title="KMS key exposure scan")
         for arn, why in a.unknown:
-            out.write(f"unknown: {arn}: {why}\n")
+            out.write(printable(f"unknown: {arn}: {why}") + "\n")
         for arn, why in a.skipped:
-            out.write(f"skipped: {arn}: {why}\n")
+            out.write(printable(f"skipped: {arn}: {why}") + "\n")
         return
     render = {"json": formats.to_json, "markdown": formats.to_markdown,
               "sarif": formats.to_sarif, "asff": formats.to_asff}[fmt]

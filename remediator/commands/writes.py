@@ -22,6 +22,7 @@ from remediator.aws.session import (
 from remediator.config import Config
 from remediator.errors import BadInputError
 from remediator.plan import load_plan
+from remediator.report.printable import printable
 from remediator.rollback import RollbackResult, rollback_run
 from remediator.runrecord import RunSummary, list_runs
 
@@ -51,11 +52,12 @@ def terminal_confirm(digest: str) -> bool:
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
            out: TextIO) -> None:
     console = Console(file=out, width=None if out.isatty() else 100)
-    table = Table(title=Text(title), title_justify="left")  # Text: keys and reasons are data
+    # Text and printable: keys, run ids and reasons are data (reasons quote AWS's errors)
+    table = Table(title=Text(printable(title)), title_justify="left")
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*(Text(cell) for cell in r))
+        table.add_row(*(Text(printable(cell)) for cell in r))
     console.print(table)
 
 
