@@ -19,11 +19,11 @@ from remediator.assess import (
 )
 from remediator.config import Config, load_config
 from remediator.detectors import RULES, analyze_key_policy
-from remediator.errors import BadInputError, PolicyError
+from remediator.errors import PolicyError
 from remediator.outfile import check_writable
 from remediator.plan import build_plan, iam_policy_entry, load_plan, write_plan
 from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
-from remediator.playbooks import PlaybookSet, load_playbooks
+from remediator.playbooks import PlaybookSet, check_playbook_names, load_playbooks
 from remediator.policy import parse_policy
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.rule_settings import apply_rule_settings
@@ -92,10 +92,7 @@ def plan_iam_policies(snapshot: Snapshot, config: Config) -> list[dict[str, Any]
 def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
                   include_manual: Sequence[str] = ()) -> dict[str, Any]:
     books = playbooks_for(config)
-    unknown = sorted(set(include_manual) - set(books.ids()))
-    if unknown:
-        raise BadInputError(f"--include-manual names unknown playbooks {unknown}; known "
-                            f"playbooks are {', '.join(books.ids())}")
+    check_playbook_names(include_manual, books.ids())
     manual = frozenset(include_manual)
     keyed: list[tuple[KeySnapshot, KeyPlan | None]] = []
     members = snapshot.members_of(config.trust.org_id)
