@@ -176,7 +176,7 @@ def load_playbooks(
     unknown = sorted(set(auto_fix or {}) - set(by_id))
     if unknown:
         raise PlaybookError(
-            f"playbooks.auto_fix names unknown playbooks {unknown}; "
-            f"known playbooks are {', '.join(sorted(by_id))}"
+            f"playbooks.auto_fix names unknown playbooks ({', '.join(unknown)}); "
+            f"known playbooks are {', '.join(sorted(by_id))}."
         )
     return PlaybookSet(tuple(books), dict(auto_fix or {}))

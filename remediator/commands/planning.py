@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -38,10 +39,11 @@ def config_sha256(path: str | Path) -> str:
 
 
 def playbooks_for(config: Config) -> PlaybookSet:
-    """The playbooks the config names, after checking every rule and playbook id it uses."""
-    books = load_playbooks(config.playbooks.folders, config.playbooks.auto_fix)
+    """The playbooks the config names, after checking every rule and playbook id it uses
+    (the config's own messages name its file and field)."""
+    books = load_playbooks(config.playbooks.folders)
     config.check_references(RULES, books.ids())
-    return books
+    return dataclasses.replace(books, auto_fix=dict(config.playbooks.auto_fix))
 
 
 def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
