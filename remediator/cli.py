@@ -9,20 +9,41 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from remediator import __version__
 from remediator.errors import RemediatorError
+from remediator.report.printable import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as exit 2 with one sentence (its default is 2 too)."""
+    """argparse that reports a usage error as exit 2 and one sentence, pointing at --help
+    (argparse's own error prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"remediator: error: {printable(message)}; see "
+                                  f"'{self.prog} --help'.\n")
+
+
+# -v/--verbose after the command too ("remediator scan -v"); SUPPRESS keeps a -v given before
+# the command when it is not repeated after it.
+_COMMON = _Parser(add_help=False)
+_COMMON.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="debug logging")
+
+
+def _run_id(value: str) -> str:
+    """A run id as ``runs`` lists it: never empty."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty ('remediator runs' lists the run ids)")
+    return value
 
 
 def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "check-policy",
+        "check-policy", parents=[_COMMON],
         help="check one key policy document offline",
         description="Check one KMS key policy document offline, without credentials. "
         "Exit 0 when nothing is found, 1 when there are findings, 2 on bad input.",
@@ -59,7 +80,7 @@ def _add_check_policy(sub: argparse._SubParsersAction[_Parser]) -> None:
         "particular keys (without it, such an Allow is taken to apply and such a Deny not, "
         "and the key is taken to be in the aws partition)",
     )
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    _add_format(p, ("table", "json"))
     p.set_defaults(run=_run_check_policy)
 
 
@@ -74,6 +95,11 @@ def _run_check_policy(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
+def _add_format(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0],
+                   help=f"output format (default: {formats[0]})")
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="config.yaml", metavar="FILE",
                    help="configuration (default: config.yaml)")
@@ -86,12 +112,12 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
 
 def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "scan", help="find exposed keys in the configured accounts and Regions",
+        "scan", parents=[_COMMON], help="find exposed keys in the configured accounts and Regions",
         description="Scan the configured targets (or read a snapshot) and report findings. "
-        "Exit 0 when nothing is found, 1 when there are findings, 2 on bad input.")
+        "Exit 0 when nothing is found, 1 when there are findings or resources that could not "
+        "be assessed (a policy that could not be read or is not valid), 2 on bad input.")
     _add_source_options(p)
-    p.add_argument("--format", choices=("table", "json", "markdown", "sarif", "asff"),
-                   default="table")
+    _add_format(p, ("table", "json", "markdown", "sarif", "asff"))
     p.set_defaults(run=_run_scan)
 
 
@@ -106,18 +132,19 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 def _add_plan(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "plan",
+        "plan", parents=[_COMMON],
         help="propose minimal, proven policy patches for the findings",
         description="Plan from a live scan of the configured targets, or offline from a saved "
         "snapshot. Prints the review; with "
         "--out, writes the plan file whose digest 'apply' needs. Exit 1 when there is anything "
-        "to change or for a person to look at, 0 when nothing.",
+        "to change or for a person to look at, 0 when nothing, 2 on bad input.",
     )
     _add_source_options(p)
     p.add_argument("--out", metavar="FILE", help="write the plan JSON here")
     p.add_argument("--include-manual", action="append", default=[], metavar="PLAYBOOK",
-                   help="include the proven patches of a playbook that is not auto-fix")
-    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+                   help="include the proven patches of a playbook that is not auto-fix "
+                   "(repeatable)")
+    _add_format(p, ("table", "markdown", "json"))
     p.set_defaults(run=_run_plan)
 
 
@@ -130,11 +157,11 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("show", help="render a saved plan for review",
-                       description="Render a saved plan; refuses (exit 2) a plan whose digest "
-                       "does not match its content.")
-    p.add_argument("plan", metavar="PLAN")
-    p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    p = sub.add_parser("show", parents=[_COMMON], help="render a saved plan for review",
+                       description="Render a saved plan. Exit 0 when it is shown, 2 when it "
+                       "cannot be read or its digest does not match its content.")
+    p.add_argument("plan", metavar="PLAN", help="a plan file written by 'remediator plan --out'")
+    _add_format(p, ("table", "markdown", "json"))
     p.set_defaults(run=_run_show)
 
 
@@ -154,12 +181,13 @@ def _add_aws_options(p: argparse.ArgumentParser) -> None:
 
 def _add_apply(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "apply", help="apply an approved plan in sandbox accounts, with backups",
+        "apply", parents=[_COMMON],
+        help="apply an approved plan in sandbox accounts, with backups",
         description="Apply a saved plan. Every original is backed up to the versioned S3 bucket "
         "and verified first; only sandbox accounts (checked with STS) are changed; a key whose "
         "live policy moved since the plan is skipped. Exit 0 all applied, 2 refused, 3 some "
-        "keys not changed.")
-    p.add_argument("plan", metavar="PLAN")
+        "keys not changed. The run id is printed last, and logged on stderr (apply.start).")
+    p.add_argument("plan", metavar="PLAN", help="a plan file written by 'remediator plan --out'")
     p.add_argument("--approve", metavar="DIGEST",
                    help="the plan's digest (remediator show prints it); without it a person "
                    "must confirm at a terminal")
@@ -180,10 +208,13 @@ def _run_apply(args: argparse.Namespace) -> int:
 
 def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "rollback", help="restore every key a run touched from its backups",
+        "rollback", parents=[_COMMON], help="restore every key a run touched from its backups",
         description="Restore the key policies and revoked grants of a run from its S3 backups. "
-        "A key whose live policy is no longer what the run applied is left alone unless --force.")
-    p.add_argument("run_id", metavar="RUN_ID")
+        "A key whose live policy is no longer what the run applied is left alone unless --force. "
+        "Exit 0 when every key is restored (or, with --dry-run, would be), 2 on bad input or "
+        "an unknown run, 3 when some key was not restored.")
+    p.add_argument("run_id", metavar="RUN_ID", type=_run_id,
+                   help="the run to restore, as 'apply' printed it and 'runs' lists it")
     p.add_argument("--key", metavar="ARN", help="restore only this key")
     p.add_argument("--dry-run", action="store_true", help="say what would be restored")
     p.add_argument("--force", action="store_true",
@@ -204,8 +235,9 @@ def _run_rollback(args: argparse.Namespace) -> int:
 
 
 def _add_runs(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("runs", help="list runs and their backups",
-                       description="List the runs recorded in the backup bucket.")
+    p = sub.add_parser("runs", parents=[_COMMON], help="list runs and their backups",
+                       description="List the runs recorded in the backup bucket. Exit 0, or 2 "
+                       "on bad input or a backup bucket that cannot be read.")
     _add_aws_options(p)
     p.set_defaults(run=_run_runs)
 
@@ -220,7 +252,8 @@ def _run_runs(args: argparse.Namespace) -> int:
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
-        "demo", help="run everything against an embedded local AWS (no credentials)",
+        "demo", parents=[_COMMON],
+        help="run everything against an embedded local AWS (no credentials)",
         description="Start a moto server on 127.0.0.1, seed an organisation with exposed keys, "
         "then scan, plan, apply in the sandbox, show the keys clean, roll back, show them "
         "restored, and stop the server.")
@@ -255,18 +288,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code, whatever became of standard output (see output.py)."""
+    from remediator.output import OutputGuard
+
+    guard = OutputGuard()
+    try:
+        return _main(argv)
+    finally:
+        guard.release()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        parser.print_help(sys.stderr)
-        return EXIT_BAD_INPUT
+        parser.error("a COMMAND is required")
     from remediator.logs import configure
 
     configure(verbose=args.verbose, quiet=args.command == "demo" and not args.verbose)
     try:
         code: int = args.run(args)
     except RemediatorError as exc:
-        print(f"remediator: error: {exc}", file=sys.stderr)
+        print(f"remediator: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("remediator: interrupted", file=sys.stderr)

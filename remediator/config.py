@@ -8,7 +8,7 @@ naming the file, the dotted field path and what was expected.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -169,7 +170,7 @@ class Limits(_Strict):
 
 
 class Config(_Strict):
-    """The whole ``config.yaml``."""
+    """The whole ``config.yaml``. ``source`` names the file in messages (``parse_config``)."""
 
     accounts: tuple[AccountTarget, ...] = ()
     organization: Annotated[OrganizationTarget | None, BeforeValidator(_organization)] = None
@@ -183,14 +184,21 @@ class Config(_Strict):
     playbooks: Playbooks = Playbooks()
     rules: Rules = Rules()
     limits: Limits = Limits()
+    _source: str = PrivateAttr(default="config.yaml")
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @model_validator(mode="after")
     def _has_targets(self) -> Config:
         if not self.accounts and self.organization is None:
             raise ValueError("expected at least one entry in accounts, or organization: true")
         ids = [a.id for a in self.accounts]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"expected each account once in accounts, got {ids}")
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"expected each account once in accounts, got {', '.join(twice)} "
+                             "more than once")
         return self
 
     def context_for(self, owner_account: str, org_accounts: frozenset[str] = frozenset(),
@@ -222,20 +230,39 @@ class Config(_Strict):
         for path, rule in named:
             if rule not in rules:
                 raise BadInputError(
-                    f"config: {path}: unknown rule {rule!r}; expected one of: "
+                    f"{self.source}: {path}: unknown rule {rule!r}; expected one of: "
                     f"{', '.join(sorted(rules))}."
                 )
         for book in self.playbooks.auto_fix:
             if book not in books:
                 raise BadInputError(
-                    f"config: playbooks.auto_fix: unknown playbook {book!r}; expected one of: "
-                    f"{', '.join(sorted(books))}."
+                    f"{self.source}: playbooks.auto_fix: unknown playbook {book!r}; expected "
+                    f"one of: {', '.join(sorted(books))}."
                 )
 
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as strings, so pydantic (not PyYAML) reports a bad date
-    with the field it belongs to."""
+    with the field it belongs to, and refuses a key written twice in one mapping: PyYAML
+    keeps the last silently, so a second ``sandbox_accounts`` would replace the first unseen.
+    Keys a merge (``<<: *defaults``) brings in may still be overridden, as YAML means them."""
+
+    def construct_mapping(self, node: yaml.MappingNode,
+                          deep: bool = False) -> dict[Hashable, Any]:
+        first_at: dict[Hashable, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # SafeLoader reports an unhashable key itself
+            if key in first_at:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"the key {key!r} appears twice in one mapping (first at line "
+                    f"{first_at[key].start_mark.line + 1})", key_node.start_mark)
+            first_at[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -258,9 +285,11 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
     if not isinstance(data, dict):
         raise BadInputError(f"{source}: expected a mapping of settings at the top level.")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise BadInputError(describe_error(source, exc, Config)) from exc
+    config._source = source
+    return config
 
 
 def load_config(path: str | Path) -> Config:

@@ -17,6 +17,7 @@ from typing import Any
 from remediator import __version__
 from remediator.diffs import structured_diff
 from remediator.errors import BadInputError, RemediatorError
+from remediator.outfile import write_text
 from remediator.planner import KeyPlan, Unresolved
 from remediator.snapshot import (
     IamPolicySnapshot,
@@ -144,7 +145,7 @@ def build_plan(
 
 
 def write_plan(plan: Mapping[str, Any], path: str | Path) -> None:
-    Path(path).write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(plan, indent=2, sort_keys=True) + "\n", "the plan")
 
 
 def load_plan(path: str | Path) -> dict[str, Any]:

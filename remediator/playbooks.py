@@ -134,6 +134,16 @@ class PlaybookSet:
         return [p.id for p in self.playbooks]
 
 
+def check_playbook_names(names: Iterable[str], known: Iterable[str],
+                         option: str = "--include-manual") -> None:
+    """BadInputError naming every playbook of ``names`` (given as ``option``) not ``known``."""
+    known = list(dict.fromkeys(known))
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise BadInputError(f"{option} names unknown playbooks ({', '.join(unknown)}); known "
+                            f"playbooks are {', '.join(known)}")
+
+
 # The owner root first (no other patch can pass the lockout check without it), then exposure,
 # so that later playbooks see a policy already closed to outsiders.
 APPLY_ORDER = (
@@ -166,7 +176,7 @@ def load_playbooks(
     unknown = sorted(set(auto_fix or {}) - set(by_id))
     if unknown:
         raise PlaybookError(
-            f"playbooks.auto_fix names unknown playbooks {unknown}; "
-            f"known playbooks are {', '.join(sorted(by_id))}"
+            f"playbooks.auto_fix names unknown playbooks ({', '.join(unknown)}); "
+            f"known playbooks are {', '.join(sorted(by_id))}."
         )
     return PlaybookSet(tuple(books), dict(auto_fix or {}))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from remediator.errors import BadInputError
 from remediator.field_errors import describe_error
+from remediator.outfile import write_text
 from remediator.policy.principals import split_arn
 from remediator.userjson import loads_strict
 from remediator.validate import ACCOUNT_ID, ORG_ID
@@ -299,4 +300,4 @@ def load_snapshot(path: str | Path) -> Snapshot:
 
 def dump_snapshot(snapshot: Snapshot, path: str | Path) -> None:
     """Write the snapshot as canonical JSON (sorted keys, fixed separators) and a newline."""
-    Path(path).write_text(canonical_json(snapshot.to_dict()) + "\n", encoding="utf-8")
+    write_text(path, canonical_json(snapshot.to_dict()) + "\n", "the snapshot")

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,11 @@ def _write(tmp_path: Path, doc: object, name: str = "policy.json") -> str:
     p = tmp_path / name
     p.write_text(doc if isinstance(doc, str) else json.dumps(doc))
     return str(p)
+
+
+def _stdin(data: bytes) -> io.TextIOWrapper:
+    """A standard input holding ``data``, with the byte buffer the real one has."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -83,7 +89,7 @@ def test_table_format_fits_100_columns(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_reads_standard_input(monkeypatch: pytest.MonkeyPatch,
                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(PUBLIC_POLICY)))
+    monkeypatch.setattr(sys, "stdin", _stdin(json.dumps(PUBLIC_POLICY).encode()))
     code, out, _ = _run(["check-policy", "-", "--account", OWNER, "--format", "json"], capsys)
     assert code == 1
     assert json.loads(out)["findings"]
@@ -129,6 +135,17 @@ BAD_INPUTS = {
     "infinity": (json.dumps(DEFAULT_POLICY)[:-1] + ', "X": Infinity}', ["--account", OWNER]),
     "minus-infinity": (json.dumps(DEFAULT_POLICY)[:-1] + ', "X": -Infinity}',
                        ["--account", OWNER]),
+    # A name twice in one object: Python keeps the last, AWS's readers may not.
+    "repeated-effect": ('{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", '
+                        '"Resource": "*", "Effect": "Deny"}}', ["--account", OWNER]),
+    # What PutKeyPolicy refuses: a principal that is none, an unknown element.
+    "principal-not-a-principal": (json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "ARN:AWS:IAM::444455556666:ROOT"},
+        "Action": "kms:Decrypt", "Resource": "*"}]}), ["--account", OWNER]),
+    "unknown-element": (json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resources": "*"}]}),
+        ["--account", OWNER]),
+    "larger-than-a-mebibyte": (json.dumps(DEFAULT_POLICY) + " " * 2**20, ["--account", OWNER]),
     # Exactly 12 ASCII digits, the whole value: no trailing newline, no other scripts' digits.
     "account-trailing-newline": (json.dumps(DEFAULT_POLICY), ["--account", OWNER + "\n"]),
     "account-full-width-digits": (json.dumps(DEFAULT_POLICY), ["--account", "１" * 12]),
@@ -163,7 +180,8 @@ def test_bad_input_exits_2_with_one_sentence_and_no_stdout(
 
 def test_deeply_nested_standard_input_exits_2(monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO('{"Statement":' + "[" * 2000 + "]" * 2000 + "}"))
+    monkeypatch.setattr(sys, "stdin",
+                        _stdin(b'{"Statement":' + b"[" * 2000 + b"]" * 2000 + b"}"))
     code, out, err = _run(["check-policy", "-", "--account", OWNER], capsys)
     assert (code, out) == (2, "")
     assert err == ("remediator: error: standard input is nested too deeply to be a key "
@@ -189,3 +207,92 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["account"] == OWNER
+
+
+def test_a_repeated_name_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = ('{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", '
+           '"Resource": "*", "Effect": "Deny"}]}')
+    code, out, err = _run(["check-policy", _write(tmp_path, doc), "--account", OWNER], capsys)
+    assert (code, out) == (2, "")
+    assert "the name 'Effect' appears twice in one JSON object" in err
+
+
+def test_closed_standard_input_is_one_sentence(tmp_path: Path) -> None:
+    """Python sets sys.stdin to None when the process starts with descriptor 0 closed."""
+    proc = subprocess.run(
+        ["sh", "-c", f'exec "{sys.executable}" -m remediator check-policy - '
+                     f"--account {OWNER} <&-"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("remediator: error: standard input is closed, so there is nothing "
+                           "to read\n")
+
+
+def _same_on_stdin(data: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """The result of checking ``data`` as a file, the same on standard input but for the
+    name."""
+    path = tmp_path / "policy.json"
+    path.write_bytes(data)
+    from_file = _run(["check-policy", str(path), "--account", OWNER, "--format", "json"],
+                     capsys)
+    monkeypatch.setattr(sys, "stdin", _stdin(data))
+    from_stdin = _run(["check-policy", "-", "--account", OWNER, "--format", "json"], capsys)
+    code, out, err = from_stdin
+    assert from_file == (code, out, err.replace("standard input", str(path)))
+    return from_file
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b'{"Statement": {"Sid": "\xff"}}', id="invalid-utf8"),
+    pytest.param(json.dumps(DEFAULT_POLICY).encode("utf-16"), id="utf-16"),
+])
+def test_standard_input_is_decoded_as_strictly_as_a_file(
+    data: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Standard input used to be decoded with surrogateescape: invalid UTF-8 was accepted
+    and came out as lone surrogates in the JSON output."""
+    code, out, err = _same_on_stdin(data, tmp_path, monkeypatch, capsys)
+    assert (code, out) == (2, "")
+    assert "is not UTF-8 text (at byte" in err
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    data = b"\xef\xbb\xbf" + json.dumps(PUBLIC_POLICY).encode()
+    code, out, err = _same_on_stdin(data, tmp_path, monkeypatch, capsys)
+    assert (code, err) == (1, "")
+    assert json.loads(out)["findings"]
+
+
+class _Endless(io.RawIOBase):
+    """A stream of zero bytes that never ends, counting what was read from it (it fails at
+    16 MiB rather than fill the memory of a test run that reads on)."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.served >= 16 * 2**20:
+            raise OSError("the test stream was read past 16 MiB")
+        view = memoryview(buffer).cast("B")
+        view[:] = bytes(len(view))
+        self.served += len(view)
+        return len(view)
+
+
+def test_an_endless_input_is_refused_after_a_mebibyte(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    endless = _Endless()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(endless)))
+    code, out, err = _run(["check-policy", "-", "--account", OWNER], capsys)
+    assert (code, out) == (2, "")
+    assert err == ("remediator: error: standard input is larger than 1 MiB, far more than a "
+                   "key policy can be (AWS allows 32 KB)\n")
+    assert endless.served <= 2**20 + io.DEFAULT_BUFFER_SIZE

@@ -8,6 +8,7 @@ from typing import get_args
 
 import pytest
 
+from remediator.cli import main
 from remediator.config import Severity, load_config, parse_config
 from remediator.errors import BadInputError
 from remediator.types import SEVERITIES, Context
@@ -230,3 +231,49 @@ def test_config_is_immutable() -> None:
 
 def test_severity_names_match_the_contract() -> None:
     assert get_args(Severity) == SEVERITIES
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    (MINIMAL + "sandbox_accounts: ['111111111111']\nsandbox_accounts: ['999999999999']\n",
+     "line 4, column 1: the key 'sandbox_accounts' appears twice in one mapping (first at "
+     "line 3)"),
+    (MINIMAL + "trust:\n  org_id: o-abcdefghij\n  org_id: o-zzzzzzzzzz\n",
+     "line 5, column 3: the key 'org_id' appears twice in one mapping (first at line 4)"),
+    (MINIMAL + "limits: {share: 0.5, share: 1}\n",
+     "line 3, column 22: the key 'share' appears twice in one mapping (first at line 3)"),
+])
+def test_a_key_written_twice_is_refused(text: str, where: str) -> None:
+    """PyYAML kept the last value silently: a second sandbox_accounts replaced the first."""
+    assert _error(text) == f"config.yaml: invalid YAML at {where}."
+
+
+def test_a_merge_may_still_override_what_it_brings_in() -> None:
+    config = parse_config(MINIMAL + "limits:\n  <<: {share: 0.5, max_shards: 2}\n"
+                          "  share: 0.25\n")
+    assert (config.limits.share, config.limits.max_shards) == (0.25, 2)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("rules: {disable: [KMS-PUBLIK]}\n", "rules.disable: unknown rule 'KMS-PUBLIK'; expected "
+     "one of: IAM-KMS-1, "),
+    ("playbooks: {auto_fix: {nosuch: true}}\n", "playbooks.auto_fix: unknown playbook "
+     "'nosuch'; expected one of: destructive-actions, "),
+])
+def test_unknown_rule_and_playbook_ids_are_said_like_every_config_error(
+    extra: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They began 'config:' and the playbook one printed a Python list, with no file name and
+    no final period."""
+    path = tmp_path / "my-config.yaml"
+    path.write_text(MINIMAL + extra)
+    assert main(["scan", "--snapshot", str(ROOT / "tests" / "data" / "example-snapshot.json"),
+                 "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"remediator: error: {path}: {message}")
+    assert err.endswith(".\n") and "[" not in err
+
+
+def test_an_account_listed_twice_is_named_once() -> None:
+    assert _error("regions: [eu-west-1]\naccounts: [{id: '111111111111'}, "
+                  "{id: '111111111111'}]\n").endswith(
+        "expected each account once in accounts, got 111111111111 more than once.")

@@ -13,6 +13,7 @@ import pytest
 from remediator.cli import main
 from remediator.commands.planning import plan_snapshot
 from remediator.config import load_config
+from remediator.errors import BadInputError
 from remediator.plan import PlanIntegrityError, load_plan, plan_digest, policy_sha256, write_plan
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.snapshot import load_snapshot
@@ -210,3 +211,31 @@ def test_the_review_shows_the_organisation_members_the_plan_was_proven_with(
         render_plan_terminal(shown, out)
         assert expected in " ".join(out.getvalue().split())
         assert expected in render_plan_markdown(shown)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["plan", "--out", "{missing}/plan.json"], "--out {missing}/plan.json: the folder {missing} "
+     "does not exist"),
+    (["plan", "--out", "{folder}"], "--out {folder} is a folder, not a file name"),
+    (["plan", "--snapshot-out", "{missing}/s.json"], "--snapshot-out {missing}/s.json: the "
+     "folder {missing} does not exist"),
+    (["scan", "--snapshot-out", "{missing}/s.json"], "--snapshot-out {missing}/s.json: the "
+     "folder {missing} does not exist"),
+])
+def test_an_output_file_that_cannot_be_written_is_refused_before_the_work(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was a traceback, after the whole scan and plan."""
+    places = {"missing": str(tmp_path / "missing"), "folder": str(tmp_path)}
+    code = main([*(a.format(**places) for a in argv), "--snapshot", str(SNAPSHOT),
+                 "--config", str(CONFIG)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert captured.err == f"remediator: error: {message.format(**places)}\n", \
+        "one sentence, and no key was planned before it"
+
+
+def test_a_plan_that_cannot_be_written_is_one_sentence(plan: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match=r"^cannot write the plan to .*: No such file"):
+        write_plan(plan, tmp_path / "gone" / "plan.json")

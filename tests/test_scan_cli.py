@@ -90,3 +90,29 @@ def test_kms_1_from_a_snapshot(statements: list[dict[str, str]], found: bool, tm
                  "--format", "json"])
     rules = [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]]
     assert (code, rules) == ((1, ["KMS.1"]) if found else (0, []))
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Principal": {"AWS": "foo"}, "Action": "kms:Decrypt", "Resource": "*"},
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resources": "*"},
+])
+def test_a_key_policy_aws_would_refuse_is_unknown_not_clean(
+    statement: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scan and check-policy read a policy alike: one AWS's PutKeyPolicy refuses is not valid
+    (it was read as granting nobody, or as having no Resource, and the key came out clean)."""
+    arn = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-000000000000"
+    key = {"arn": arn, "account": "111122223333", "region": "eu-west-1",
+           "key_id": arn.rsplit("/", 1)[1], "manager": "CUSTOMER", "state": "Enabled",
+           "multi_region": False, "policy": {"Version": "2012-10-17", "Statement": [statement]},
+           "policy_error": None, "grants": [], "aliases": [], "rotation_enabled": True,
+           "tags": {}}
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps({"version": 1, "taken_at": "2025-01-01T00:00:00Z",
+                                "keys": [key], "iam_policies": [], "errors": []}))
+    code = main(["scan", "--snapshot", str(path), "--config", str(DATA / "example-config.yaml"),
+                 "--format", "json"])
+    unknown = json.loads(capsys.readouterr().out)["unknown"]
+    assert code == 1
+    assert [u["resource"] for u in unknown] == [arn]
+    assert unknown[0]["reason"].startswith("policy is not valid: Statement[0]")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from remediator import validate
@@ -12,20 +11,25 @@ from remediator.detectors import analyze_key_policy
 from remediator.errors import BadInputError
 from remediator.report.findings import render_findings_table
 from remediator.types import Context, Finding
+from remediator.userinput import read_text, source_name
 from remediator.userjson import loads_strict
 
+# A key policy is "up to 32 kilobytes (32,768 bytes)" (key-policy-overview page, as
+# remediator/put_policy.py cites it): input far larger is not one, and is not read on.
+MAX_INPUT_BYTES = 2**20
 
-def read_policy_document(source: str, stdin: TextIO) -> Any:
-    """The decoded JSON of FILE, or of standard input for ``-``; BadInputError otherwise."""
-    name = "standard input" if source == "-" else source
+
+def read_policy_document(source: str, stdin: TextIO | None) -> Any:
+    """The decoded JSON of FILE, or of standard input for ``-``; BadInputError otherwise.
+
+    A name given twice in one object is refused, as IAM Access Analyzer refuses it: readers
+    disagree on which value counts, and Python's would keep the last silently.
+    """
+    name = source_name(source)
+    text = read_text(source, stdin, MAX_INPUT_BYTES,
+                     "far more than a key policy can be (AWS allows 32 KB)")
     try:
-        text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInputError(f"cannot read {name}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BadInputError(f"{name} is not UTF-8 text") from None
-    try:
-        return loads_strict(text, name, "a key policy")
+        return loads_strict(text, name, "a key policy", unique_names=True)
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -52,7 +56,7 @@ def check_policy(
 ) -> list[Finding]:
     """Analyse one document and print the result; returns the findings (the exit code's basis)."""
     out = out or sys.stdout
-    document = read_policy_document(source, stdin or sys.stdin)
+    document = read_policy_document(source, sys.stdin if stdin is None else stdin)
     findings = analyze_key_policy(document, ctx)
     if fmt == "json":
         payload = {"account": ctx.owner_account, "findings": [f.to_dict() for f in findings]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -19,10 +20,11 @@ from remediator.assess import (
 )
 from remediator.config import Config, load_config
 from remediator.detectors import RULES, analyze_key_policy
-from remediator.errors import BadInputError, PolicyError
+from remediator.errors import PolicyError
+from remediator.outfile import check_writable
 from remediator.plan import build_plan, iam_policy_entry, load_plan, write_plan
 from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
-from remediator.playbooks import PlaybookSet, load_playbooks
+from remediator.playbooks import PlaybookSet, check_playbook_names, load_playbooks
 from remediator.policy import parse_policy
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
 from remediator.rule_settings import apply_rule_settings
@@ -37,10 +39,11 @@ def config_sha256(path: str | Path) -> str:
 
 
 def playbooks_for(config: Config) -> PlaybookSet:
-    """The playbooks the config names, after checking every rule and playbook id it uses."""
-    books = load_playbooks(config.playbooks.folders, config.playbooks.auto_fix)
+    """The playbooks the config names, after checking every rule and playbook id it uses
+    (the config's own messages name its file and field)."""
+    books = load_playbooks(config.playbooks.folders)
     config.check_references(RULES, books.ids())
-    return books
+    return dataclasses.replace(books, auto_fix=dict(config.playbooks.auto_fix))
 
 
 def plan_key(key: KeySnapshot, config: Config, books: PlaybookSet,
@@ -91,10 +94,7 @@ def plan_iam_policies(snapshot: Snapshot, config: Config) -> list[dict[str, Any]
 def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
                   include_manual: Sequence[str] = ()) -> dict[str, Any]:
     books = playbooks_for(config)
-    unknown = sorted(set(include_manual) - set(books.ids()))
-    if unknown:
-        raise BadInputError(f"--include-manual names unknown playbooks {unknown}; known "
-                            f"playbooks are {', '.join(books.ids())}")
+    check_playbook_names(include_manual, books.ids())
     manual = frozenset(include_manual)
     keyed: list[tuple[KeySnapshot, KeyPlan | None]] = []
     members = snapshot.members_of(config.trust.org_id)
@@ -128,6 +128,9 @@ def run_plan(snapshot_path: str | None, config_path: str, out_path: str | None, 
     from remediator.commands.scanning import get_snapshot
 
     config = load_config(config_path)
+    for path, option in ((out_path, "--out"), (snapshot_out, "--snapshot-out")):
+        if path:  # before the scan and the proofs, whose work the file would hold
+            check_writable(path, option)
     snapshot = get_snapshot(config, snapshot_path, snapshot_out, profile, region)
     plan = plan_snapshot(snapshot, config, config_sha256(config_path), include_manual)
     if out_path:

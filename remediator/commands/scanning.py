@@ -19,8 +19,10 @@ from remediator.aws.session import base_session, factory_from_config, settings_f
 from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.gc_tuning import tune_for_batch
+from remediator.outfile import check_writable
 from remediator.report import formats
 from remediator.report.findings import render_findings_table
+from remediator.report.printable import printable
 from remediator.snapshot import Snapshot, dump_snapshot, load_snapshot
 
 
@@ -72,9 +74,9 @@ def render_assessment(a: Assessment, fmt: str, out: TextIO) -> None:
                 for item in a.findings]
         render_findings_table(flat, out, title="KMS key exposure scan")
         for arn, why in a.unknown:
-            out.write(f"unknown: {arn}: {why}\n")
+            out.write(printable(f"unknown: {arn}: {why}") + "\n")
         for arn, why in a.skipped:
-            out.write(f"skipped: {arn}: {why}\n")
+            out.write(printable(f"skipped: {arn}: {why}") + "\n")
         return
     render = {"json": formats.to_json, "markdown": formats.to_markdown,
               "sarif": formats.to_sarif, "asff": formats.to_asff}[fmt]
@@ -85,6 +87,8 @@ def run_scan(config: Config, fmt: str, snapshot_path: str | None, snapshot_out: 
              profile: str | None = None, region: str | None = None,
              out: TextIO | None = None) -> Assessment:
     playbooks_for(config)  # rule ids in the config must exist, before any AWS call
+    if snapshot_out:
+        check_writable(snapshot_out, "--snapshot-out")
     snap = get_snapshot(config, snapshot_path, snapshot_out, profile, region)
     result = assess(snap, config)
     render_assessment(result, fmt, out or sys.stdout)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from remediator.apply import ApplyResult, apply_plan
+from remediator.approval import check_approval
 from remediator.aws.backup import BackupStore
 from remediator.aws.inventory import limiter_from_config
 from remediator.aws.session import (
@@ -19,9 +20,12 @@ from remediator.aws.session import (
     factory_from_config,
     settings_from_config,
 )
+from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.errors import BadInputError
 from remediator.plan import load_plan
+from remediator.playbooks import check_playbook_names
+from remediator.report.printable import printable
 from remediator.rollback import RollbackResult, rollback_run
 from remediator.runrecord import RunSummary, list_runs
 
@@ -51,11 +55,12 @@ def terminal_confirm(digest: str) -> bool:
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
            out: TextIO) -> None:
     console = Console(file=out, width=None if out.isatty() else 100)
-    table = Table(title=Text(title), title_justify="left")  # Text: keys and reasons are data
+    # Text and printable: keys, run ids and reasons are data (reasons quote AWS's errors)
+    table = Table(title=Text(printable(title)), title_justify="left")
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*(Text(cell) for cell in r))
+        table.add_row(*(Text(printable(cell)) for cell in r))
     console.print(table)
 
 
@@ -63,16 +68,26 @@ def run_apply(plan_path: str, approve: str | None, config: Config,
               include_manual: Sequence[str], profile: str | None = None,
               region: str | None = None, out: TextIO | None = None,
               confirm: Callable[[str], bool] | None = terminal_confirm) -> ApplyResult:
+    """Apply a saved plan. What needs no AWS is refused before any client or the backup store
+    is made: an approval that is not the plan's digest, a playbook name that is not one."""
     plan = load_plan(plan_path)
+    digest = check_approval(plan, approve, confirm)
+    check_playbook_names(include_manual, [*playbooks_for(config).ids(), *_plan_playbooks(plan)])
     factory = _factory(config, profile, region)
-    result = apply_plan(plan, approve, config, factory, backup_store(config, factory),
-                        include_manual, confirm)
+    result = apply_plan(plan, digest, config, factory, backup_store(config, factory),
+                        include_manual)
     out = out or sys.stdout
     _table(f"Run {result.run_id}", ["Key", "Outcome", "Reason"],
            [(o["key_arn"], o["status"], o.get("reason") or "")
             for o in result.to_dict()["outcomes"]], out)
     out.write(f"run id: {result.run_id}\n")
     return result
+
+
+def _plan_playbooks(plan: Mapping[str, Any]) -> list[str]:
+    """The playbooks the plan's changes name (a plan made with other playbook folders)."""
+    return [str(b) for c in plan.get("changes", []) if isinstance(c, Mapping)
+            for b in c.get("playbooks", []) if isinstance(b, str)]
 
 
 def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool, force: bool,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import marshal
+import re
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from functools import lru_cache
+from typing import Any, NamedTuple, NoReturn
 
 from remediator.errors import PolicyError
 from remediator.policy.operators import Operator, parse_operator
@@ -116,23 +118,43 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_ELEMENTS = frozenset({
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-    "NotResource", "Condition", "Version", "Statement", "Id",
-})
-_ELEMENT_BY_LOWER = {name.lower(): name for name in _ELEMENTS}
+# The elements of a statement and of a policy
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+# PutKeyPolicy refuses any other (MalformedPolicyDocumentException), so an unknown one, such as
+# the typo "Resources", is an error rather than an element silently ignored: ignoring it would
+# read the statement as having no Resource.
+STATEMENT_ELEMENTS = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+                      "Resource", "NotResource", "Condition")
+POLICY_ELEMENTS = ("Version", "Id", "Statement")
+_STATEMENT_SET, _POLICY_SET = frozenset(STATEMENT_ELEMENTS), frozenset(POLICY_ELEMENTS)
 
 
-def _fields(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+def _fields(obj: Mapping[str, Any], known: frozenset[str], where: str) -> Mapping[str, Any]:
     """The object's elements under their canonical names (``Effect``, ``NotPrincipal``...).
 
     Element names are matched case-insensitively so that a hand-written policy with
     "principal" is read, not silently ignored; AWS itself writes them capitalised, and then
-    the object is read as it is.
+    the object is read as it is. An unknown element, or one element under two spellings
+    ("Effect" and "effect", which IAM Access Analyzer also reports), is a PolicyError.
     """
-    if _ELEMENTS.issuperset(obj.keys()):
+    if known.issuperset(obj.keys()):
         return obj
-    return {_ELEMENT_BY_LOWER.get(str(k).lower(), k): v for k, v in obj.items()}
+    out: dict[str, Any] = {}
+    written: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = _CANONICAL.get(str(key).lower())
+        if name is None or name not in known:
+            valid = STATEMENT_ELEMENTS if known is _STATEMENT_SET else POLICY_ELEMENTS
+            raise PolicyError(f"{where} has unknown element {key!r}; valid elements are "
+                              f"{', '.join(valid)}")
+        if name in out:
+            raise PolicyError(f"{where} has both {written[name]!r} and {key!r}: element names "
+                              "are case-insensitive, so which one counts is ambiguous")
+        out[name], written[name] = value, key
+    return out
+
+
+_CANONICAL = {name.lower(): name for name in STATEMENT_ELEMENTS + POLICY_ELEMENTS}
 
 
 def _is_mapping(value: Any) -> bool:
@@ -142,9 +164,54 @@ def _is_mapping(value: Any) -> bool:
 _ANYONE = Principals(anyone=True)
 
 
+# What PutKeyPolicy accepts in Principal.AWS
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
+# "*", a 12-digit account id, an ARN (the prefix "arn:" in lower case, and six colon-separated
+# parts), or the unique id a policy shows once the principal it named is deleted
+# (AIDAJQABLZS4A3QDU576Q, AROA...: upper-case letters and digits, starting with A). Anything
+# else is refused with MalformedPolicyDocumentException, so it is an error here, not a
+# principal nobody is (which would hide what the statement was meant to grant).
+_AWS_PRINCIPAL = re.compile(r"\*|[0-9]{12}|arn:[^:]+:[^:]+:[^:]*:[^:]*:.+|A[A-Z0-9]+", re.DOTALL)
+_AWS_FORMS = ('"*", a 12-digit account id, an ARN (arn:PARTITION:SERVICE:...) or a unique id '
+              "such as AIDAJQABLZS4A3QDU576Q")
+
+
+# Memoised per distinct string, as principals.py's value records are: an estate names each role
+# in many statements (a third of the regular expression's cost on the cold path).
+@lru_cache(maxsize=65_536)
+def _is_aws_principal(value: str) -> bool:
+    return _AWS_PRINCIPAL.fullmatch(value) is not None
+
+
+def _aws_principal(value: str, where: str) -> str:
+    """One Principal.AWS string, stripped, or PolicyError saying what the value may be."""
+    v = value.strip()
+    if not _is_aws_principal(v):
+        _refuse_aws_principal(value, where)
+    return v
+
+
+def _refuse_aws_principal(value: str, where: str) -> NoReturn:
+    raise PolicyError(f"{where} value {value!r} is not an AWS principal; expected {_AWS_FORMS}")
+
+
+def _principal_strings(value: Any, where: str) -> tuple[str, ...]:
+    """The strings of one principal type; IAM reads no number or boolean as a principal."""
+    if type(value) is str:
+        return (value,)
+    if type(value) is list and value and all(type(v) is str for v in value):
+        return tuple(value)
+    if type(value) is list and not value:
+        raise PolicyError(f"{where} must not be empty")
+    raise PolicyError(f"{where} must be a string or a list of strings, not "
+                      f"{json.dumps(value, default=repr)[:60]}")
+
+
 def parse_principals(value: Any, where: str) -> Principals:
     if type(value) is dict and len(value) == 1 and type(value.get("AWS")) is str:
         v = value["AWS"].strip()
+        if not _is_aws_principal(v):  # the common shape: its where is built only to refuse it
+            _refuse_aws_principal(value["AWS"], where + ".AWS")
         return _ANYONE if v == "*" else Principals(False, (v,))
     if isinstance(value, str):
         if value.strip() == "*":
@@ -153,6 +220,7 @@ def parse_principals(value: Any, where: str) -> Principals:
     if not _is_mapping(value) or not value:
         raise PolicyError(f"{where} must be \"*\" or a non-empty object of principal types")
     by_type: dict[str, tuple[str, ...]] = {}
+    written: dict[str, Any] = {}
     for ptype, pvalue in value.items():
         field = _PRINCIPAL_TYPES.get(str(ptype).lower())
         if field is None:
@@ -160,9 +228,14 @@ def parse_principals(value: Any, where: str) -> Principals:
                 f"{where} has unknown principal type {ptype!r}; valid types are "
                 "AWS, Service, Federated, CanonicalUser"
             )
-        by_type[field] = by_type.get(field, ()) + tuple(
-            v.strip() for v in _strings(pvalue, f"{where}.{ptype}")
-        )
+        if field in by_type:
+            raise PolicyError(f"{where} has both {written[field]!r} and {ptype!r}: principal "
+                              "types are case-insensitive, so which one counts is ambiguous")
+        type_where = f"{where}.{ptype}"
+        strings = _principal_strings(pvalue, type_where)
+        by_type[field] = tuple(
+            _aws_principal(v, type_where) if field == "aws" else v.strip() for v in strings)
+        written[field] = ptype
     aws = by_type.get("aws", ())
     anyone = "*" in aws
     return Principals(
@@ -238,7 +311,7 @@ def content_without_sid(key: bytes, stmt: Any) -> bytes:
 
 def _sid(stmt: Any) -> str | None:
     """The Sid as ``_parse_statement`` reads it."""
-    return _sid_text(_fields(stmt).get("Sid"))
+    return _sid_text(_fields(stmt, _STATEMENT_SET, "a statement").get("Sid"))
 
 
 def _sid_text(sid: Any) -> str | None:
@@ -293,12 +366,12 @@ def _optional_strings(value: Any, where: str, element: str) -> tuple[str, ...] |
 def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement:
     if not _is_mapping(stmt):
         raise PolicyError(f"Statement[{index}] must be an object")
-    get = _fields(stmt).get
+    where = f"Statement[{index}]"
+    get = _fields(stmt, _STATEMENT_SET, where).get
     effect = get("Effect")
     principal, not_principal = get("Principal"), get("NotPrincipal")
     action, not_action = get("Action"), get("NotAction")
     resource, not_resource = get("Resource"), get("NotResource")
-    where = f"Statement[{index}]"
     one_of_each = ((principal is None) != (not_principal is None)
                    and (action is None) != (not_action is None)
                    and (resource is None or not_resource is None))
@@ -325,6 +398,8 @@ def _parse_statement(index: int, stmt: Any, identity: bool = False) -> Statement
 def _check_elements(get: Callable[[str], Any], where: str, identity: bool) -> None:
     """The first thing wrong with a statement's Effect and element pairs, as a PolicyError."""
     effect = get("Effect")
+    if effect is None:
+        raise PolicyError(f'{where} has no Effect element; it must be "Allow" or "Deny"')
     if effect not in ("Allow", "Deny"):
         raise PolicyError(f'{where}.Effect must be "Allow" or "Deny", not {effect!r}')
     for name, required in (("Principal", not identity), ("Action", True), ("Resource", False)):
@@ -342,7 +417,7 @@ def parse_policy(document: Any, identity: bool = False) -> Policy:
     """
     if not _is_mapping(document):
         raise PolicyError("a policy must be a JSON object with a Statement element")
-    f = _fields(document)
+    f = _fields(document, _POLICY_SET, "the policy")
     statements = f.get("Statement")
     if statements is None:
         raise PolicyError("the policy has no Statement element")

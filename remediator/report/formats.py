@@ -9,6 +9,7 @@ from typing import Any
 from remediator import __version__
 from remediator.assess import Assessment, Located, is_key_arn
 from remediator.detectors.rules import RULES
+from remediator.report.printable import printable
 from remediator.snapshot import utc_now
 
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
@@ -45,7 +46,7 @@ def to_markdown(a: Assessment) -> str:
         lines.append(f"| unknown | - | `{arn}` | {why.replace('|', '/')} |")
     for arn, why in a.skipped:
         lines.append(f"| skipped | - | `{arn}` | {why.replace('|', '/')} |")
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a line is a line: user text cannot break one
 
 
 def _fingerprint(item: Located) -> str:

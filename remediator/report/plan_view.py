@@ -11,6 +11,7 @@ from rich.text import Text
 
 from remediator.diffs import unified_diff
 from remediator.report.findings import SEVERITY_STYLE
+from remediator.report.printable import printable
 
 Plan = Mapping[str, Any]
 
@@ -53,28 +54,34 @@ def _diff_lines(change: Mapping[str, Any]) -> list[str]:
     return unified_diff(change["before"]["policy"], change["after"]["policy"])
 
 
+def _text(value: object, style: str = "") -> Text:
+    """rich Text, never markup, and printable: the plan file is the user's."""
+    return Text(printable(str(value)), style=style)
+
+
 def render_plan_terminal(plan: Plan, out: TextIO) -> None:
-    """Every value from the plan is rich Text, never markup: the plan file is the user's."""
+    """Every value from the plan is printable rich Text (``_text``)."""
     console = Console(file=out, width=None if out.isatty() else 100, highlight=False)
-    console.print(Text(_summary_line(plan)))
-    console.print(Text(_members_line(plan)))
+    console.print(_text(_summary_line(plan)))
+    console.print(_text(_members_line(plan)))
     for change in plan["changes"]:
-        console.rule(Text(str(change["key_arn"])))
+        console.rule(_text(change["key_arn"]))
         for f in change["findings"]:
             sev = f["severity"]
-            console.print(Text.assemble("  ", (f"{sev:8}", SEVERITY_STYLE.get(sev, "")),
-                                        f" {f['rule']:20} {f['message']}"))
-        console.print(Text(f"  playbooks: {', '.join(change['playbooks'])}   "
-                           f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
-                           f"proof: {_verdict(change)}"))
+            console.print(Text.assemble("  ", _text(f"{sev:8}", SEVERITY_STYLE.get(sev, "")),
+                                        _text(f" {f['rule']:20} {f['message']}")))
+        console.print(_text(f"  playbooks: {', '.join(change['playbooks'])}   "
+                            f"auto-fix: {'yes' if change['auto_fix'] else 'no'}   "
+                            f"proof: {_verdict(change)}"))
         for g in change["revoke_grants"]:
             console.print(Text.assemble("  ", ("revoke grant", "red"),
-                                        f" {g.get('GrantId')} to {g.get('GranteePrincipal')} "
-                                        f"({', '.join(g.get('Operations', []))})"))
+                                        _text(f" {g.get('GrantId')} to "
+                                              f"{g.get('GranteePrincipal')} "
+                                              f"({', '.join(g.get('Operations', []))})")))
         for line in _diff_lines(change):
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
                      else "cyan" if line.startswith("@@") else "")
-            console.print(Text(line, style=style))
+            console.print(_text(line, style))
     if plan["needs_a_person"]:
         _people_table(plan, console)
 
@@ -86,7 +93,7 @@ def _people_table(plan: Plan, console: Console) -> None:
     table.add_column("Why", ratio=1)
     for item in plan["needs_a_person"]:
         rule = item["finding"]["rule"] if item.get("finding") else "-"
-        table.add_row(Text(str(_resource(item))), Text(str(rule)), Text(str(item["reason"])))
+        table.add_row(_text(_resource(item)), _text(rule), _text(item["reason"]))
     console.print(table)
 
 
@@ -120,4 +127,4 @@ def render_plan_markdown(plan: Plan) -> str:
             rule = item["finding"]["rule"] if item.get("finding") else "-"
             lines.append(f"| `{_resource(item)}` | {rule} | {item['reason'].replace('|', '/')} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a line is a line: user text cannot break one
