@@ -199,6 +199,8 @@ def is_authorised(request: Request, ctx: Context) -> bool:
         return False
     if request.principal == root_arn(ctx.owner_account, ctx.partition):
         return True
+    if request.account is None or not ctx.is_trusted_account(request.account):
+        return False  # an administrator pattern speaks of the trust's accounts only
     _, facts = request_facts(request)
     arns = {request.principal, *facts.get("aws:principalarn", ())}
     return any(glob_match(p, a) for p in ctx.admins for a in arns)

@@ -361,3 +361,14 @@ def test_the_owner_root_is_written_and_checked_in_the_keys_partition() -> None:
     locked = doc(*[s for s in kp.after["Statement"] if s is not narrow], wrong)
     assert not keeps_owner_control(locked, ctx)
     assert any(f.rule == "IAM-KMS-1" for f in analyze_key_policy(locked, ctx))
+
+
+def test_the_narrow_deny_spares_an_any_account_admin_pattern_in_the_trust_only() -> None:
+    ops = allow("Ops", {"AWS": APP}, ["kms:ScheduleKeyDeletion", "kms:Decrypt", "kms:Put*"])
+    kp = plan_policy(doc(ROOT, ops), ADMIN_PATTERN_CTX, BOOKS, ALL,
+                     lambda d: [f for f in analyze_key_policy(d, ADMIN_PATTERN_CTX)
+                                if f.rule in ("IAM-KMS-3", "IAM-KMS-5")])
+    assert kp.proof is not None and kp.proof.ok
+    (narrow,) = [s for s in kp.after["Statement"] if s["Effect"] == "Deny"]
+    assert narrow["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [
+        ROOT_ARN, ADMINS_ROLE, f"arn:aws:iam::{TRUSTED}:role/KeyAdministrators"]

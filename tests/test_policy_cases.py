@@ -3840,3 +3840,14 @@ def test_a_deny_on_every_key_of_the_owner_account_applies_without_the_key_arn() 
     excluded = {k: v for k, v in on(perimeter, None).items()} | {
         "NotResource": f"arn:aws:kms:*:{OWNER}:key/*"}
     assert PUBLIC in _rules(with_root(everyone, excluded), CTX)
+
+
+def test_an_any_account_admin_pattern_authorises_the_trusts_accounts_only() -> None:
+    """arn:aws:iam::*:role/KeyAdministrators (config.yaml's example) names that role in the
+    owner's and trusted accounts: anyone can create a role of that name in an account of
+    theirs, and its rights to manage the key are reported (found by review)."""
+    ctx = Context(OWNER, frozenset({TRUSTED}), None, (ANY_ACCOUNT_ADMINS,))
+    for account, reported in ((OWNER, False), (TRUSTED, False), (UNTRUSTED, True)):
+        admins = allow(aws(f"arn:aws:iam::{account}:role/KeyAdministrators"),
+                       "kms:PutKeyPolicy", sid="Admins")
+        assert (PUT_POLICY in _rules(with_root(admins), ctx)) == reported, account

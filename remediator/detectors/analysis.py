@@ -14,6 +14,7 @@ from remediator.policy.document import Policy, Statement, parse_policy
 from remediator.policy.principals import (
     glob_match,
     has_wildcard,
+    is_account_id,
     names_account_root,
     parse_aws_principal,
     split_arn,
@@ -64,11 +65,21 @@ def _is_authorised_arn(arn: str, ctx: Context) -> bool:
     matches it as written, if that one has no ``?`` (which a ``*`` of ``arn`` may outrun)."""
     if names_account_root(arn, ctx.owner_account):
         return True
+    if not _in_trusted_account(arn, ctx):
+        # An administrator pattern with a wildcard account (arn:aws:iam::*:role/Admins)
+        # speaks of the trust's accounts: anyone can create that role in an account of theirs.
+        return False
     if has_wildcard(arn):
         return any("?" not in p and glob_match(p, arn) for p in ctx.admins)
     role = _role_of_session(arn)
     return any(glob_match(p, arn) or (role is not None and glob_match(p, role))
                for p in ctx.admins)
+
+
+def _in_trusted_account(arn: str, ctx: Context) -> bool:
+    parts = split_arn(arn)
+    return parts is not None and is_account_id(parts.account) and ctx.is_trusted_account(
+        parts.account)
 
 
 @lru_cache(maxsize=8192)

@@ -23,7 +23,7 @@ from remediator.policy.conditions import VIA_SERVICE_KEY
 from remediator.policy.document import parse_policy
 from remediator.policy.evaluate import statement_actions
 from remediator.policy.matchers import condition_holds
-from remediator.policy.principals import glob_match, parse_aws_principal
+from remediator.policy.principals import glob_match, is_account_id, parse_aws_principal
 from remediator.types import Context, Finding
 
 # The AWS console's "key users" rights: what a principal needs to use a key, and no more
@@ -52,7 +52,19 @@ def add_root_statement(
 
 
 def authorised_arns(ctx: Context, doc: Mapping[str, Any]) -> list[str]:
-    return [account_root(ctx, doc), *ctx.admins]
+    """The owner root and the administrator patterns, each pattern whose account part is a
+    wildcard written out for the owner and the trusted accounts: a Deny sparing it as written
+    would spare that role in anyone's account."""
+    out = [account_root(ctx, doc)]
+    accounts = [ctx.owner_account, *sorted(ctx.trusted_accounts - {ctx.owner_account})]
+    for pattern in ctx.admins:
+        parts = pattern.split(":", 5)
+        if len(parts) == 6 and not is_account_id(parts[4]):
+            out.extend(":".join([*parts[:4], a, parts[5]]) for a in accounts
+                       if glob_match(parts[4], a))
+        else:
+            out.append(pattern)
+    return list(dict.fromkeys(out))
 
 
 DENY_SID = "KmsRemediatorDenyUnauthorisedActions"
@@ -160,7 +172,8 @@ def _is_authorised_value(value: Any, ctx: Context, doc: Mapping[str, Any]) -> bo
     v = str(value).strip()
     p = parse_aws_principal(v)
     return (p.is_wildcard or (p.is_root and p.account == ctx.owner_account)
-            or any(glob_match(a, v) for a in authorised_arns(ctx, doc)))
+            or (p.account is not None and ctx.is_trusted_account(p.account)
+                and any(glob_match(a, v) for a in authorised_arns(ctx, doc))))
 
 
 def _aws_values(stmt: Mapping[str, Any]) -> tuple[str, str, list[Any]] | None:
