@@ -274,9 +274,12 @@ def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
 
 
 def _may_lose(request: Request, ctx: Context, removable: int) -> int:
-    """The removable actions a request may lose: all of them, but for the owner root and the
-    configured administrators only cryptographic use, which the guardrails keep from key
-    administrators (IAM-KMS-8); never a right to manage the key."""
+    """The removable actions a request may lose: all of them, but for the configured
+    administrators only cryptographic use, which the guardrails keep from key administrators
+    (IAM-KMS-8), never a right to manage the key; and nothing for the owner root, through
+    which every principal of the account may hold what it holds."""
+    if request.kind == AWS and request.principal == root_arn(ctx.owner_account, ctx.partition):
+        return 0
     return removable & kms.CRYPTO_MASK if is_authorised(request, ctx) else removable
 
 

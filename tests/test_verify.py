@@ -600,3 +600,14 @@ def test_an_administrator_may_lose_removable_cryptographic_use_only() -> None:
     after = trusted_role_policy(["kms:DisableKey"])
     assert_proven(verify_change(before, after, ctx, [], frozenset({"kms:Decrypt"})))
     assert_fails(verify_change(before, after, ctx, []), INSIDER_ACCESS_KEPT, "kms:Decrypt")
+
+
+def test_the_owner_root_loses_nothing_even_what_a_playbook_may_remove() -> None:
+    """Found by review: the owner root was excused losing removable cryptographic use like an
+    administrator, though every principal of the account holds what it holds through it."""
+    before = console_policy([KEY_USER])
+    after = copy.deepcopy(before)
+    after["Statement"][0] = {**ROOT_STATEMENT, "Action": None, "NotAction": ["kms:Decrypt"]}
+    del after["Statement"][0]["Action"]
+    proof = verify_change(before, after, CTX, [], frozenset({"kms:Decrypt"}))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, f"arn:aws:iam::{OWNER}:root loses kms:Decrypt")
