@@ -21,8 +21,7 @@ from remediator.detectors.lockout import root_can_put_key_policy
 from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
 from remediator.policy import parse_policy
-from remediator.policy.resource_variables import settle_resource_variables
-from remediator.policy.resources import settle_resources
+from remediator.policy.settle import settle_for_context
 from remediator.runrecord import (
     REFUSED_LOCKOUT,
     REFUSED_MANUAL,
@@ -73,8 +72,7 @@ def keeps_owner_control(policy: Any, ctx: Context) -> bool:
     """Whether ``policy`` lets the owner root call kms:PutKeyPolicy (DESIGN.md rule 4);
     a policy that does not parse does not."""
     try:
-        settled = settle_resource_variables(settle_resources(parse_policy(policy), ctx.key_arn),
-                                            ctx.owner_account, ctx.org_id)
+        settled = settle_for_context(parse_policy(policy), ctx)
         return root_can_put_key_policy(settled, ctx)
     except PolicyError:
         return False

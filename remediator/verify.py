@@ -40,7 +40,7 @@ from remediator.policy.requests import (
     outsider_twin,
     representative_requests,
 )
-from remediator.policy.resources import settle_resources
+from remediator.policy.settle import settle_for_context
 from remediator.put_policy import put_key_policy_problem
 from remediator.types import Context, Finding
 
@@ -409,10 +409,10 @@ def verify_change(
     must_close_outsiders: bool = False,
 ) -> Proof:
     """Prove that changing a key policy from ``before`` to ``after`` is safe (see the module)."""
-    before_policy = settle_resources(parse_policy(before), ctx.key_arn)
+    before_policy = settle_for_context(parse_policy(before), ctx)
     problem = put_key_policy_problem(after)
     try:
-        after_policy = settle_resources(parse_policy(after), ctx.key_arn)
+        after_policy = settle_for_context(parse_policy(after), ctx)
     except PolicyError:
         return _refused(problem or "the policy does not parse")
     requests = representative_requests(before_policy, after_policy, ctx)

@@ -3851,3 +3851,20 @@ def test_an_any_account_admin_pattern_authorises_the_trusts_accounts_only() -> N
         admins = allow(aws(f"arn:aws:iam::{account}:role/KeyAdministrators"),
                        "kms:PutKeyPolicy", sid="Admins")
         assert (PUT_POLICY in _rules(with_root(admins), ctx)) == reported, account
+
+
+def test_resource_variables_with_defaults_in_resources_and_outside_the_organisation() -> None:
+    """Found by review: a default (``${aws:ResourceAccount, 'none'}``) and a variable in
+    Resource were left unsettled (false critical findings), and ${aws:ResourceOrgID} was taken
+    for the trusted organisation when the members listed leave the owner out."""
+    defaulted = allow("*", "kms:Decrypt", sid="OwnAccount", cond={
+        "StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount, 'none'}"}})
+    assert not _rules(with_root(defaulted), CTX) & {PUBLIC, CROSS}
+    perimeter = on(deny("*", "kms:*", sid="OnlyOurAccount", cond={
+        "StringNotEquals": {"kms:CallerAccount": OWNER}}),
+        "arn:aws:kms:*:${aws:ResourceAccount}:key/*")
+    assert PUBLIC not in _rules(with_root(allow("*", "kms:Decrypt", sid="All"), perimeter), CTX)
+    own_org = allow("*", "kms:Decrypt", sid="OwnOrg", cond={
+        "StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})
+    outside = Context(OWNER, frozenset({TRUSTED}), ORG, org_accounts=frozenset({TRUSTED}))
+    assert PUBLIC in _rules(with_root(own_org), outside)

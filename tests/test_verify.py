@@ -611,3 +611,16 @@ def test_the_owner_root_loses_nothing_even_what_a_playbook_may_remove() -> None:
     del after["Statement"][0]["Action"]
     proof = verify_change(before, after, CTX, [], frozenset({"kms:Decrypt"}))
     assert_fails(proof, INSIDER_ACCESS_KEPT, f"arn:aws:iam::{OWNER}:root loses kms:Decrypt")
+
+
+def test_the_proof_reads_an_owner_account_resource_as_the_detectors_do() -> None:
+    """Found by review: without a key ARN the detectors took a Deny on every key of the owner
+    account as certain and the proof did not, so every whole-change proof failed."""
+    perimeter = {"Sid": "OnlyOurAccount", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+                 "Resource": f"arn:aws:kms:*:{OWNER}:key/*",
+                 "Condition": {"StringNotEquals": {"kms:CallerAccount": [OWNER, TRUSTED]}}}
+    everyone = statement("Everyone", "*", ["kms:Decrypt"])
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, everyone, perimeter]}
+    assert not any(f.rule == "KMS-PUBLIC" for f in analyze_key_policy(before, CTX))
+    proof = verify_change(before, copy.deepcopy(before), CTX, [], must_close_outsiders=True)
+    assert check(proof, NO_OUTSIDER_ACCESS)[0], check(proof, NO_OUTSIDER_ACCESS)[1]

@@ -6,7 +6,6 @@ The registry below is the one place that says which rule ids exist and who check
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from remediator.detectors.analysis import PolicyAnalysis, analyse, moved_findings
@@ -39,17 +38,8 @@ from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
 from remediator.policy.deny import access_after_denies, has_via_service_deny
 from remediator.policy.document import Statement, parse_policy
-from remediator.policy.resource_variables import (
-    mentions_resource_variables,
-    settle_resource_variables,
-)
-from remediator.policy.resources import (
-    MAYBE,
-    may_name_owner_key,
-    resource_coverage,
-    settle_for_owner,
-    settle_resources,
-)
+from remediator.policy.resources import may_name_owner_key
+from remediator.policy.settle import settle_for_context
 from remediator.types import Context, Finding
 
 KeyPolicyDetector = Callable[[PolicyAnalysis, Context], list[Finding]]
@@ -273,21 +263,8 @@ def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     """Every key-policy finding for one policy document (raises PolicyError when invalid).
     With ``context.key_arn``, statements naming particular keys are first settled for that
     key; what is left is judged as for any key, with the memos every key shares."""
-    policy = parse_policy(document)
-    if context.key_arn is not None:
-        policy = settle_resources(policy, context.key_arn)
-    if any(map(_reads_by_owner, policy.statements)):  # rare: most read the same for anyone
-        if context.key_arn is None:
-            policy = settle_for_owner(policy, context.owner_account, context.partition)
-        policy = settle_resource_variables(policy, context.owner_account, context.org_id)
+    policy = settle_for_context(parse_policy(document), context)
     return _policy_findings(policy.statements, context.without_key())
-
-
-@lru_cache(maxsize=65_536)  # statements are shared objects across an estate
-def _reads_by_owner(stmt: Statement) -> bool:
-    """Whether the statement reads differently for different owners: a Resource that may or
-    may not name the key, or the key's own account or organisation as a variable."""
-    return resource_coverage(stmt) == MAYBE or mentions_resource_variables(stmt)
 
 
 def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Finding]:

@@ -345,7 +345,8 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     # Every request is to this key: its account (and organisation, when known) are the
     # resource's (aws:ResourceAccount, aws:ResourceOrgID), whoever calls.
     resource = {"aws:resourceaccount": (ctx.owner_account,),
-                **({"aws:resourceorgid": (ctx.org_id,)} if ctx.org_id else {})}
+                **({"aws:resourceorgid": (ctx.org_id,)}
+                   if ctx.org_id and ctx.owner_in_org() else {})}
     out: list[Request] = []
     for principal, acct, role, uid in aws_identities(named, accounts, outsider, ctx.partition):
         for org, paths in org_variants(acct, named, ctx, member):

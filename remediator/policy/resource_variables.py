@@ -20,12 +20,16 @@ from remediator.policy.document import Policy, Statement
 
 # Variables are resolved only in policies of this version (the Version element page).
 _VARIABLES_VERSION = "2012-10-17"
-_RESOURCE_VARIABLE = re.compile(r"\$\{\s*aws:resource(account|orgid)\s*\}", re.IGNORECASE)
+# With or without a default (``${aws:ResourceAccount, 'none'}``), which the key, always in the
+# request, never needs (the variables page, "Specifying default values").
+_RESOURCE_VARIABLE = re.compile(
+    r"\$\{\s*aws:resource(account|orgid)\s*(?:,\s*'[^']*'\s*)?\}", re.IGNORECASE)
 
 
 def settle_resource_variables(policy: Policy, owner: str, org_id: str | None) -> Policy:
-    """``policy`` with those two variables replaced in condition values (the same Policy when
-    none appears)."""
+    """``policy`` with those two variables replaced in condition values and in Resource or
+    NotResource (the same Policy when none appears). ``org_id``: the owner's organisation, or
+    None when it is not known to be the trusted one (the variable then stays)."""
     if policy.version != _VARIABLES_VERSION:
         return policy
     statements = policy.statements
@@ -38,8 +42,12 @@ def settle_resource_variables(policy: Policy, owner: str, org_id: str | None) ->
 
 @lru_cache(maxsize=65_536)  # statements are shared objects across an estate
 def mentions_resource_variables(stmt: Statement) -> bool:
-    return any("${" in v and _RESOURCE_VARIABLE.search(v) for c in stmt.conditions
-               for v in c.values)
+    return any("${" in v and _RESOURCE_VARIABLE.search(v) for v in _values(stmt))
+
+
+def _values(stmt: Statement) -> list[str]:
+    return [*(v for c in stmt.conditions for v in c.values), *(stmt.resources or ()),
+            *(stmt.not_resources or ())]
 
 
 @lru_cache(maxsize=4096)
@@ -49,10 +57,15 @@ def _settled(stmt: Statement, owner: str, org_id: str | None) -> Statement:
             return owner
         return org_id if org_id is not None else m.group(0)
 
-    conditions = tuple(c._replace(values=tuple(_RESOURCE_VARIABLE.sub(one, v) for v in c.values))
-                       for c in stmt.conditions)
-    if conditions == stmt.conditions:
+    def all_of(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(_RESOURCE_VARIABLE.sub(one, v) for v in values)
+
+    conditions = tuple(c._replace(values=all_of(c.values) or ()) for c in stmt.conditions)
+    resources, not_resources = all_of(stmt.resources), all_of(stmt.not_resources)
+    if (conditions, resources, not_resources) == (stmt.conditions, stmt.resources,
+                                                  stmt.not_resources):
         return stmt
     # A new statement, not a copy of a shared one (``Statement.origin``): its verdicts hold
     # for this owner only.
-    return stmt._replace(conditions=conditions, origin=None)
+    return stmt._replace(conditions=conditions, resources=resources,
+                         not_resources=not_resources, origin=None)
