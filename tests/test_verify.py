@@ -624,3 +624,26 @@ def test_the_proof_reads_an_owner_account_resource_as_the_detectors_do() -> None
     assert not any(f.rule == "KMS-PUBLIC" for f in analyze_key_policy(before, CTX))
     proof = verify_change(before, copy.deepcopy(before), CTX, [], must_close_outsiders=True)
     assert check(proof, NO_OUTSIDER_ACCESS)[0], check(proof, NO_OUTSIDER_ACCESS)[1]
+
+
+def test_a_principal_named_beside_star_keeps_what_its_name_gave_it() -> None:
+    """Found by review: a statement open to everyone was not counted for the owner account's
+    principals, even one it also names: dropping that name with the "*" passed."""
+    trusted_root = f"arn:aws:iam::{TRUSTED}:root"
+    before = console_policy([KEY_USER, trusted_root, "*"])
+    after = console_policy([trusted_root])
+    proof = verify_change(before, after, CTX, findings(before, "KMS-PUBLIC"))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, "KeyUser", "without any IAM policy")
+
+
+def test_star_closed_to_outsiders_by_a_deny_is_a_grant_to_the_owner_account() -> None:
+    """Found by review: "*" under a Deny of every other account gives the owner's principals
+    the key on purpose, as "*" pinned by kms:CallerAccount does: deleting it is a loss."""
+    everyone = statement("Everyone", "*", ["kms:Decrypt"])
+    perimeter = {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+                 "Resource": "*", "Condition": {"StringNotEquals": {
+                     "aws:PrincipalAccount": [OWNER]}}}
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, everyone, perimeter]}
+    after = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, perimeter]}
+    proof = verify_change(before, after, CTX, [])
+    assert_fails(proof, INSIDER_ACCESS_KEPT, "loses kms:Decrypt", "without any IAM policy")

@@ -147,20 +147,16 @@ def _element_names(element: Principals, link: Link, kind: str) -> bool:
     return any(names(v, link) for v in element.aws)
 
 
-def _names_without_delegation(element: Principals, link: Link) -> bool:
-    """Whether a Principal names an IAM caller other than through its account: an account (its
-    id or root ARN) names the root user itself, and its other principals only through IAM
-    policies the key policy cannot see
-    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam)."""
-    if element.anyone:
-        return True
+def _names_by_name(element: Principals, link: Link) -> bool:
+    """Whether a Principal names an IAM caller by a value of its own: not ``"*"``, and not
+    its account (an account names the root user itself, and its other principals only through
+    IAM policies the key policy cannot see:
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam)."""
     for v in element.aws:
-        if not names(v, link):
+        if v.strip() == "*" or not names(v, link):
             continue
         arn = split_arn(v.strip())
         if arn is not None and not (arn.service == "iam" and arn.resource == "root"):
-            return True
-        if v.strip() == "*":
             return True
     return False
 
@@ -399,18 +395,21 @@ def allowed_directly(policy: Policy, request: Request, outsider: Request) -> int
     only through IAM policies, which this offline reading cannot see: here it lets in the
     root user alone
     (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
-    An Allow that also lets ``outsider`` in (the same request from an account nobody names)
-    gives the caller nothing on purpose: it is open to everyone, and closing it is the fix.
-    Denies count as always."""
+    An Allow that reaches the caller only through ``"*"`` and also lets ``outsider`` in (the
+    same request from an account nobody names), the policy's Denies counted, gives the caller
+    nothing on purpose: it is open to everyone, and closing it is the fix. One naming the
+    caller by a value of its own does, beside ``"*"`` or not. Denies count as always."""
     who = request_facts(request)[0]
     if len(who.chain) == 1:  # the root user itself
         return _allowed(policy, request, False)
+    denies = tuple(s for s in policy.statements if not s.allow)
     kept = tuple(
         stmt for stmt in policy.statements
         if not stmt.allow or (
             stmt.principal is not None
-            and _names_without_delegation(stmt.principal, who.chain[-1])
-            and not _allowed(policy._replace(statements=(stmt,)), outsider, False)))
+            and (_names_by_name(stmt.principal, who.chain[-1])
+                 or (stmt.principal.anyone and not _allowed(
+                     policy._replace(statements=(stmt, *denies)), outsider, False)))))
     return _allowed(policy._replace(statements=kept), request, False)
 
 
