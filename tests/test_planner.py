@@ -252,12 +252,20 @@ def test_star_pinned_to_an_untrusted_organisation_is_pinned_not_deleted() -> Non
 def test_limiting_an_owner_role_to_a_service_keeps_its_other_direct_rights() -> None:
     """Found by review: kms:ViaService on a statement naming an owner role took DescribeKey
     from it (not a cryptographic action the playbook may take); the proof missed it for the
-    owner account and caught it for a trusted one."""
+    owner account. Reading the key now stays in a copy of the statement, unconditioned, as on
+    the console's key-user statement."""
     use = allow("Use", {"AWS": APP}, ["kms:Decrypt", "kms:DescribeKey", "kms:GetPublicKey"])
     ctx = Context(OWNER, frozenset({TRUSTED}), None, (), ("ec2.us-east-1.amazonaws.com",))
     kp = plan_policy(doc(ROOT, use), ctx, BOOKS, ALL)
-    (via,) = [u for u in kp.unresolved if u.finding.rule == "IAM-KMS-6"]
-    assert "loses kms:DescribeKey" in via.reason and kp.after == doc(ROOT, use)
+    assert [s.playbook for s in kp.steps] == ["via-service"] and kp.proof is not None
+    assert kp.proof.ok
+    by_sid = {s["Sid"]: s for s in kp.after["Statement"]}
+    assert by_sid["Use"]["Action"] == ["kms:Decrypt"]
+    assert by_sid["Use"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}
+    (reads,) = [v for k, v in by_sid.items() if k.startswith("KmsRemediatorReadKey")]
+    assert reads["Action"] == ["kms:DescribeKey", "kms:GetPublicKey"]
+    assert reads["Principal"] == {"AWS": APP} and "Condition" not in reads
 
 
 ADMIN_PATTERN_CTX = Context(OWNER, frozenset({TRUSTED}), None,

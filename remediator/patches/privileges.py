@@ -14,6 +14,7 @@ from remediator.patches.document import (
     field_name,
     next_sid,
     replace_statement,
+    shaped_like,
     statement_at,
     statements_of,
     with_statements,
@@ -248,6 +249,19 @@ def add_via_service(
             f"a Deny takes {', '.join(finding.actions)} through every configured service "
             f"({', '.join(ctx.via_services)}) away: list the services the Deny allows under "
             "via_services, or change the Deny")
+    aname = field_name(stmt, "Action") or "Action"
+    reads = [v for v in values if not kms.expand(str(v)) & kms.CRYPTO_MASK]
+    uses = [v for v in values if not kms.expand(str(v)) & ~kms.CRYPTO_MASK]
+    if reads and uses and len(reads) + len(uses) == len(values):
+        # Reading the key (DescribeKey, GetPublicKey) is not what the finding is about and no
+        # service calls it for them: it stays as it was, in a copy of its own (found by review:
+        # the console's key-user statement lists DescribeKey).
+        limited = add_condition({**stmt, aname: shaped_like(stmt[aname], uses)},
+                                "StringEquals", "kms:ViaService", services)
+        kept = {**stmt, aname: shaped_like(stmt[aname], reads)}
+        out = replace_statement(doc, index, limited)
+        kept[field_name(kept, "Sid") or "Sid"] = next_sid(out, "ReadKey")
+        return with_statements(out, [*statements_of(out), kept])
     new = add_condition(stmt, "StringEquals", "kms:ViaService", services)
     return replace_statement(doc, index, new)
 
