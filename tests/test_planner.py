@@ -380,3 +380,24 @@ def test_the_narrow_deny_spares_an_any_account_admin_pattern_in_the_trust_only()
     (narrow,) = [s for s in kp.after["Statement"] if s["Effect"] == "Deny"]
     assert narrow["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [
         ROOT_ARN, ADMINS_ROLE, f"arn:aws:iam::{TRUSTED}:role/KeyAdministrators"]
+
+
+def test_an_any_account_admin_pattern_is_spared_in_the_listed_organisation_members() -> None:
+    """Found by review: the detectors and the proof took the organisation's listed members for
+    trusted, the narrow Deny spared the pattern only in the owner and trusted accounts, and no
+    request tried a member's administrator: the Deny took a member's KeyAdmin's rights and its
+    proof passed."""
+    member = "555566667777"
+    pattern = "arn:aws:iam::*:role/KeyAdmin"
+    ctx = Context(OWNER, frozenset(), ORG, (pattern,), (), org_accounts=frozenset({OWNER, member}))
+    admins = allow("OrgKeyAdmins", "*", ["kms:Create*", "kms:Describe*", "kms:Enable*",
+                                         "kms:Put*", "kms:Disable*", "kms:ScheduleKeyDeletion"],
+                   {"StringEquals": {"aws:PrincipalOrgID": ORG},
+                    "ArnLike": {"aws:PrincipalArn": pattern}})
+    unauthorised = allow("Ops", {"AWS": APP}, ["kms:ScheduleKeyDeletion", "kms:Decrypt"])
+    kp = plan_policy(doc(ROOT, admins, unauthorised), ctx, BOOKS, ALL)
+    assert kp.proof is not None and kp.proof.ok
+    (narrow,) = [s for s in kp.after["Statement"] if s["Sid"].startswith(
+        "KmsRemediatorDenyUnauthorised")]
+    assert f"arn:aws:iam::{member}:role/KeyAdmin" in narrow["Condition"]["ArnNotLike"][
+        "aws:PrincipalArn"]

@@ -647,3 +647,21 @@ def test_star_closed_to_outsiders_by_a_deny_is_a_grant_to_the_owner_account() ->
     after = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, perimeter]}
     proof = verify_change(before, after, CTX, [])
     assert_fails(proof, INSIDER_ACCESS_KEPT, "loses kms:Decrypt", "without any IAM policy")
+
+
+def test_an_any_account_admin_in_a_listed_member_is_among_the_requests() -> None:
+    member, pattern = "555566667777", "arn:aws:iam::*:role/KeyAdmin"
+    ctx = Context(OWNER, org_id="o-a1b2c3d4e5", admins=(pattern,),
+                  org_accounts=frozenset({OWNER, member}))
+    admins = statement("OrgKeyAdmins", "*", ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                       {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+                        "ArnLike": {"aws:PrincipalArn": pattern}})
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, admins]}
+    spares_owner_only = {"Sid": "D", "Effect": "Deny", "Principal": "*",
+                         "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+                         "Condition": {"ArnNotLike": {"aws:PrincipalArn": [
+                             ROOT_ARN, f"arn:aws:iam::{OWNER}:role/KeyAdmin"]}}}
+    after = {**before, "Statement": [*before["Statement"], spares_owner_only]}
+    proof = verify_change(before, after, ctx, [], frozenset({"kms:ScheduleKeyDeletion"}))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, f"{member}:assumed-role/KeyAdmin",
+                 "kms:ScheduleKeyDeletion")

@@ -54,10 +54,11 @@ def add_root_statement(
 
 def authorised_arns(ctx: Context, doc: Mapping[str, Any]) -> list[str]:
     """The owner root and the administrator patterns, each pattern whose account part is a
-    wildcard written out for the owner and the trusted accounts: a Deny sparing it as written
-    would spare that role in anyone's account."""
+    wildcard written out for the owner, the trusted accounts and the organisation's members
+    the scan listed: a Deny sparing it as written would spare that role in anyone's account."""
     out = [account_root(ctx, doc)]
-    accounts = [ctx.owner_account, *sorted(ctx.trusted_accounts - {ctx.owner_account})]
+    others = (ctx.trusted_accounts | ctx.org_accounts) - {ctx.owner_account}
+    accounts = [ctx.owner_account, *sorted(others)]
     for pattern in ctx.admins:
         parts = pattern.split(":", 5)
         if len(parts) == 6 and not is_account_id(parts[4]):

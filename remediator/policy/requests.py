@@ -45,7 +45,12 @@ from remediator.policy.evaluate import (
     allowed_actions,
 )
 from remediator.policy.named_networks import Ctx, in_named_network, off_named_networks
-from remediator.policy.principals import is_account_id, parse_aws_principal, split_arn
+from remediator.policy.principals import (
+    glob_match,
+    is_account_id,
+    parse_aws_principal,
+    split_arn,
+)
 from remediator.policy.values import fill, fresh_value, key_variants, satisfying_value
 from remediator.types import Context
 
@@ -131,8 +136,15 @@ def collect(policies: Iterable[Policy], ctx: Context) -> Named:
     if ctx.org_id:
         _add(named.orgs, [ctx.org_id])
     # The configured key administrators are callers whose rights a patch must keep, named or
-    # not: a key policy may reach them only through "*" or a pattern.
+    # not: a key policy may reach them only through "*" or a pattern. A pattern for every
+    # account is also tried in a few of the organisation's listed members (all are alike).
     named.add_principals(ctx.admins)
+    members = sorted(ctx.org_accounts - {ctx.owner_account} - ctx.trusted_accounts)[:3]
+    for pattern in ctx.admins:
+        parts = pattern.split(":", 5)
+        if len(parts) == 6 and not is_account_id(parts[4]):
+            named.add_principals(":".join([*parts[:4], a, parts[5]]) for a in members
+                                 if glob_match(parts[4], a))
     for policy in policies:
         for stmt in policy.statements:
             for element in (stmt.principal, stmt.not_principal):
