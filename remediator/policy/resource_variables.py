@@ -42,7 +42,8 @@ def settle_resource_variables(policy: Policy, owner: str, org_id: str | None) ->
 
 @lru_cache(maxsize=65_536)  # statements are shared objects across an estate
 def mentions_resource_variables(stmt: Statement) -> bool:
-    return any("${" in v and _RESOURCE_VARIABLE.search(v) for v in _values(stmt))
+    return any("${" in v for v in _values(stmt)) and any(
+        _RESOURCE_VARIABLE.search(v) for v in _values(stmt))
 
 
 def _values(stmt: Statement) -> list[str]:

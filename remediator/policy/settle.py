@@ -24,7 +24,9 @@ def settle_for_context(policy: Policy, ctx: Context) -> Policy:
     """``${aws:ResourceAccount}``/``${aws:ResourceOrgID}`` replaced (the organisation only when
     the owner is in the trusted one), then each Resource settled for the key (``key_arn``), or,
     without it, for any key of the owner account in the context's partition."""
-    by_owner = any(map(_reads_by_owner, policy.statements))  # rare: most read alike for all
+    # Rare: most statements read alike for every owner. Asked of the first statement with the
+    # same content (``Statement.origin``): a Sid changes nothing here.
+    by_owner = any(_reads_by_owner(s.origin or s) for s in policy.statements)
     if by_owner:
         org = ctx.org_id if ctx.owner_in_org() else None
         policy = settle_resource_variables(policy, ctx.owner_account, org)
