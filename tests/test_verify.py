@@ -665,3 +665,18 @@ def test_an_any_account_admin_in_a_listed_member_is_among_the_requests() -> None
     proof = verify_change(before, after, ctx, [], frozenset({"kms:ScheduleKeyDeletion"}))
     assert_fails(proof, INSIDER_ACCESS_KEPT, f"{member}:assumed-role/KeyAdmin",
                  "kms:ScheduleKeyDeletion")
+
+
+def test_star_closed_to_outsiders_for_some_actions_is_a_grant_of_those() -> None:
+    """Found by review: "*" closed by a Deny for Decrypt only was dropped whole (it still let
+    outsiders Encrypt), so taking the "*" out passed though every other principal of the owner
+    account lost Decrypt, which the Deny reserved for them."""
+    ctx = Context(OWNER, admins=(KEY_ADMIN,))
+    reserve = {"Sid": "OnlyMine", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+               "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": OWNER}}}
+    pub = statement("Pub", {"AWS": ["*", KEY_USER]}, ["kms:Encrypt", "kms:Decrypt"])
+    before = {"Version": "2012-10-17", "Statement": [ROOT_STATEMENT, pub, reserve]}
+    after = copy.deepcopy(before)
+    after["Statement"][1]["Principal"] = {"AWS": [KEY_USER]}
+    proof = verify_change(before, after, ctx, findings(before, "KMS-PUBLIC", ctx))
+    assert_fails(proof, INSIDER_ACCESS_KEPT, "fresh-role", "loses kms:Decrypt")

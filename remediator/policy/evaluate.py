@@ -403,14 +403,17 @@ def allowed_directly(policy: Policy, request: Request, outsider: Request) -> int
     if len(who.chain) == 1:  # the root user itself
         return _allowed(policy, request, False)
     denies = tuple(s for s in policy.statements if not s.allow)
-    kept = tuple(
-        stmt for stmt in policy.statements
-        if not stmt.allow or (
-            stmt.principal is not None
-            and (_names_by_name(stmt.principal, who.chain[-1])
-                 or (stmt.principal.anyone and not _allowed(
-                     policy._replace(statements=(stmt, *denies)), outsider, False)))))
-    return _allowed(policy._replace(statements=kept), request, False)
+    named = tuple(s for s in policy.statements if s.allow and s.principal is not None
+                  and _names_by_name(s.principal, who.chain[-1]))
+    held = _allowed(policy._replace(statements=(*named, *denies)), request, False)
+    for stmt in policy.statements:
+        if stmt.allow and stmt.principal is not None and stmt.principal.anyone \
+                and stmt not in named:
+            # Per action: what the Denies keep outsiders from is a grant to the owner's
+            # principals even where they leave outsiders other actions.
+            alone = policy._replace(statements=(stmt, *denies))
+            held |= _allowed(alone, request, False) & ~_allowed(alone, outsider, False)
+    return held
 
 
 def allowed_actions(policy: Policy, request: Request, by_name: bool = False) -> int:
