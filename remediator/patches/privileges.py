@@ -52,12 +52,19 @@ def add_root_statement(
     return with_statements(doc, [*statements_of(doc), stmt])
 
 
+# Beyond this many members, writing a pattern out for each would make the Deny long (and the
+# policy near its 32 KB limit) and every proof slow: the members' administrators are then not
+# spared, which the proof sees (it tries some), so such a fix goes to a person.
+_MEMBERS_WRITTEN_OUT = 25
+
+
 def authorised_arns(ctx: Context, doc: Mapping[str, Any]) -> list[str]:
     """The owner root and the administrator patterns, each pattern whose account part is a
     wildcard written out for the owner, the trusted accounts and the organisation's members
     the scan listed: a Deny sparing it as written would spare that role in anyone's account."""
     out = [account_root(ctx, doc)]
-    others = (ctx.trusted_accounts | ctx.org_accounts) - {ctx.owner_account}
+    members = ctx.org_accounts if len(ctx.org_accounts) <= _MEMBERS_WRITTEN_OUT else frozenset()
+    others = (ctx.trusted_accounts | members) - {ctx.owner_account}
     accounts = [ctx.owner_account, *sorted(others)]
     for pattern in ctx.admins:
         parts = pattern.split(":", 5)
