@@ -3868,3 +3868,17 @@ def test_resource_variables_with_defaults_in_resources_and_outside_the_organisat
         "StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}})
     outside = Context(OWNER, frozenset({TRUSTED}), ORG, org_accounts=frozenset({TRUSTED}))
     assert PUBLIC in _rules(with_root(own_org), outside)
+
+
+def test_an_org_wide_admin_pattern_statement_is_authorised() -> None:
+    """"*" under the trusted organisation and aws:PrincipalArn of the configured administrator
+    pattern (any account) reaches just the administrators of the organisation's accounts: no
+    destructive-action finding (found by review); the same pattern alone stays public."""
+    pattern = "arn:aws:iam::*:role/KeyAdmin"
+    ctx = Context(OWNER, frozenset(), ORG, (pattern,))
+    admins = allow("*", ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"], sid="OrgKeyAdmins",
+                   cond={"StringEquals": {"aws:PrincipalOrgID": ORG},
+                         "ArnLike": {"aws:PrincipalArn": pattern}})
+    assert not _rules(with_root(admins), ctx) & {PUBLIC, CROSS, SCHEDULE, PUT_POLICY}
+    anywhere = {**admins, "Condition": {"ArnLike": {"aws:PrincipalArn": pattern}}}
+    assert {PUBLIC, PUT_POLICY} <= _rules(with_root(anywhere), ctx)

@@ -59,15 +59,16 @@ def is_owner_root(g: Grantee, ctx: Context) -> bool:
     )
 
 
-def _is_authorised_arn(arn: str, ctx: Context) -> bool:
+def _is_authorised_arn(arn: str, ctx: Context, in_trusted_org: bool = False) -> bool:
     """``arn`` (an ARN, or an aws:PrincipalArn pattern a grant is pinned to) names only the
     owner root or configured administrators. A pattern is within an administrator pattern that
     matches it as written, if that one has no ``?`` (which a ``*`` of ``arn`` may outrun)."""
     if names_account_root(arn, ctx.owner_account):
         return True
-    if not _in_trusted_account(arn, ctx):
+    if not (in_trusted_org or _in_trusted_account(arn, ctx)):
         # An administrator pattern with a wildcard account (arn:aws:iam::*:role/Admins)
         # speaks of the trust's accounts: anyone can create that role in an account of theirs.
+        # (Under aws:PrincipalOrgID of the trusted organisation, every caller is a member.)
         return False
     if has_wildcard(arn):
         return any("?" not in p and glob_match(p, arn) for p in ctx.admins)
@@ -107,7 +108,8 @@ def is_authorised(g: Grantee, ctx: Context) -> bool:
     else:
         return False
     arns = tuple(arns)
-    return bool(arns) and all(_is_authorised_arn(a, ctx) for a in arns)
+    in_org = bool(ctx.org_id) and g.orgs.include is not None and g.orgs.values() <= {ctx.org_id}
+    return bool(arns) and all(_is_authorised_arn(a, ctx, in_org) for a in arns)
 
 
 @lru_cache(maxsize=16_384)  # grantees repeat across an estate (shared statements)

@@ -204,7 +204,16 @@ def allow_pins(cond: Condition) -> tuple[Pin, ...]:
         # carries, ForAllValues and IfExists match its one value as a plain operator does
     dv = _dimension_values(cond)
     if dv is None:
-        return ()
+        # A pattern of any account pins no account, but still the principals it matches:
+        # "*" under it stays open to every account (exposure.py), and an organisation pin
+        # beside it leaves just those principals of the organisation's accounts.
+        # (Only where each value's account part is where a principal's is: under StringLike a
+        # "*" before it may span colons.)
+        spans = op.family != "arn" and any(has_wildcard(_before_account(v))
+                                           for v in cond.values)
+        pattern = (_principal_pattern_pin(cond)
+                   if cond.key == PRINCIPAL_ARN_KEY and not spans else None)
+        return (pattern,) if pattern is not None else ()
     dim, vals = dv
     if cond.key == USERID_KEY and dim == "principals" and any(
             is_account_id(v.split(":", 1)[0]) for v in vals):
