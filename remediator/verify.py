@@ -25,21 +25,16 @@ from typing import Any
 from remediator.detectors import analyze_key_policy
 from remediator.errors import PolicyError
 from remediator.policy import actions as kms
+from remediator.policy.direct_grants import directly_held
 from remediator.policy.document import Policy, parse_policy
 from remediator.policy.evaluate import (
     AWS,
     Request,
     allowed_actions,
-    allowed_directly,
     request_facts,
 )
 from remediator.policy.principals import glob_match, root_arn
-from remediator.policy.requests import (
-    exposed_actions,
-    fresh_outsider,
-    outsider_twin,
-    representative_requests,
-)
+from remediator.policy.requests import exposed_actions, representative_requests
 from remediator.policy.settle import settle_for_context
 from remediator.put_policy import put_key_policy_problem
 from remediator.types import Context, Finding
@@ -252,27 +247,6 @@ class Grants:
         return out
 
 
-def _owner_principal(request: Request, ctx: Context) -> bool:
-    """An IAM caller of the owner account other than its root user."""
-    return (request.kind == AWS and request.account == ctx.owner_account
-            and request.principal != root_arn(ctx.owner_account, ctx.partition))
-
-
-def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
-                  ctx: Context) -> Evaluated:
-    """What the key policy itself grants each insider of the owner account (not its root)
-    before and after (``evaluate.allowed_directly``): the owner root's statement lets them in
-    only through IAM policies this check cannot see, so keeping it is no proof they keep a
-    grant the key policy made them."""
-    outsider = fresh_outsider(before, after, ctx)
-    out: Evaluated = []
-    for r in requests:
-        if r.is_insider and _owner_principal(r, ctx):
-            twin = outsider_twin(r, outsider)
-            out.append((r, allowed_directly(before, r, twin), allowed_directly(after, r, twin)))
-    return out
-
-
 def _may_lose(request: Request, ctx: Context, removable: int) -> int:
     """The removable actions a request may lose: all of them, but for the configured
     administrators only cryptographic use, which the guardrails keep from key administrators
@@ -300,24 +274,38 @@ def check_insiders(
     all it had. ``direct``: owner-account requests with what the key policy gave them without
     any IAM policy (``directly_held``), which they must keep too.
     """
-    insiders = 0
-    for request, before, after in relied if relied is not None else evaluated:
-        if not request.is_insider:
-            continue
-        insiders += 1
+    kept = relied if relied is not None else evaluated
+    insiders = [(r, b, a) for r, b, a in kept if r.is_insider]
+    loss = (_first_loss(insiders, ctx, removable, "")
+            or _first_loss(direct or [], ctx, removable,
+                           ", which the key policy gave it without any IAM policy (the owner "
+                           "root's statement needs one)"))
+    if loss is not None:
+        return Check(INSIDER_ACCESS_KEPT, False, loss)
+    gained, granted = _first_gain(evaluated, grants)
+    if gained is not None:
+        return Check(INSIDER_ACCESS_KEPT, False, gained)
+    rules = ", ".join(grants.rules) if grants is not None else ""
+    but = f" but what closing {rules} grants" if granted and rules else ""
+    return Check(
+        INSIDER_ACCESS_KEPT,
+        True,
+        f"all {len(insiders)} insider requests keep every action they had and none gains "
+        f"one{but}",
+    )
+
+
+def _first_loss(evaluated: Evaluated, ctx: Context, removable: int, why: str) -> str | None:
+    for request, before, after in evaluated:
         lost = before & ~after & ~_may_lose(request, ctx, removable)
         if lost:
-            return Check(
-                INSIDER_ACCESS_KEPT, False, f"{describe(request)} loses {_first_action(lost)}"
-            )
-    for request, before, after in direct or ():
-        lost = before & ~after & ~_may_lose(request, ctx, removable)
-        if lost:
-            return Check(
-                INSIDER_ACCESS_KEPT, False,
-                f"{describe(request)} loses {_first_action(lost)}, which the key policy gave it "
-                "without any IAM policy (the owner root's statement needs one)",
-            )
+            return f"{describe(request)} loses {_first_action(lost)}{why}"
+    return None
+
+
+def _first_gain(evaluated: Evaluated, grants: Grants | None) -> tuple[str | None, bool]:
+    """The first request that is not an outsider's gaining an action no targeted finding's fix
+    grants, and whether any gained one that a fix grants."""
     granted = False
     for request, before, after in evaluated:
         gained = after & ~before
@@ -326,19 +314,9 @@ def check_insiders(
             if grants is not None:
                 gained &= ~grants.mask(request)
             if gained:
-                return Check(
-                    INSIDER_ACCESS_KEPT,
-                    False,
-                    f"{describe(request)} gains {_first_action(gained)}, which no targeted "
-                    "finding's fix grants",
-                )
-    rules = ", ".join(grants.rules) if grants is not None else ""
-    but = f" but what closing {rules} grants" if granted and rules else ""
-    return Check(
-        INSIDER_ACCESS_KEPT,
-        True,
-        f"all {insiders} insider requests keep every action they had and none gains one{but}",
-    )
+                return (f"{describe(request)} gains {_first_action(gained)}, which no targeted "
+                        "finding's fix grants"), granted
+    return None, granted
 
 
 def check_outsiders(evaluated: Evaluated, must_close: bool, after: Policy) -> Check:

@@ -147,20 +147,6 @@ def _element_names(element: Principals, link: Link, kind: str) -> bool:
     return any(names(v, link) for v in element.aws)
 
 
-def _names_by_name(element: Principals, link: Link) -> bool:
-    """Whether a Principal names an IAM caller by a value of its own: not ``"*"``, and not
-    its account (an account names the root user itself, and its other principals only through
-    IAM policies the key policy cannot see:
-    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam)."""
-    for v in element.aws:
-        if v.strip() == "*" or not names(v, link):
-            continue
-        arn = split_arn(v.strip())
-        if arn is not None and not (arn.service == "iam" and arn.resource == "root"):
-            return True
-    return False
-
-
 def _element_lists(element: Principals, link: Link, kind: str) -> bool:
     """Whether a NotPrincipal element lists one link of a caller itself. Unlike Principal,
     where an account names every principal in it, an account listed in NotPrincipal lists the
@@ -385,35 +371,6 @@ def _allowed(policy: Policy, request: Request, explicit_only: bool) -> int:
         else:
             deny |= held
     return allow & ~deny
-
-
-def allowed_directly(policy: Policy, request: Request, outsider: Request) -> int:
-    """What the key policy gives an IAM caller of its own account on purpose, without any IAM
-    policy: the least that caller holds, which a patch must not take away.
-
-    An Allow naming the caller's account (its root) lets the account's other principals in
-    only through IAM policies, which this offline reading cannot see: here it lets in the
-    root user alone
-    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
-    An Allow that reaches the caller only through ``"*"`` and also lets ``outsider`` in (the
-    same request from an account nobody names), the policy's Denies counted, gives the caller
-    nothing on purpose: it is open to everyone, and closing it is the fix. One naming the
-    caller by a value of its own does, beside ``"*"`` or not. Denies count as always."""
-    who = request_facts(request)[0]
-    if len(who.chain) == 1:  # the root user itself
-        return _allowed(policy, request, False)
-    denies = tuple(s for s in policy.statements if not s.allow)
-    named = tuple(s for s in policy.statements if s.allow and s.principal is not None
-                  and _names_by_name(s.principal, who.chain[-1]))
-    held = _allowed(policy._replace(statements=(*named, *denies)), request, False)
-    for stmt in policy.statements:
-        if stmt.allow and stmt.principal is not None and stmt.principal.anyone \
-                and stmt not in named:
-            # Per action: what the Denies keep outsiders from is a grant to the owner's
-            # principals even where they leave outsiders other actions.
-            alone = policy._replace(statements=(stmt, *denies))
-            held |= _allowed(alone, request, False) & ~_allowed(alone, outsider, False)
-    return held
 
 
 def allowed_actions(policy: Policy, request: Request, by_name: bool = False) -> int:
