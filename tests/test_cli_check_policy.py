@@ -296,3 +296,25 @@ def test_an_endless_input_is_refused_after_a_mebibyte(
     assert err == ("remediator: error: standard input is larger than 1 MiB, far more than a "
                    "key policy can be (AWS allows 32 KB)\n")
     assert endless.served <= 2**20 + io.DEFAULT_BUFFER_SIZE
+
+
+def test_without_key_arn_the_partition_is_that_of_the_owners_principals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by review: a GovCloud policy checked without --key-arn was read in the aws
+    partition, so a Deny on arn:aws:kms:*:OWNER:key/* (which names no GovCloud key) counted."""
+    def rules(resource: str) -> set[str]:
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws-us-gov:iam::111122223333:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": resource,
+             "Condition": {"StringNotEquals": {"kms:CallerAccount": "111122223333"}}}]}
+        path = tmp_path / "gov.json"
+        path.write_text(json.dumps(policy))
+        _, out, _ = _run(["check-policy", str(path), "--account", "111122223333",
+                          "--format", "json"], capsys)
+        return {f["rule"] for f in json.loads(out)["findings"]}
+
+    assert "KMS-PUBLIC" in rules("arn:aws:kms:*:111122223333:key/*")
+    assert "KMS-PUBLIC" not in rules("arn:aws-us-gov:kms:*:111122223333:key/*")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from typing import Any, TextIO
 
 from remediator import validate
 from remediator.detectors import analyze_key_policy
 from remediator.errors import BadInputError
+from remediator.policy.document import Policy, parse_policy
+from remediator.policy.principals import split_arn
 from remediator.report.findings import render_findings_table
 from remediator.types import Context, Finding
 from remediator.userinput import read_text, source_name
@@ -51,12 +54,27 @@ def build_context(
     )
 
 
+def written_partition(policy: Policy, owner: str) -> str:
+    """The partition of the key, as far as a policy file without ``--key-arn`` says it: that of
+    the first principal ARN in the owner's account (``arn:aws-us-gov:iam::OWNER:root``), else
+    ``aws``. Found by review: a GovCloud policy was read with the aws partition's root."""
+    for stmt in policy.statements:
+        for element in (stmt.principal, stmt.not_principal):
+            for value in element.aws if element is not None else ():
+                arn = split_arn(value)
+                if arn is not None and arn.account == owner:
+                    return arn.partition
+    return "aws"
+
+
 def check_policy(
     source: str, ctx: Context, fmt: str, out: TextIO | None = None, stdin: TextIO | None = None
 ) -> list[Finding]:
     """Analyse one document and print the result; returns the findings (the exit code's basis)."""
     out = out or sys.stdout
     document = read_policy_document(source, sys.stdin if stdin is None else stdin)
+    if ctx.key_arn is None:
+        ctx = replace(ctx, partition=written_partition(parse_policy(document), ctx.owner_account))
     findings = analyze_key_policy(document, ctx)
     if fmt == "json":
         payload = {"account": ctx.owner_account, "findings": [f.to_dict() for f in findings]}
