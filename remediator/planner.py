@@ -15,8 +15,9 @@ from remediator.detectors import analyze_key_policy
 from remediator.detectors.grants import STANDING
 from remediator.patches import OPERATIONS
 from remediator.playbooks import Playbook, PlaybookSet
+from remediator.proof import Proof
 from remediator.types import Context, Finding
-from remediator.verify import Proof, verify_change
+from remediator.verify import verify_change
 
 Document = dict[str, Any]
 Detect = Callable[[Mapping[str, Any]], list[Finding]]
