@@ -4,12 +4,15 @@ Whole-plan gates raise ``RefusedError``: the plan must match its digest and be a
 gates return a refusal (status and reason) and leave the key alone while the others go on: the
 account must be a configured sandbox *and* STS GetCallerIdentity through that account's own
 client must report it; a change whose playbooks may not auto-fix needs each of them named in
-``include_manual``; the after-policy must keep the owner root able to call kms:PutKeyPolicy.
+``include_manual``; the after-policy must keep the owner root able to call kms:PutKeyPolicy,
+and the principal applying it wherever the before-policy let it (KMS's own lockout safety check,
+which moto does not make).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -21,6 +24,12 @@ from remediator.detectors.lockout import root_can_put_key_policy
 from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
 from remediator.policy import parse_policy
+from remediator.policy.caller_lockout import (
+    caller_principal,
+    lost_put_key_policy,
+    varied_context,
+)
+from remediator.policy.principals import root_arn, split_arn
 from remediator.policy.settle import settle_for_context
 from remediator.runrecord import (
     REFUSED_LOCKOUT,
@@ -132,15 +141,18 @@ def preflight(
     include_manual: frozenset[str],
 ) -> dict[str, Refusal]:
     """Key ARN -> refusal for every change that must not be applied (nothing is written).
-    The lockout check knows the organisation's members the plan was proven with: an owner they
+    The lockout checks know the organisation's members the plan was proven with: an owner they
     leave out is outside ``aws:PrincipalOrgID``."""
     members = plan_members(plan, config.trust.org_id)
-    identities: dict[str, str] = {}
+    callers = _Callers(ops)
     refusals = {}
     for change, target in zip(plan["changes"], targets, strict=True):
-        refusal = _refusal(change, target, config, include_manual, members)
+        ctx = config.context_for(target.account, members, target.key_arn)
+        refusal = _refusal(change, target, config, include_manual, ctx)
         if refusal is None:
-            refusal = _identity_refusal(ops, target, identities)
+            refusal = _identity_refusal(callers.of(target), target)
+        if refusal is None:
+            refusal = _caller_lockout_refusal(change, ctx, callers.of(target))
         if refusal is not None:
             refusals[target.key_arn] = refusal
             log.warning(
@@ -151,7 +163,7 @@ def preflight(
 
 def _refusal(
     change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str],
-    members: frozenset[str],
+    ctx: Context,
 ) -> Refusal | None:
     if target.account not in config.sandbox_accounts:
         return REFUSED_NOT_SANDBOX, f"account {target.account} is not in sandbox_accounts"
@@ -169,26 +181,93 @@ def _refusal(
         # This tool's planner no longer proposes such a change; a plan an earlier version or
         # anything else wrote may hold one.
         return REFUSED_UNPROVEN, "the change's proof did not pass, so it is not applied"
-    if not keeps_owner_control(change["after"]["policy"],
-                               config.context_for(target.account, members, target.key_arn)):
+    if not keeps_owner_control(change["after"]["policy"], ctx):
         return REFUSED_LOCKOUT, (
-            f"the after-policy would not let the owner root arn:aws:iam::{target.account}:root "
-            "call kms:PutKeyPolicy, which could lock the key out"
+            f"the after-policy would not let the owner root "
+            f"{root_arn(target.account, ctx.partition)} call kms:PutKeyPolicy, which could "
+            "lock the key out"
         )
     return None
 
 
-def _identity_refusal(ops: KeyOps, target: KeyTarget, identities: dict[str, str]) -> Refusal | None:
-    """Rule 3: STS, through the account's own client, must report the account itself."""
-    if target.account not in identities:
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """Who STS GetCallerIdentity reports through one account's client: its account (or the
+    error that prevented reading it), the principal a key policy sees, and for a role session
+    the role's ARN with its path (None when GetRole could not read it)."""
+
+    account: str
+    principal: str | None = None
+    role_arn: str | None = None
+
+
+class _Callers:
+    """The caller of each account, read once per account."""
+
+    def __init__(self, ops: KeyOps) -> None:
+        self._ops = ops
+        self._seen: dict[str, _Caller] = {}
+
+    def of(self, target: KeyTarget) -> _Caller:
+        if target.account not in self._seen:
+            self._seen[target.account] = self._read(target)
+        return self._seen[target.account]
+
+    def _read(self, target: KeyTarget) -> _Caller:
         try:
-            identities[target.account] = ops.caller_account(target.account, target.region)
+            account, arn = self._ops.caller_identity(target.account, target.region)
         except KEY_CALL_ERRORS as exc:
-            identities[target.account] = f"an error ({error_reason(exc)})"
-    reported = identities[target.account]
-    if reported == target.account:
+            return _Caller(f"an error ({error_reason(exc)})")
+        principal = caller_principal(arn)
+        parts = split_arn(principal or "")
+        if parts is None or not parts.resource.startswith("assumed-role/"):
+            return _Caller(account, principal)
+        name = parts.resource.split("/")[1]
+        try:
+            return _Caller(account, principal, self._ops.role_arn(account, target.region, name))
+        except KEY_CALL_ERRORS as exc:
+            # Without the path, a key policy naming the role with one may not match it, which
+            # can only refuse more changes (the message names the role as it was read).
+            log.warning("apply.caller_role_unread", account=account, role=name,
+                        reason=error_reason(exc))
+            return _Caller(account, principal)
+
+
+def _identity_refusal(caller: _Caller, target: KeyTarget) -> Refusal | None:
+    """Rule 3: STS, through the account's own client, must report the account itself."""
+    if caller.account == target.account:
         return None
     return REFUSED_NOT_SANDBOX, (
-        f"STS GetCallerIdentity for account {target.account} reports {reported}, "
+        f"STS GetCallerIdentity for account {target.account} reports {caller.account}, "
         "so it cannot be confirmed as the sandbox"
+    )
+
+
+def _caller_lockout_refusal(
+    change: Mapping[str, Any], ctx: Context, caller: _Caller
+) -> Refusal | None:
+    """Rule 4, as KMS's own lockout safety check: the after-policy must let the principal that
+    applies it call kms:PutKeyPolicy wherever the before-policy did (policy.caller_lockout);
+    otherwise KMS would refuse the change, and the tool could not roll it back."""
+    if change["after"]["policy"] == change["before"]["policy"]:
+        return None  # grants only: no PutKeyPolicy
+    if caller.principal is None:
+        return REFUSED_LOCKOUT, (
+            "STS GetCallerIdentity did not report an IAM principal, so whether the change "
+            "leaves it able to call kms:PutKeyPolicy cannot be checked"
+        )
+    try:
+        before = settle_for_context(parse_policy(change["before"]["policy"]), ctx)
+        after = settle_for_context(parse_policy(change["after"]["policy"]), ctx)
+    except PolicyError as exc:
+        return REFUSED_LOCKOUT, f"the plan's policies do not parse ({exc})"
+    lost = lost_put_key_policy(before, after, ctx, caller.principal, caller.role_arn)
+    if lost is None:
+        return None
+    varied = varied_context(lost)
+    where = f" in a request with {varied}" if varied else ""
+    return REFUSED_LOCKOUT, (
+        f"the after-policy would take kms:PutKeyPolicy from {lost.principal}, the principal "
+        f"applying it{where}, which KMS's lockout safety check refuses (and the tool could "
+        "not roll the change back); apply as the owner root or a configured administrator"
     )

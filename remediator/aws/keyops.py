@@ -104,11 +104,18 @@ class KeyOps:
     def _kms(self, target: KeyTarget) -> Any:
         return self.clients(target.account, target.region, "kms")
 
-    def caller_account(self, account: str, region: str) -> str:
-        """The account STS GetCallerIdentity reports for ``account``'s own client."""
+    def caller_identity(self, account: str, region: str) -> tuple[str, str]:
+        """The account and ARN STS GetCallerIdentity reports for ``account``'s own client."""
         sts = self.clients(account, region, "sts")
         caller = ShardCaller(account, region, self.limiter, self.retry)
-        return str(caller.call(sts, "GetCallerIdentity")["Account"])
+        identity = caller.call(sts, "GetCallerIdentity")
+        return str(identity["Account"]), str(identity.get("Arn", ""))
+
+    def role_arn(self, account: str, region: str, name: str) -> str:
+        """The ARN, with its path, of the IAM role ``name`` of ``account`` (GetRole)."""
+        iam = self.clients(account, region, "iam")
+        caller = ShardCaller(account, region, self.limiter, self.retry)
+        return str(caller.call(iam, "GetRole", RoleName=name)["Role"]["Arn"])
 
     def read_policy(self, target: KeyTarget) -> LivePolicy:
         """GetKeyPolicy; KeyFailedError when the text KMS returns is not JSON."""

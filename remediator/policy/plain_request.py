@@ -38,7 +38,7 @@ _PLAIN_REQUEST = {"aws:securetransport": "true", "kms:bypasspolicylockoutsafetyc
                   "aws:viaawsservice": "false", "aws:principalisawsservice": "false"}
 # Keys a direct call by a principal does not carry: only a service acting for it, a grant
 # operation or a cryptographic request with an encryption context does.
-_ABSENT_FROM_A_DIRECT_CALL = frozenset({
+ABSENT_FROM_A_DIRECT_CALL = frozenset({
     "kms:viaservice", "kms:grantisforawsresource", "kms:grantoperations",
     "kms:granteeprincipal", "kms:retiringprincipal", "kms:encryptioncontextkeys",
     "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourceorgid",
@@ -67,16 +67,16 @@ def _identity_value(key: str, who: Identity) -> str | None:
 # root user has no principal tags: aws:PrincipalTag/* is "included in the request context if
 # the principal is using an IAM user with attached tags" or a role with tags or session tags
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag).
-_ABSENT_PREFIXES = ("kms:encryptioncontext:", "aws:requesttag/")
+ABSENT_PREFIXES = ("kms:encryptioncontext:", "aws:requesttag/")
 
 
 BYPASS_KEY = "kms:bypasspolicylockoutsafetycheck"
 
 
 def _is_absent(key: str, who: Identity) -> bool:
-    return (key in _ABSENT_FROM_A_DIRECT_CALL or key == "aws:tagkeys"
+    return (key in ABSENT_FROM_A_DIRECT_CALL or key == "aws:tagkeys"
             or (key == BYPASS_KEY and not who.states_bypass)
-            or key.startswith(_ABSENT_PREFIXES)
+            or key.startswith(ABSENT_PREFIXES)
             or (key.startswith("aws:principaltag/") and who.arn.endswith(":root")))
 
 

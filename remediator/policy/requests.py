@@ -341,6 +341,13 @@ def service_sources(
     return out
 
 
+def resource_keys(ctx: Context) -> Ctx:
+    """Every request is to this key: its account (and organisation, when known) are the
+    resource's (aws:ResourceAccount, aws:ResourceOrgID), whoever calls."""
+    return {"aws:resourceaccount": (ctx.owner_account,),
+            **({"aws:resourceorgid": (ctx.org_id,)} if ctx.org_id and ctx.owner_in_org() else {})}
+
+
 def representative_requests(before: Policy, after: Policy, ctx: Context) -> list[Request]:
     """Requests covering every value either policy names plus fresh outsider values, each
     labelled insider, outsider or neutral (see the module)."""
@@ -354,11 +361,7 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
     # tried with its network keys absent (so, off those networks).
     ctxs = tried + [c for c in off_network if c not in tried]
     nets = [in_named_network(c, named.keys) for c in ctxs]
-    # Every request is to this key: its account (and organisation, when known) are the
-    # resource's (aws:ResourceAccount, aws:ResourceOrgID), whoever calls.
-    resource = {"aws:resourceaccount": (ctx.owner_account,),
-                **({"aws:resourceorgid": (ctx.org_id,)}
-                   if ctx.org_id and ctx.owner_in_org() else {})}
+    resource = resource_keys(ctx)
     out: list[Request] = []
     for principal, acct, role, uid in aws_identities(named, accounts, outsider, ctx.partition):
         for org, paths in org_variants(acct, named, ctx, member):

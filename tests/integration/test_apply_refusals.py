@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kms_estate import (
     REGIONS,
+    ROLE,
     SANDBOX_A,
     SANDBOX_B,
     apply,
@@ -17,6 +18,7 @@ from kms_estate import (
     make_bucket,
     make_key,
     make_plan,
+    root,
     state_of,
     statuses,
     store,
@@ -186,6 +188,43 @@ def test_an_after_policy_that_locks_the_owner_out_is_refused(
     result = apply(aws, clients, make_plan([change(key, after=lockout)]), "lockout")
     assert statuses(result) == {key.arn: "refused-lockout"}
     assert state_of(clients, [key]) == before
+
+
+def _deny_put_to_all_but(account: str, spared: list[str]) -> dict[str, Any]:
+    """The tool's narrow Deny of kms:PutKeyPolicy (and a destructive action) for every
+    principal but ``spared``, beside the owner root's statement."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": root(account)},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "KmsRemediatorDenyUnauthorisedActions", "Effect": "Deny", "Principal": "*",
+         "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"], "Resource": "*",
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": [root(account), *spared]}}}]}
+
+
+# KMS refuses a PutKeyPolicy whose policy would not let the principal making it make a
+# subsequent PutKeyPolicy request
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html); moto does not
+# (LOCAL_AWS.md), so apply checks it for the caller STS reports: here a session of ROLE.
+def test_an_after_policy_that_locks_the_applying_principal_out_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    keys = [make_key(clients, SANDBOX_A, r) for r in REGIONS]
+    before = state_of(clients, keys)
+    admin = f"arn:aws:iam::{SANDBOX_A}:role/KeyAdmin"
+    plan = make_plan([change(k, after=_deny_put_to_all_but(SANDBOX_A, [admin])) for k in keys])
+    backups = store(aws, "caller-lockout")
+    result = apply(aws, clients, plan, "caller-lockout", backups=backups)
+    assert set(statuses(result).values()) == {"refused-lockout"}
+    assert result.exit_code == 2
+    reason = result.outcomes[0].reason or ""
+    assert f"assumed-role/{ROLE}/" in reason and "the principal applying it" in reason
+    assert state_of(clients, keys) == before
+    # The same Deny sparing the applying role (as it would a configured administrator) is
+    # applied: the role keeps kms:PutKeyPolicy, and so can roll the change back.
+    tool = f"arn:aws:iam::{SANDBOX_A}:role/{ROLE}"
+    spared = make_plan([change(k, after=_deny_put_to_all_but(SANDBOX_A, [admin, tool]))
+                        for k in keys])
+    assert set(statuses(apply(aws, clients, spared, "caller-kept")).values()) == {"applied"}
 
 
 def test_a_change_whose_proof_did_not_pass_is_refused(
