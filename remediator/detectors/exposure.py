@@ -9,7 +9,7 @@ from remediator.detectors.analysis import (
 )
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, SERVICE, Access, Grantee
-from remediator.policy.conditions import SERVICE_SCOPE_KEYS
+from remediator.policy.condition_keys import SERVICE_SCOPE_KEYS
 from remediator.policy.document import Statement
 from remediator.policy.principals import is_account_id, split_arn
 from remediator.types import Context, Finding

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from remediator.detectors.analysis import is_owner_root, named, statement_finding
 from remediator.policy import actions as kms
 from remediator.policy.access import AWS, Access, Grantee
-from remediator.policy.conditions import VIA_SERVICE_KEY, has_positive_via_service
+from remediator.policy.condition_keys import VIA_SERVICE_KEY
+from remediator.policy.conditions import has_positive_via_service
 from remediator.policy.deny import access_after_denies_via
 from remediator.policy.document import Condition, Statement
 from remediator.policy.principals import has_policy_variable, has_wildcard

@@ -19,7 +19,7 @@ from remediator.patches.document import (
     trusted_caller_accounts,
     with_statements,
 )
-from remediator.policy.conditions import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
+from remediator.policy.condition_keys import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
 from remediator.policy.principals import account_of_arn_value, is_account_id
 from remediator.types import Context, Finding
 

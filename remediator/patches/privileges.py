@@ -20,7 +20,7 @@ from remediator.patches.document import (
     with_statements,
 )
 from remediator.policy import actions as kms
-from remediator.policy.conditions import VIA_SERVICE_KEY
+from remediator.policy.condition_keys import VIA_SERVICE_KEY
 from remediator.policy.document import parse_policy
 from remediator.policy.evaluate import statement_actions
 from remediator.policy.matchers import condition_holds

@@ -12,14 +12,13 @@ from typing import NamedTuple
 
 from remediator.policy import actions as kms
 from remediator.policy.action_keys import condition_actions, split_by_carried_keys
-from remediator.policy.conditions import (
+from remediator.policy.condition_keys import (
     IDENTITY_KEYS,
     NETWORK_KEYS,
     SERVICE_SCOPE_KEYS,
-    allow_scope,
     covers_every_address,
-    deny_scope,
 )
+from remediator.policy.conditions import allow_scope, deny_scope
 from remediator.policy.constraints import ANY, UNCONDITIONAL, Constraint, Scope, only
 from remediator.policy.document import Condition, Principals, Statement
 from remediator.policy.matchers import condition_holds

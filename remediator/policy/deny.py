@@ -16,7 +16,7 @@ from remediator.policy.access import (
     compile_statement,
     deny_parts,
 )
-from remediator.policy.conditions import VIA_SERVICE_KEY
+from remediator.policy.condition_keys import VIA_SERVICE_KEY
 from remediator.policy.constraints import Constraint, Scope, excluding, only
 from remediator.policy.document import Policy, Principals, Statement
 from remediator.policy.matchers import condition_holds

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from remediator.policy.conditions import NETWORK_KEYS, covers_every_address
+from remediator.policy.condition_keys import NETWORK_KEYS, covers_every_address
 from remediator.policy.document import Condition
 
 Ctx = dict[str, tuple[str, ...]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from remediator.policy.conditions import USERID_KEY
+from remediator.policy.condition_keys import USERID_KEY
 from remediator.policy.document import Condition
 from remediator.policy.operators import Operator
 from remediator.policy.principals import glob_match, has_wildcard

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from remediator.policy.condition_keys import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
 from remediator.policy.document import Condition, Policy
 from remediator.policy.evaluate import (
     AWS,
@@ -61,12 +62,6 @@ FRESH_SESSION = "fresh-session"
 FRESH_USER = "fresh-user"
 _FRESH_ACCOUNT_SEED = 210_987_654_321
 
-ACCOUNT_KEYS = frozenset(
-    {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
-)
-ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
-ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
-PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 
 
 def _add(d: dict[str, None], values: Iterable[str]) -> None:
@@ -103,7 +98,7 @@ class Named:
     def add_condition(self, cond: Condition) -> None:
         """File a condition's values under what they name."""
         key, vals = cond.key, cond.values
-        self.org_keys |= key in ORG_KEYS or key in PATH_KEYS
+        self.org_keys |= key in ORG_KEYS or key in ORG_PATH_KEYS
         self.source_owner |= key == "aws:sourceowner"
         if key in ACCOUNT_KEYS:
             _add(self.accounts, (v for v in vals if is_account_id(v)))
@@ -113,7 +108,7 @@ class Named:
             _add(self.principals if key == "aws:principalarn" else self.source_arns, vals)
         elif key in ORG_KEYS:
             _add(self.orgs, (fill(v) for v in vals))
-        elif key in PATH_KEYS:
+        elif key in ORG_PATH_KEYS:
             _add(self.paths, (fill(v) for v in vals))
             _add(self.orgs, (fill(v).split("/", 1)[0] for v in vals))
         elif key == "aws:userid":
