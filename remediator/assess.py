@@ -16,6 +16,7 @@ from remediator.policy.principals import split_arn
 from remediator.rule_settings import apply_rule_settings
 from remediator.snapshot import IamPolicySnapshot, KeySnapshot, Snapshot
 from remediator.types import Finding
+from remediator.unread import unread_grants, unread_resources
 
 # Keys the live inventory never reads (remediator/aws/inventory.py, which keeps the same two
 # constants; tests/test_scan_plan_agree.py checks they agree), skipped here too so that a saved
@@ -128,6 +129,9 @@ def _assess(snapshot: Snapshot, config: Config) -> Assessment:
             continue
         if key.policy is None:
             unknown.append((key.arn, f"policy could not be read: {key.policy_error}"))
+        grants_unread = unread_grants(key)
+        if grants_unread is not None:
+            unknown.append((key.arn, grants_unread.reason))
         try:
             fs = key_findings(key, config, members)
         except PolicyError as exc:
@@ -142,4 +146,5 @@ def _assess(snapshot: Snapshot, config: Config) -> Assessment:
             unknown.append((pol.arn, invalid_iam_policy_reason(pol, exc)))
             continue
         located.extend(Located(pol.arn, pol.account, None, f) for f in fs)
+    unknown.extend((u.resource, u.reason) for u in unread_resources(snapshot))
     return Assessment(tuple(located), tuple(unknown), tuple(skipped))

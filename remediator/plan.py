@@ -27,6 +27,7 @@ from remediator.snapshot import (
     utc_now,
 )
 from remediator.types import Finding
+from remediator.unread import Unread
 from remediator.userjson import loads_strict
 
 PLAN_VERSION = 1
@@ -66,6 +67,15 @@ def iam_policy_entry(policy: IamPolicySnapshot, finding: Finding | None,
     return {"key_arn": None, "resource": policy.arn, "account": policy.account,
             "region": None, "finding": None if finding is None else finding.to_dict(),
             "playbook": None, "reason": reason}
+
+
+def unread_entry(unread: Unread) -> dict[str, Any]:
+    """A "needs a person" item about what the scan could not read (``remediator.unread``):
+    nothing is planned for it, and it must not pass for clean. ``key_arn`` is the key's when
+    the item is about one key's grants, else null."""
+    return {"key_arn": unread.key_arn, "resource": unread.resource, "account": unread.account,
+            "region": unread.region, "finding": None, "playbook": None,
+            "reason": unread.reason}
 
 
 def _unresolved_entry(key: KeySnapshot, u: Unresolved) -> dict[str, Any]:
@@ -114,9 +124,10 @@ def build_plan(
 ) -> dict[str, Any]:
     """The plan document, digest included. Keys whose policy was unknown or invalid (``None``
     plans, or plans with a ``policy_error``) are never changed: each is listed for a person,
-    with the reason and any grant findings it has. ``iam_people`` (``iam_policy_entry``) are
-    listed after the keys' items. ``organization``: the trusted organisation's members the
-    plan was proven with, so that apply checks each after-policy in the same world."""
+    with the reason and any grant findings it has. ``iam_people`` (``unread_entry``,
+    ``iam_policy_entry``) are listed after the keys' items. ``organization``: the trusted
+    organisation's members the plan was proven with, so that apply checks each after-policy
+    in the same world."""
     changes, people = [], []
     for key, kp in keyed:
         if kp is None or kp.policy_error is not None:

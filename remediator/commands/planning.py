@@ -22,7 +22,13 @@ from remediator.config import Config, load_config
 from remediator.detectors import RULES, analyze_key_policy
 from remediator.errors import PolicyError
 from remediator.outfile import check_writable
-from remediator.plan import build_plan, iam_policy_entry, load_plan, write_plan
+from remediator.plan import (
+    build_plan,
+    iam_policy_entry,
+    load_plan,
+    unread_entry,
+    write_plan,
+)
 from remediator.planner import KeyPlan, plan_grants, plan_policy, plan_unread_key
 from remediator.playbooks import PlaybookSet, check_playbook_names, load_playbooks
 from remediator.policy import parse_policy
@@ -30,6 +36,7 @@ from remediator.report.plan_view import render_plan_markdown, render_plan_termin
 from remediator.rule_settings import apply_rule_settings
 from remediator.snapshot import IamPolicySnapshot, KeySnapshot, Snapshot
 from remediator.types import Finding
+from remediator.unread import unread_grants, unread_resources
 
 log = structlog.get_logger("remediator.plan")
 
@@ -108,7 +115,10 @@ def plan_snapshot(snapshot: Snapshot, config: Config, cfg_sha: str,
         log.info("key_planned", key_arn=key.arn, changed=kp.changed, steps=len(kp.steps))
     auto = {b.id: books.allows_auto_fix(b) for b in books.playbooks}
     proven_with = snapshot.organization if members else None
-    return build_plan(keyed, cfg_sha, auto, plan_iam_policies(snapshot, config), proven_with)
+    unread = [u for u in (unread_grants(k) for k, _ in keyed) if u is not None]
+    unread += unread_resources(snapshot)
+    people = [*map(unread_entry, unread), *plan_iam_policies(snapshot, config)]
+    return build_plan(keyed, cfg_sha, auto, people, proven_with)
 
 
 def render(plan: dict[str, Any], fmt: str, out: TextIO) -> None:
