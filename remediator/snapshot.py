@@ -249,7 +249,8 @@ def _key_problem(key: _KeyModel) -> str | None:
 # the API marks no GrantListEntry member as required, so a principal or Operations may be
 # absent; when present they must have the API's types, since detectors, plans and apply read
 # them (a null Operations once crashed the grants detector).
-_GRANT_STRINGS = ("GranteePrincipal", "RetiringPrincipal")
+_GRANT_STRINGS = ("GranteePrincipal", "GranteeServicePrincipal", "RetiringPrincipal",
+                  "RetiringServicePrincipal")
 
 
 def _grants_problem(grants: Sequence[Mapping[str, Any]]) -> str | None:

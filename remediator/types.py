@@ -73,6 +73,9 @@ class GrantParties:
     grantee_party: Party
     retiring: str | None = None
     retiring_party: Party | None = None
+    # A service grantee's SourceArn constraint when it names a resource outside the trust:
+    # the grant serves that resource's account, the outsider (grantee_party "outsider").
+    acts_for: str | None = None
 
     @property
     def is_revocable(self) -> bool:
@@ -87,7 +90,8 @@ class GrantParties:
 
     @property
     def outsiders(self) -> tuple[str, ...]:
-        pairs = ((self.grantee, self.grantee_party), (self.retiring, self.retiring_party))
+        grantee = self.acts_for or self.grantee
+        pairs = ((grantee, self.grantee_party), (self.retiring, self.retiring_party))
         return tuple(dict.fromkeys(p for p, party in pairs if p and party == "outsider"))
 
 

@@ -207,3 +207,50 @@ def test_a_key_whose_policy_could_not_be_read_lists_its_grant_findings_for_a_per
     assert unread["finding"] is None and "could not be read" in unread["reason"]
     assert grant_entry["finding"]["grant_id"] == "outsider-role"
     assert "revoke grant outsider-role by hand" in grant_entry["reason"]
+
+
+# CreateGrant takes GranteePrincipal or GranteeServicePrincipal, never both; a service grantee
+# needs a SourceArn constraint, and the retiring principal may be a service too
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html,
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantListEntry.html).
+def _service_grant(source_account: str | None, retiring: dict[str, str]) -> dict[str, Any]:
+    g: dict[str, Any] = {"KeyId": f"arn:aws:kms:eu-west-1:{OWNER}:key/k", "GrantId": "svc",
+                         "GranteeServicePrincipal": "logs.eu-west-1.amazonaws.com",
+                         "Operations": ["Decrypt", "GenerateDataKey"], **retiring}
+    if source_account is not None:
+        arn = f"arn:aws:logs:eu-west-1:{source_account}:log-group:app"
+        g["Constraints"] = {"SourceArn": arn}
+    return g
+
+
+@pytest.mark.parametrize(("source", "retiring", "severity", "principals"), [
+    # Found by review: with GranteeServicePrincipal the grant had "no usable grantee" and was
+    # never looked at, even with an outside retiring principal.
+    (OWNER, {"RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"}, "low",
+     ("logs.eu-west-1.amazonaws.com",)),
+    (OWNER, {"RetiringPrincipal": f"arn:aws:iam::{OUTSIDER}:root"}, "high",
+     (f"arn:aws:iam::{OUTSIDER}:root",)),
+    # The service acts for a resource of an untrusted account: that account uses the key.
+    (OUTSIDER, {"RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"}, "high",
+     (f"arn:aws:logs:eu-west-1:{OUTSIDER}:log-group:app",)),
+    (TRUSTED, {"RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"}, "low",
+     ("logs.eu-west-1.amazonaws.com",)),
+])
+def test_grants_to_service_principals(source: str, retiring: dict[str, str], severity: str,
+                                      principals: tuple[str, ...]) -> None:
+    [found] = detect_external_grants([_service_grant(source, retiring)], CTX)
+    assert (found.severity, found.principals) == (severity, principals)
+
+
+def test_a_service_grant_for_an_outsiders_resource_is_revoked() -> None:
+    [found] = detect_external_grants([_service_grant(OUTSIDER, {
+        "RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"})], CTX)
+    assert found.grant_parties is not None and found.grant_parties.is_revocable
+    assert f"for arn:aws:logs:eu-west-1:{OUTSIDER}:log-group:app" in found.message
+    plan = plan_grants(KeyPlan(ROOT_POLICY, ROOT_POLICY, ()), [found], BOOKS, frozenset())
+    assert [f.grant_id for f in plan.revoke_grants] == ["svc"]
+    # The same grant for the owner's own log group is the service's own: kept, reported low.
+    [own] = detect_external_grants([_service_grant(OWNER, {
+        "RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"})], CTX)
+    kept = plan_grants(KeyPlan(ROOT_POLICY, ROOT_POLICY, ()), [own], BOOKS, frozenset())
+    assert kept.revoke_grants == () and [u.finding for u in kept.unresolved] == [own]

@@ -39,7 +39,8 @@ POLICY_NAME = "default"
 # (TargetAccessError), an account the config does not target (BadInputError).
 KEY_CALL_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, TargetAccessError, BadInputError)
 # What CreateGrant takes back from a ListGrants entry to re-create the same grant.
-GRANT_FIELDS = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints", "Name")
+GRANT_FIELDS = ("GranteePrincipal", "GranteeServicePrincipal", "RetiringPrincipal",
+                "RetiringServicePrincipal", "Operations", "Constraints", "Name")
 
 
 def policy_text(policy: Any) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from remediator.detectors.rules import RULES
-from remediator.policy.principals import parse_aws_principal
+from remediator.policy.principals import account_of_arn_value, parse_aws_principal
 from remediator.types import Context, Finding, GrantParties, Party
 
 # A service principal is a DNS-like name under amazonaws.com (amazonaws.com.cn in China), never
@@ -53,15 +53,49 @@ def party_of(value: str, ctx: Context) -> Party:
     return "insider" if ctx.is_trusted_account(account) else "outsider"
 
 
+def _principal(grant: Mapping[str, Any], field: str) -> str | None:
+    value = grant.get(field)
+    return value if isinstance(value, str) and value else None
+
+
+def _source_arn(grant: Mapping[str, Any]) -> str | None:
+    constraints = grant.get("Constraints")
+    source = constraints.get("SourceArn") if isinstance(constraints, Mapping) else None
+    return source if isinstance(source, str) and source else None
+
+
+def _party(grant: Mapping[str, Any], field: str, service_field: str,
+           ctx: Context) -> tuple[str, Party] | None:
+    """A grant's grantee or retiring principal: an ARN or id (``field``), or a service
+    principal (``service_field``: KMS takes one or the other, never both)."""
+    principal = _principal(grant, field)
+    if principal is not None:
+        return principal, party_of(principal, ctx)
+    service = _principal(grant, service_field)
+    return None if service is None else (service, "service")
+
+
 def grant_parties(grant: Mapping[str, Any], ctx: Context) -> GrantParties | None:
-    """The grant's principals and where they stand; None when it has no usable grantee."""
-    grantee = grant.get("GranteePrincipal")
-    if not isinstance(grantee, str) or not grantee:
+    """The grant's principals and where they stand; None when it has no usable grantee.
+
+    A service grantee with a ``SourceArn`` constraint may use the key only "on behalf of the
+    specified resource" (https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantConstraints.html):
+    when that resource's account is outside the trust, the grant serves an outsider, as a
+    service principal scoped by ``aws:SourceAccount`` to one does in a key policy."""
+    grantee = _party(grant, "GranteePrincipal", "GranteeServicePrincipal", ctx)
+    if grantee is None:
         return None
-    retiring = grant.get("RetiringPrincipal")
-    if isinstance(retiring, str) and retiring:
-        return GrantParties(grantee, party_of(grantee, ctx), retiring, party_of(retiring, ctx))
-    return GrantParties(grantee, party_of(grantee, ctx))
+    name, party = grantee
+    acts_for = None
+    source = _source_arn(grant)
+    if party == "service" and source is not None:
+        account = account_of_arn_value(source, wildcards=False)
+        if account is not None and not ctx.is_trusted_account(account):
+            party, acts_for = "outsider", source
+    retiring = _party(grant, "RetiringPrincipal", "RetiringServicePrincipal", ctx)
+    if retiring is None:
+        return GrantParties(name, party, acts_for=acts_for)
+    return GrantParties(name, party, retiring[0], retiring[1], acts_for)
 
 
 STANDING = {"insider": "inside the trust", "service": "an AWS service",
@@ -74,6 +108,9 @@ def _message(gid: str, parties: GrantParties, ops: tuple[str, ...]) -> str:
         also = ""
         if parties.retiring_party == "outsider" and parties.retiring != parties.grantee:
             also = f"; {parties.retiring}, also outside, can retire it"
+        if parties.acts_for is not None:
+            return (f"Grant {gid} lets {parties.grantee} use the key ({uses}) for "
+                    f"{parties.acts_for}, a resource outside the trusted accounts{also}.")
         return (f"Grant {gid} lets {parties.grantee}, outside the trusted accounts, use the key "
                 f"({uses}){also}.")
     if parties.is_service_grant:
