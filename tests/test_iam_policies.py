@@ -150,3 +150,37 @@ def test_the_finding_points_at_the_statement_that_opens_every_key() -> None:
     [finding] = detect_broad_decrypt(POLICY, {"Statement": [
         {"Sid": "One", **decrypt(KEY)}, {"Sid": "All", **decrypt("arn:aws:kms:*")}]})
     assert (finding.statement, finding.sid) == (1, "All")
+
+
+# Found by review: a carve-out of a family of keys was judged on whichever probe keys it
+# happened to hit, so the same shape got opposite verdicts.
+@pytest.mark.parametrize("family", [
+    "arn:aws:kms:*:1*", "arn:aws:kms:*:9*", "arn:aws:kms:*:*:key/1111*",
+    "arn:aws:kms:*:*:key/mrk-*", "arn:aws:kms:eu-*", "arn:aws:kms:us-east-*",
+    "arn:aws:kms:*:??????????7?:key/*",
+])
+def test_a_carve_out_of_a_family_of_keys_leaves_out_keys_nobody_named(family: str) -> None:
+    assert not flagged(decrypt(family, "NotResource"))
+    assert not flagged(ALLOW_ALL, decrypt(family, effect="Deny"))
+
+
+def test_allows_that_together_look_broad_are_judged_on_every_leading_digit() -> None:
+    """Three account families are not every account (the probes once had three accounts)."""
+    assert not flagged(decrypt(["arn:aws:kms:*:9*", "arn:aws:kms:*:3*", "arn:aws:kms:*:0*"]))
+    assert flagged(decrypt([f"arn:aws:kms:*:{d}*" for d in "0123456789"]))
+
+
+# A KMS request goes to the key's Region, and aws:ResourceAccount is the key's account
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
+# variables are replaced only under Version 2012-10-17
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+@pytest.mark.parametrize("resource", [
+    "arn:aws:kms:${aws:RequestedRegion}:*:key/*",
+    "arn:aws:kms:*:${aws:ResourceAccount}:key/*",
+    "arn:aws:kms:${aws:requestedregion}:${aws:ResourceAccount}:*",
+])
+def test_variables_the_key_decides_cover_every_key(resource: str) -> None:
+    assert flagged(decrypt(resource))
+    assert not flagged(ALLOW_ALL, decrypt(resource, effect="Deny"))
+    old = {"Version": "2008-10-17", "Statement": [decrypt(resource)]}
+    assert not detect_broad_decrypt(POLICY, old)  # the variable is its own text there
