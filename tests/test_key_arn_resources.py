@@ -240,3 +240,18 @@ def test_check_policy_refuses_a_bad_key_arn(tmp_path: Path, capsys: pytest.Captu
     code, out, err = _check(tmp_path, capsys, "--key-arn", arn)
     assert (code, out) == (2, "")
     assert problem in err and err.count("\n") == 1
+
+
+# Found by review: an unclosed "${" was masked as a variable again and again (RecursionError,
+# a traceback and exit 1 from check-policy). Without its "}" it is no variable: its own text.
+def test_an_unclosed_variable_is_text() -> None:
+    odd = "arn:aws:kms:*:*:key/${aws:username"
+    allow = {**PUBLIC, "Resource": odd}
+    assert resource_coverage(parse_policy(policy(allow)).statements[0]) == MAYBE
+    assert any(f.rule == "KMS-PUBLIC" for f in analyze_key_policy(policy(ROOT, allow), CTX))
+    # A Deny on every key but that one (no key id holds "${"): certain once the key is known.
+    deny = {"Sid": "Odd", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+            "NotResource": odd}
+    keyed = Context(OWNER, org_id=ORG, key_arn=THIS)
+    assert not any(f.rule == "KMS-PUBLIC"
+                   for f in analyze_key_policy(policy(ROOT, PUBLIC, deny), keyed))

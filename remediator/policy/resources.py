@@ -87,8 +87,9 @@ def _key_coverage(resource: str) -> str:
     """
     if resource == "*":
         return YES
-    if has_policy_variable(resource):  # whatever it stands for, never certainly this key
-        return NO if _key_coverage(_masked(resource)) == NO else MAYBE
+    masked = _masked(resource)
+    if masked != resource:  # a variable: whatever it stands for, never certainly this key
+        return NO if _key_coverage(masked) == NO else MAYBE
     arn = split_arn(resource)
     if arn is None:  # not six parts: a pattern such as "arn:*" may still match key ARNs
         if all(resource_match(resource, probe) for probe in _ANY_KEY_ARN):
