@@ -455,3 +455,27 @@ def test_every_plan_the_planner_writes_loads_and_shows_unchanged(
     assert {(True, False, False), (True, True, False), (False, True, False),
             (False, False, True), (False, False, False)} <= seen["people"]
 
+
+def test_show_renders_what_the_plan_format_leaves_optional(
+    plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A grant to revoke as a bare id (apply reads one: the apply tests' plans hold them) or
+    as a ListGrants entry without the grantee and operations the API marks optional; a change
+    without key_id or proof; an item about nothing named; no organization."""
+    grants = next(c for c in plan["changes"] if c["revoke_grants"])
+    change = {k: v for k, v in grants.items() if k not in ("key_id", "proof")}
+    change["revoke_grants"] = ["bare-grant-id", {"GrantId": "entry-grant-id"}]
+    person = {"reason": "someone should look"}
+    edited = _redigest({k: v for k, v in plan.items() if k != "organization"}
+                       | {"changes": [change], "needs_a_person": [person]})
+    path = tmp_path / "plan.json"
+    write_plan(edited, path)
+    assert load_plan(path) == edited
+    assert main(["show", str(path)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "revoke grant bare-grant-id" in shown and "revoke grant entry-grant-id" in shown
+    assert "entry-grant-id to" not in shown and "someone should look" in shown
+    assert main(["show", str(path), "--format", "markdown"]) == 0
+    shown = capsys.readouterr().out
+    assert "- revoke grant `bare-grant-id`\n- revoke grant `entry-grant-id`\n" in shown
+    assert "| `-` | - | someone should look |" in shown
