@@ -18,6 +18,7 @@ from remediator import __version__
 from remediator.diffs import structured_diff
 from remediator.errors import BadInputError, RemediatorError
 from remediator.outfile import write_text
+from remediator.plan_shape import check_plan_shape
 from remediator.planner import KeyPlan, Unresolved
 from remediator.snapshot import (
     IamPolicySnapshot,
@@ -160,7 +161,9 @@ def write_plan(plan: Mapping[str, Any], path: str | Path) -> None:
 
 
 def load_plan(path: str | Path) -> dict[str, Any]:
-    """Read a plan and check its digest; PlanIntegrityError when it does not match."""
+    """Read a plan, check its digest (PlanIntegrityError when it does not match) and then its
+    shape (``plan_shape``: BadInputError naming the first field show or apply could not
+    read), so that every reader of a loaded plan may index it as the format says."""
     try:
         data = loads_strict(Path(path).read_text(encoding="utf-8"), f"plan {path}", "a plan")
     except OSError as exc:
@@ -178,4 +181,7 @@ def load_plan(path: str | Path) -> dict[str, Any]:
             f"plan {path} does not match its digest: it was changed after it was made; "
             "make a new plan with 'remediator plan'"
         )
+    # After the digest: an edited plan is reported as edited, whatever its shape. The digest
+    # is recomputable, so a matching one says nothing about the shape.
+    check_plan_shape(data, str(path))
     return data

@@ -12,11 +12,13 @@ import pytest
 
 from remediator.cli import main
 from remediator.commands.planning import plan_snapshot
-from remediator.config import load_config
+from remediator.config import Config, load_config
+from remediator.demo.seed import exposed_policies
 from remediator.errors import BadInputError
 from remediator.plan import PlanIntegrityError, load_plan, plan_digest, policy_sha256, write_plan
+from remediator.playbooks import load_playbooks
 from remediator.report.plan_view import render_plan_markdown, render_plan_terminal
-from remediator.snapshot import load_snapshot
+from remediator.snapshot import Snapshot, load_snapshot, snapshot_from_dict
 
 DATA = Path(__file__).parent / "data"
 SNAPSHOT = DATA / "example-snapshot.json"
@@ -239,3 +241,241 @@ def test_a_plan_that_cannot_be_written_is_one_sentence(plan: dict[str, Any],
                                                        tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match=r"^cannot write the plan to .*: No such file"):
         write_plan(plan, tmp_path / "gone" / "plan.json")
+
+
+# A plan's digest is integrity, not authentication: anyone can recompute it. So a plan whose
+# digest matches may still not have the plan format's shape; show and apply answered such a
+# plan with a Python traceback (KeyError, AttributeError, TypeError). Plan loading checks the
+# shape once (remediator.plan_shape), after the digest: one sentence naming the first field.
+_GONE = object()
+
+
+def _redigest(plan: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in plan.items() if k != "digest"}
+    return body | {"digest": plan_digest(body)}
+
+
+def _edited(plan: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``plan`` with ``value`` at ``path`` (or the field removed, for ``_GONE``),
+    with a digest that matches it again."""
+    edited = json.loads(json.dumps(plan))
+    node = edited
+    for part in path[:-1]:
+        node = node[part]
+    if value is _GONE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return _redigest(edited)
+
+
+_MALFORMED = [
+    # the cases a review found (tests/integration helpers' plans, edited and re-digested)
+    (("changes",), {"a": 1}, "changes: expected a list"),
+    (("changes", 0), "x", "changes[0]: expected a mapping, got 'x'"),
+    (("needs_a_person",), _GONE, "needs_a_person: is required"),
+    (("changes", 0, "findings", 0, "severity"), _GONE,
+     "changes[0].findings[0].severity: is required"),
+    (("changes", 0, "findings", 0, "statement"), _GONE,
+     "changes[0].findings[0].statement: is required"),
+    (("changes", 0, "proof"), [], "changes[0].proof: expected a mapping"),
+    (("changes", 0, "before", "policy"), _GONE, "changes[0].before.policy: is required"),
+    (("changes", 0, "playbooks"), "abc", "changes[0].playbooks: expected a list, got 'abc'"),
+    (("changes", 0, "revoke_grants", 0), 5, "changes[0].revoke_grants[0]: expected a "
+     "ListGrants entry (an object with a GrantId) or a grant id, got 5"),
+    (("changes", 0, "revoke_grants", 0), {"GranteePrincipal": "arn:aws:iam::1:root"},
+     "changes[0].revoke_grants[0]: GrantId: expected a non-empty string, got None"),
+    # the rest of what show and apply read
+    (("plan_id",), 5, "plan_id: expected a string, got 5"),
+    (("changes", 0, "key_arn"), None, "changes[0].key_arn: expected a string, got None"),
+    (("changes", 0, "auto_fix"), "true", "changes[0].auto_fix: expected true or false, "
+     "got 'true'"),
+    (("changes", 0, "findings", 0, "statement"), "1",
+     "changes[0].findings[0].statement: expected a whole number, got '1'"),
+    (("changes", 0, "after", "policy"), "{}", "changes[0].after.policy: expected a mapping, "
+     "got '{}'"),
+    (("changes", 0, "after", "policy_sha256"), 5,
+     "changes[0].after.policy_sha256: expected a string, got 5"),
+    (("changes", 0, "proof", "checks", 0, "passed"), "yes",
+     "changes[0].proof.checks[0].passed: expected true or false, got 'yes'"),
+    (("changes", 0, "revoke_grants", 0, "Operations"), "Decrypt",
+     "changes[0].revoke_grants[0]: Operations: expected a list of strings, got 'Decrypt'"),
+    (("needs_a_person", 0), "x", "needs_a_person[0]: expected a mapping, got 'x'"),
+    (("needs_a_person", 0, "reason"), _GONE, "needs_a_person[0].reason: is required"),
+    (("needs_a_person", 0, "finding"), ["KMS-PUBLIC"],
+     "needs_a_person[0].finding: expected a mapping"),
+    (("organization",), {"id": "o-a1b2c3d4e5", "accounts": 5},
+     "organization.accounts: expected a list, got 5"),
+]
+
+
+@pytest.fixture
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply must refuse a malformed plan before it makes any AWS client."""
+    from remediator.commands import writes
+
+    def factory(*args: object) -> None:
+        raise AssertionError("apply reached AWS with a malformed plan")
+
+    monkeypatch.setattr(writes, "_factory", factory)
+
+
+@pytest.mark.parametrize(("path", "value", "message"), _MALFORMED,
+                         ids=[m[2].split(":")[0] for m in _MALFORMED])
+def test_a_plan_of_the_wrong_shape_is_one_sentence_for_show_and_apply(
+    path: tuple[str | int, ...], value: Any, message: str, plan: dict[str, Any],
+    tmp_path: Path, no_aws: None, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # changes[0] with a proof, a finding and a grant to revoke, so that every path above is
+    # there to edit
+    grants = next(c["revoke_grants"] for c in plan["changes"] if c["revoke_grants"])
+    first = {**plan["changes"][0], "revoke_grants": grants}
+    base = _redigest({**plan, "changes": [first, *plan["changes"][1:]],
+                      "organization": {"id": "o-a1b2c3d4e5", "accounts": [OWNER]}})
+    edited = _edited(base, path, value)
+    path_out = tmp_path / "plan.json"
+    write_plan(edited, path_out)
+    for argv in (["show", str(path_out)], ["show", str(path_out), "--format", "markdown"],
+                 ["apply", str(path_out), "--config", str(CONFIG), "--approve",
+                  edited["digest"]]):
+        assert main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == f"remediator: error: {path_out}: {message}.\n", argv
+    with pytest.raises(BadInputError):
+        load_plan(path_out)
+
+
+def test_an_edited_plan_is_reported_as_edited_whatever_its_shape(
+    plan: dict[str, Any], tmp_path: Path
+) -> None:
+    edited = {**_edited(plan, ("changes", 0), "x"), "digest": plan["digest"]}
+    write_plan(edited, tmp_path / "plan.json")
+    with pytest.raises(PlanIntegrityError, match="does not match its digest"):
+        load_plan(tmp_path / "plan.json")
+
+
+SANDBOX, PRODUCTION, EXTERNAL = "210987654321", "321098765432", "432109876543"
+DEMO_ORG = "o-demo123456"
+
+
+def _demo_key(owner: str, n: int, case: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """A key of the demo's estate (remediator.demo.seed), as a snapshot holds it."""
+    key_id = f"{n:08d}-0000-4000-8000-{int(owner):012d}"
+    root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{owner}:root"}, "Action": "kms:*",
+            "Resource": "*"}
+    grants = [{"GrantId": f"{n:064x}", "KeyId": key_id, "Name": "partner-batch",
+               "GranteePrincipal": f"arn:aws:iam::{EXTERNAL}:role/Batch",
+               "IssuingAccount": f"arn:aws:iam::{owner}:root",
+               "Operations": ["Decrypt", "GenerateDataKey"],
+               "CreationDate": "2026-01-01T00:00:00Z"}] if case == "external-grant" else []
+    return {"arn": f"arn:aws:kms:eu-west-1:{owner}:key/{key_id}", "account": owner,
+            "region": "eu-west-1", "key_id": key_id, "manager": "CUSTOMER", "state": "Enabled",
+            "multi_region": False, "policy_error": None, "grants": grants,
+            "aliases": [f"alias/demo-{case}"], "rotation_enabled": True, "tags": {"case": case},
+            "policy": {"Version": "2012-10-17", "Id": f"demo-{case}",
+                       "Statement": statements if case == "missing-root"
+                       else [root, *statements]}}
+
+
+def _demo_estate(org: bool) -> Snapshot:
+    """The demo's organisation offline: every case in its sandbox, three in production, and
+    what else a plan carries: an unreadable key, a key whose policy is not valid, an IAM
+    policy with KMS.1 and one that cannot be checked, and (``org``) the members it read."""
+    keys = [_demo_key(SANDBOX, n, case, stmts)
+            for n, (case, stmts) in enumerate(exposed_policies(SANDBOX, EXTERNAL).items())]
+    keys += [_demo_key(PRODUCTION, 50 + n, case, exposed_policies(PRODUCTION, EXTERNAL)[case])
+             for n, case in enumerate(("public", "cross-account", "clean"))]
+    keys.append({**_demo_key(SANDBOX, 90, "unread", []), "policy": None,
+                 "policy_error": "AccessDeniedException: not authorised"})
+    keys.append({**_demo_key(SANDBOX, 91, "invalid", []),
+                 "policy": {"Version": "2012-10-17", "Statement": "not a list"}})
+    decrypt_all = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    iam = [{"arn": f"arn:aws:iam::{SANDBOX}:policy/DecryptAll", "account": SANDBOX,
+            "version_id": "v1", "document": decrypt_all},
+           {"arn": f"arn:aws:iam::{SANDBOX}:policy/Broken", "account": SANDBOX,
+            "version_id": "v2", "document": {"Statement": 5}}]
+    return snapshot_from_dict({
+        "version": 1, "taken_at": "2026-01-01T00:00:00Z", "keys": keys, "iam_policies": iam,
+        "errors": [], "organization": {"id": DEMO_ORG, "accounts": [SANDBOX, PRODUCTION]}
+        if org else None})
+
+
+def _demo_config(org: bool) -> Config:
+    """The demo's own config (remediator.demo.run.write_config), with the organisation as
+    trust when ``org``."""
+    accounts = [SANDBOX, PRODUCTION]
+    return Config.model_validate({
+        "accounts": [{"id": a, "role_name": "OrganizationAccountAccessRole"} for a in accounts],
+        "regions": ["eu-west-1"],
+        "trust": {"org_id": DEMO_ORG} if org else {"trusted_accounts": accounts},
+        "admins": [f"arn:aws:iam::{a}:role/KeyAdmin" for a in accounts],
+        "via_services": ["s3.eu-west-1.amazonaws.com"], "sandbox_accounts": [SANDBOX]})
+
+
+def _planned() -> list[tuple[str, dict[str, Any]]]:
+    example = (load_snapshot(SNAPSHOT), load_config(CONFIG))
+    made = []
+    for name, (snapshot, config) in {"example": example,
+                                     "demo": (_demo_estate(False), _demo_config(False)),
+                                     "demo-org": (_demo_estate(True), _demo_config(True))}.items():
+        books = load_playbooks().ids()
+        for manual in ((), books):  # with every playbook named: changes that are not auto-fix
+            made.append((f"{name}{'+manual' if manual else ''}",
+                         plan_snapshot(snapshot, config, "0" * 64, manual)))
+    return made
+
+
+def test_every_plan_the_planner_writes_loads_and_shows_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = _planned()
+    seen: dict[str, set[Any]] = {"org": set(), "auto": set(), "grants": set(),
+                                 "statements": set(), "people": set()}
+    for name, made in plans:
+        path = tmp_path / f"{name}.json"
+        write_plan(made, path)
+        loaded = load_plan(path)
+        assert loaded == made and plan_digest(loaded) == made["digest"], name
+        for fmt in ("table", "markdown"):
+            assert main(["show", str(path), "--format", fmt]) == 0, (name, fmt)
+            assert made["digest"] in capsys.readouterr().out
+        seen["org"].add(made["organization"] is not None)
+        changes = made["changes"]
+        seen["auto"] |= {c["auto_fix"] for c in changes}
+        seen["grants"] |= {bool(c["revoke_grants"]) for c in changes}
+        seen["statements"] |= {type(f["statement"]) for c in changes for f in c["findings"]}
+        seen["people"] |= {(p["key_arn"] is None, p["finding"] is None, "proposal" in p)
+                           for p in made["needs_a_person"]}
+    # the plans hold every kind of entry the shape check reads
+    assert seen["org"] == seen["auto"] == seen["grants"] == {True, False}
+    assert seen["statements"] == {int, type(None)}
+    assert {(True, False, False), (True, True, False), (False, True, False),
+            (False, False, True), (False, False, False)} <= seen["people"]
+
+
+def test_show_renders_what_the_plan_format_leaves_optional(
+    plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A grant to revoke as a bare id (apply reads one: the apply tests' plans hold them) or
+    as a ListGrants entry without the grantee and operations the API marks optional; a change
+    without key_id or proof; an item about nothing named; no organization."""
+    grants = next(c for c in plan["changes"] if c["revoke_grants"])
+    change = {k: v for k, v in grants.items() if k not in ("key_id", "proof")}
+    change["revoke_grants"] = ["bare-grant-id", {"GrantId": "entry-grant-id"}]
+    person = {"reason": "someone should look"}
+    edited = _redigest({k: v for k, v in plan.items() if k != "organization"}
+                       | {"changes": [change], "needs_a_person": [person]})
+    path = tmp_path / "plan.json"
+    write_plan(edited, path)
+    assert load_plan(path) == edited
+    assert main(["show", str(path)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "revoke grant bare-grant-id" in shown and "revoke grant entry-grant-id" in shown
+    assert "entry-grant-id to" not in shown and "someone should look" in shown
+    assert main(["show", str(path), "--format", "markdown"]) == 0
+    shown = capsys.readouterr().out
+    assert "- revoke grant `bare-grant-id`\n- revoke grant `entry-grant-id`\n" in shown
+    assert "| `-` | - | someone should look |" in shown

@@ -47,7 +47,21 @@ def _members_line(plan: Plan) -> str:
 def _resource(item: Mapping[str, Any]) -> Any:
     """The key or IAM policy an item is about (plans made before items had ``resource`` name
     only ``key_arn``)."""
-    return item.get("resource") or item.get("key_arn")
+    return item.get("resource") or item.get("key_arn") or "-"
+
+
+def _grant_words(entry: Any, code: str = "") -> str:
+    """``ID to GRANTEE (OPERATIONS)`` of a grant to revoke, each name between ``code`` marks.
+    The planner writes the grant's ListGrants entry, whose grantee and operations the API
+    marks optional (left out when absent); apply also reads a bare grant id (``plan_shape``)."""
+    if isinstance(entry, str):
+        return f"{code}{entry}{code}"
+    words = f"{code}{entry.get('GrantId')}{code}"
+    if entry.get("GranteePrincipal"):
+        words += f" to {code}{entry['GranteePrincipal']}{code}"
+    if entry.get("Operations"):
+        words += f" ({', '.join(entry['Operations'])})"
+    return words
 
 
 def _diff_lines(change: Mapping[str, Any]) -> list[str]:
@@ -75,9 +89,7 @@ def render_plan_terminal(plan: Plan, out: TextIO) -> None:
                             f"proof: {_verdict(change)}"))
         for g in change["revoke_grants"]:
             console.print(Text.assemble("  ", ("revoke grant", "red"),
-                                        _text(f" {g.get('GrantId')} to "
-                                              f"{g.get('GranteePrincipal')} "
-                                              f"({', '.join(g.get('Operations', []))})")))
+                                        _text(f" {_grant_words(g)}")))
         for line in _diff_lines(change):
             style = ("green" if line.startswith("+") else "red" if line.startswith("-")
                      else "cyan" if line.startswith("@@") else "")
@@ -117,8 +129,7 @@ def render_plan_markdown(plan: Plan) -> str:
                          f"{f['message'].replace('|', '/')} |")
         lines += [""]
         for g in change["revoke_grants"]:
-            lines.append(f"- revoke grant `{g.get('GrantId')}` to `{g.get('GranteePrincipal')}` "
-                         f"({', '.join(g.get('Operations', []))})")
+            lines.append(f"- revoke grant {_grant_words(g, '`')}")
         diff = _diff_lines(change)
         lines += (["", "```diff", *diff, "```", ""] if diff else [""])
     if plan["needs_a_person"]:
