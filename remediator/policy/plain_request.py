@@ -10,11 +10,12 @@ know (the caller's address, the time, MFA) is left undecided.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from remediator.policy.condition_keys import USERID_KEY
 from remediator.policy.document import Condition
-from remediator.policy.operators import Operator
-from remediator.policy.principals import glob_match, has_wildcard
+from remediator.policy.matchers import Unresolvable, condition_holds
+from remediator.policy.principals import has_wildcard
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +49,21 @@ ABSENT_FROM_A_DIRECT_CALL = frozenset({
 })
 
 
-def _identity_value(key: str, who: Identity) -> str | None:
-    if key in ("aws:principalaccount", "kms:calleraccount"):
-        return who.account
-    if key == "aws:principalarn":
-        return who.arn
-    if key == "aws:principalorgid":
-        return who.org_id
+@lru_cache(maxsize=1024)
+def _facts(who: Identity) -> dict[str, tuple[str, ...]]:
+    """Every key ``who``'s plain request carries with a value the policy can know."""
+    facts: dict[str, tuple[str, ...]] = {k: (v,) for k, v in _PLAIN_REQUEST.items()}
+    facts.update({"aws:principalaccount": (who.account,), "kms:calleraccount": (who.account,),
+                  "aws:principalarn": (who.arn,), "aws:resourceaccount": (who.account,)})
+    if who.org_id:
+        facts["aws:principalorgid"] = (who.org_id,)
+        facts["aws:resourceorgid"] = (who.org_id,)
     if who.arn.endswith(":root"):
-        if key == USERID_KEY:
-            return who.account  # the root user's aws:userid is the account id
-        if key == "aws:principaltype":
-            return "Account"
-    return _PLAIN_REQUEST.get(key)
+        facts[USERID_KEY] = (who.account,)  # the root user's aws:userid is the account id
+        facts["aws:principaltype"] = ("Account",)
+    if not who.states_bypass:
+        del facts[BYPASS_KEY]
+    return facts
 
 
 # PutKeyPolicy takes no tags, so its request has no aws:RequestTag/* or aws:TagKeys; and the
@@ -76,21 +79,9 @@ BYPASS_KEY = "kms:bypasspolicylockoutsafetycheck"
 def _is_absent(key: str, who: Identity) -> bool:
     return (key in ABSENT_FROM_A_DIRECT_CALL or key == "aws:tagkeys"
             or (key == BYPASS_KEY and not who.states_bypass)
+            or (key == "aws:principalorgid" and not who.org_id)
             or key.startswith(ABSENT_PREFIXES)
             or (key.startswith("aws:principaltag/") and who.arn.endswith(":root")))
-
-
-def _matches(cond: Condition, value: str) -> bool:
-    op = cond.operator
-    if op.family in ("string", "arn"):
-        if op.wildcards:
-            return any(glob_match(p, value, op.ignore_case) for p in cond.values)
-        if op.ignore_case:
-            return value.lower() in {v.lower() for v in cond.values}
-        return value in cond.values
-    if op.family == "bool":
-        return value in {v.lower() for v in cond.values}
-    return False
 
 
 def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
@@ -110,35 +101,23 @@ def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
     return None
 
 
-def _absent_key_result(op: Operator) -> bool:
-    """A condition on a key the request does not carry
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html):
-    Null "true" holds; ForAllValues, IfExists and negated operators hold; the rest do not."""
-    if op.family == "null":
-        return True  # decided by the caller from the values
-    if op.qualifier == "ForAllValues" or op.if_exists:
-        return True
-    if op.qualifier == "ForAnyValue":
-        return False
-    return op.negated
-
-
 def holds_for(cond: Condition, who: Identity) -> bool | None:
     """Whether a condition holds for ``who``'s plain request (a direct call over TLS, not
     through a service, without bypassing the lockout safety check): True, False, or None when
-    it depends on what a policy cannot know (the caller's address, the time, MFA...)."""
+    it depends on what a policy cannot know (the caller's address, the time, MFA...).
+
+    Decided by the concrete operator semantics the evaluator uses (``matchers``): several
+    values are ORed (``Null ["true", "false"]`` always holds), ARN operators match component by
+    component, and policy variables take the request's values (Version 2012-10-17; a statement
+    is judged alike in every policy that holds it)."""
     op = cond.operator
     if cond.key == "aws:principalorgpaths" and op.family == "string":
         hit = _org_path_hit(cond, who)
         return None if hit is None else (not hit if op.negated else hit)
-    if _is_absent(cond.key, who):
-        if op.family == "null":
-            return cond.values == ("true",)
-        return _absent_key_result(op)
-    value = _identity_value(cond.key, who)
-    if value is None or op.family not in ("string", "arn", "bool", "null"):
+    facts = _facts(who)
+    if cond.key not in facts and not _is_absent(cond.key, who):
         return None
-    if op.family == "null":
-        return cond.values == ("false",)  # the key is present
-    hit = _matches(cond, value)
-    return (not hit) if op.negated else hit
+    try:
+        return condition_holds(cond, facts, variables=True)
+    except Unresolvable:
+        return None  # a variable on a key the policy cannot know
