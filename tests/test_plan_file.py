@@ -479,3 +479,19 @@ def test_show_renders_what_the_plan_format_leaves_optional(
     shown = capsys.readouterr().out
     assert "- revoke grant `bare-grant-id`\n- revoke grant `entry-grant-id`\n" in shown
     assert "| `-` | - | someone should look |" in shown
+
+
+def test_show_names_a_service_grantee_and_the_resource_it_serves(
+    plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A grant to a service principal (GranteeServicePrincipal) is shown with the service and
+    its SourceArn, the resource of the untrusted account it serves."""
+    grants = next(c for c in plan["changes"] if c["revoke_grants"])
+    source = "arn:aws:logs:eu-west-1:444455556666:log-group:app"
+    entry = {"GrantId": "svc-grant", "GranteeServicePrincipal": "logs.eu-west-1.amazonaws.com",
+             "Operations": ["Decrypt"], "Constraints": {"SourceArn": source}}
+    path = tmp_path / "plan.json"
+    write_plan(_redigest(plan | {"changes": [grants | {"revoke_grants": [entry]}]}), path)
+    assert main(["show", str(path), "--format", "markdown"]) == 0
+    assert (f"- revoke grant `svc-grant` to `logs.eu-west-1.amazonaws.com` for `{source}` "
+            "(Decrypt)") in capsys.readouterr().out

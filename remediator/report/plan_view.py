@@ -57,8 +57,12 @@ def _grant_words(entry: Any, code: str = "") -> str:
     if isinstance(entry, str):
         return f"{code}{entry}{code}"
     words = f"{code}{entry.get('GrantId')}{code}"
-    if entry.get("GranteePrincipal"):
-        words += f" to {code}{entry['GranteePrincipal']}{code}"
+    grantee = entry.get("GranteePrincipal") or entry.get("GranteeServicePrincipal")
+    if grantee:
+        words += f" to {code}{grantee}{code}"
+    source = (entry.get("Constraints") or {}).get("SourceArn")
+    if source:
+        words += f" for {code}{source}{code}"
     if entry.get("Operations"):
         words += f" ({', '.join(entry['Operations'])})"
     return words
