@@ -2780,6 +2780,12 @@ CASES: list[Case] = [
              [f"arn:aws:iam::{UNTRUSTED}:*", f"arn:aws:sts::{UNTRUSTED}:*"]),
         )
     ],
+    # Found by review: "*" in the account part under StringEquals is a literal too (OPS,
+    # string operators: no wildcard matching), so no caller's aws:PrincipalArn equals it and
+    # the statement lets nobody in; it was read as naming no account, so anyone: critical.
+    case("stringequals-principal-arn-with-a-literal-star-account-lets-nobody-in",
+         with_root(allow("*", "kms:Decrypt", sid="Share", cond={
+             "StringEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}})), exact=()),
     # A role session's aws:PrincipalArn is its role's ARN, "not the ARN of the user that
     # assumed the role" (KEYS#condition-keys-principalarn): a Deny on session ARNs spares it;
     # and an aws:userid is never an ARN.

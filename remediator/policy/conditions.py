@@ -49,6 +49,7 @@ from remediator.policy.principals import (
     has_wildcard,
     is_account_id,
     names_every_principal_of,
+    split_arn,
 )
 from remediator.policy.service_keys import (
     IS_SERVICE_KEY,
@@ -97,6 +98,14 @@ def _before_account(arn: str) -> str:
     return ":".join(arn.split(":", 4)[:4])
 
 
+def _names_no_account(arn: str) -> bool:
+    """Whether an ARN's account part, read as text (no wildcard operator, no variable), is no
+    account id: ``*`` or a name. An empty part (an S3 bucket's ARN) names a real resource."""
+    parts = split_arn(arn)
+    return (parts is not None and bool(parts.account) and not has_policy_variable(arn)
+            and not is_account_id(parts.account))
+
+
 def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
     """The dimension a condition speaks of and the fixed values it names, or None.
 
@@ -117,6 +126,8 @@ def _dimension_values(cond: Condition) -> tuple[str, set[str]] | None:
         accts = set()
         for v in vals:
             a = account_of_arn_value(v, wild)
+            if a is None and not wild and _names_no_account(v):
+                continue  # as for account keys: "arn:aws:iam::*:role/x" is a literal
             if a is None or (wild and op.family == "string" and has_wildcard(_before_account(v))):
                 # Under StringLike a wildcard before the account spans colons, so another
                 # account's ARN can match it (IAM paths may hold colons); the Arn operators
