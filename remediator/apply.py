@@ -3,7 +3,8 @@
 The safety rules of DESIGN.md, in the order they are checked:
 
 - the plan must match its digest and be approved (``--approve DIGEST``, or a person confirming
-  at a terminal); otherwise ``RefusedError`` and nothing is touched (rule 2);
+  at a terminal), and each change's before- and after-policy must be the documents their
+  SHA-256 markers name; otherwise ``RefusedError`` and nothing is touched (rule 2);
 - the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
 - per key, before anything is written: the account must be a configured sandbox *and* STS
   GetCallerIdentity through that account's client must report it (rule 3); a change whose

@@ -1,6 +1,8 @@
 """What must hold before apply may touch anything (DESIGN.md safety rules 2, 3 and 4).
 
-Whole-plan gates raise ``RefusedError``: the plan must match its digest and be approved. Per-key
+Whole-plan gates raise ``RefusedError``: the plan must match its digest and be approved, and
+each change's before- and after-policy must be the documents their SHA-256 markers name (the
+stale check reads the marker, show and the other gates the document). Per-key
 gates return a refusal (status and reason) and leave the key alone while the others go on: the
 account must be a configured sandbox *and* STS GetCallerIdentity through that account's own
 client must report it; a change whose playbooks may not auto-fix needs each of them named in
@@ -92,11 +94,14 @@ def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
     comes twice."""
     targets = []
     for i, change in enumerate(plan.get("changes", [])):
+        if not isinstance(change, Mapping):
+            raise RefusedError(f"Plan change {i} cannot be applied: it is not a JSON object.")
         try:
             targets.append(KeyTarget.from_entry(change))
             _check_change(change)
         except ValueError as exc:
-            raise RefusedError(f"Plan change {i} cannot be applied: {exc}.") from exc
+            raise RefusedError(f"Plan change {i} ({change.get('key_arn')}) cannot be applied: "
+                               f"{exc}.") from exc
     arns = [t.key_arn for t in targets]
     if len(arns) != len(set(arns)):
         raise RefusedError("The plan changes a key more than once.")
@@ -104,11 +109,15 @@ def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
 
 
 def _check_change(change: Mapping[str, Any]) -> None:
-    """ValueError unless the change has the before/after markers apply compares, and its
-    after-policy is the one its marker names."""
+    """ValueError unless the change has the before/after markers apply compares, and each
+    policy is the one its marker names: the stale check compares the live policy with
+    before.policy_sha256, while show, the proof and the caller-lockout check read
+    before.policy, so the two must be the same document."""
     before, after = change.get("before"), change.get("after")
-    if not isinstance(before, Mapping) or not isinstance(before.get("policy_sha256"), str):
-        raise ValueError("it has no before.policy_sha256")
+    if not isinstance(before, Mapping) or not isinstance(before.get("policy"), Mapping):
+        raise ValueError("it has no before.policy")
+    if before.get("policy_sha256") != policy_sha256(before["policy"]):
+        raise ValueError("its before.policy_sha256 is not the SHA-256 of its before.policy")
     if not isinstance(after, Mapping) or not isinstance(after.get("policy"), Mapping):
         raise ValueError("it has no after.policy")
     if after.get("policy_sha256") != policy_sha256(after["policy"]):

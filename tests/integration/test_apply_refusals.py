@@ -244,6 +244,28 @@ def test_a_change_whose_proof_did_not_pass_is_refused(
     assert state_of(clients, keys) == before
 
 
+def test_a_before_policy_that_is_not_its_marker_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the stale check compares the live policy with before.policy_sha256,
+    while show, the proof and the caller-lockout check read before.policy. A plan whose
+    before.policy is a copy of its after.policy (marker: the live policy's) read as "no policy
+    change" everywhere and skipped every gate, yet apply replaced the live policy."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    after = _deny_put_to_all_but(SANDBOX_A, [])
+    unbound = change(key, after=after) | {"proof": {}}
+    unbound["before"] = {**unbound["before"], "policy": after}
+    backups = store(aws, "before-unbound")
+    plan = make_plan([unbound])
+    with pytest.raises(RefusedError, match=(
+            rf"Plan change 0 \({key.arn}\) cannot be applied: its before.policy_sha256 is not "
+            "the SHA-256 of its before.policy")):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
+
+
 ORG = "o-a1b2c3d4e5"
 
 
