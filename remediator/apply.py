@@ -3,8 +3,9 @@
 The safety rules of DESIGN.md, in the order they are checked:
 
 - the plan must match its digest and be approved (``--approve DIGEST``, or a person confirming
-  at a terminal), and each change's before- and after-policy must be the documents their
-  SHA-256 markers name; otherwise ``RefusedError`` and nothing is touched (rule 2);
+  at a terminal), each change's before- and after-policy must be the documents their
+  SHA-256 markers name, and its ``revoke_grants`` grants as ListGrants lists them (not bare
+  ids); otherwise ``RefusedError`` and nothing is touched (rule 2);
 - the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
 - per key, before anything is written: the account must be a configured sandbox *and* STS
   GetCallerIdentity through that account's client must report it (rule 3); a change whose
@@ -14,10 +15,12 @@ The safety rules of DESIGN.md, in the order they are checked:
 
 Then, key by key: re-read the key's metadata and refuse an AWS managed key (its policy is
 AWS's) or a key scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``);
-re-read the live policy and skip the key as stale when it is not the plan's
-"before" (rule 2); write and verify the backup and record it in the run record (rule 1, 6);
-PutKeyPolicy (never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant;
-re-read and compare with the plan's "after". The run record is saved after each step, so a run
+re-read the live policy and skip the key as stale when it is not the plan's "before" (rule 2);
+list the grants and skip the key as stale when a grant the plan revokes is listed with another
+grantee, retiring principal, operations or constraints; write and verify the backup and
+record it in the run record (rule 1, 6); PutKeyPolicy (never with
+BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant; re-read and compare with
+the plan's "after". The run record is saved after each step, so a run
 killed at any point can be rolled back (rule 6). An AWS error stops that key only, recorded as
 failed with its reason.
 """
@@ -30,7 +33,7 @@ from typing import Any
 
 import structlog
 
-from remediator.approval import Refusal, check_approval, plan_targets, preflight
+from remediator.approval import Refusal, check_approval, grant_drift, plan_targets, preflight
 from remediator.aws.backup import BackupStore, new_run_id
 from remediator.aws.inventory import SKIPPED_STATES, ClientSource, jsonable, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
@@ -194,8 +197,13 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         planned = change["before"]["policy_sha256"]
         if live.sha256 != planned:
             return _finish(run, target, SKIPPED_STALE, _stale_reason(live.sha256, planned))
+        step = "ListGrants"
+        grants = jsonable(run.ops.list_grants(target))
+        drift = grant_drift(change.get("revoke_grants", []), grants)
+        if drift is not None:
+            return _finish(run, target, SKIPPED_STALE, drift)
         step = "backup"
-        _back_up(run, target, change, live, meta)
+        _back_up(run, target, change, live, meta, grants)
         step = "PutKeyPolicy"
         run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
         run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
@@ -238,10 +246,11 @@ def _back_up(
     change: Mapping[str, Any],
     live: LivePolicy,
     meta: Mapping[str, Any],
+    grants: list[dict[str, Any]],
 ) -> None:
-    """Rule 1: the original policy text, grants and DescribeKey output (``meta``, read just
-    before), verified in S3 and recorded in the run record before the key is touched."""
-    grants = jsonable(run.ops.list_grants(target))
+    """Rule 1: the original policy text, grants and DescribeKey output (``meta``, ``grants``,
+    read just before), verified in S3 and recorded in the run record before the key is
+    touched."""
     payload = {
         "version": 1,
         "run_id": run.recorder.run_id,
@@ -271,8 +280,7 @@ def _planned_revokes(
 ) -> list[dict[str, Any]]:
     """The full ListGrants entries of the grants to revoke (kept for re-creation). A planned
     grant already gone needs no revoking and is only logged."""
-    entries = change.get("revoke_grants", [])
-    wanted = [g if isinstance(g, str) else g.get("GrantId") for g in entries]
+    wanted = [g["GrantId"] for g in change.get("revoke_grants", [])]
     by_id = {g["GrantId"]: g for g in grants}
     for grant_id in wanted:
         if grant_id not in by_id:

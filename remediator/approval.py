@@ -122,6 +122,57 @@ def _check_change(change: Mapping[str, Any]) -> None:
         raise ValueError("it has no after.policy")
     if after.get("policy_sha256") != policy_sha256(after["policy"]):
         raise ValueError("its after.policy_sha256 is not the SHA-256 of its after.policy")
+    revoke = change.get("revoke_grants", [])
+    if not isinstance(revoke, list) or not all(_is_grant_entry(g) for g in revoke):
+        raise ValueError(
+            "its revoke_grants are not grants as ListGrants lists them (objects with GrantId, "
+            "GranteePrincipal and Operations), which apply compares with the live grants"
+        )
+
+
+def _is_grant_entry(grant: Any) -> bool:
+    return (
+        isinstance(grant, Mapping)
+        and isinstance(grant.get("GrantId"), str)
+        and isinstance(grant.get("GranteePrincipal"), str)
+        and isinstance(grant.get("Operations"), list)
+    )
+
+
+# What makes a grant the one the plan shows (its id is the same by construction).
+GRANT_IDENTITY = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints")
+
+
+def _grant_field(grant: Mapping[str, Any], name: str) -> Any:
+    value = grant.get(name) or None
+    if name == "Operations" and value is not None:
+        return sorted(str(op) for op in value)
+    return value
+
+
+def grant_drift(
+    planned: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """Why a grant the plan revokes is not the grant ListGrants now lists with its id
+    (grantee, retiring principal, operations or constraints differ), or None when each planned
+    grant still listed is the one the plan shows (a grant already gone needs no revoking)."""
+    by_id = {g.get("GrantId"): g for g in live}
+    for grant in planned:
+        now = by_id.get(grant["GrantId"])
+        if now is None:
+            continue
+        differ = [
+            f"{name} is {_grant_field(now, name)!r}, not {_grant_field(grant, name)!r}"
+            for name in GRANT_IDENTITY
+            if _grant_field(now, name) != _grant_field(grant, name)
+        ]
+        if differ:
+            return (
+                f"grant {grant['GrantId']} is not the grant the plan revokes (its "
+                f"{'; its '.join(differ)}): the grants changed since the plan was made, or the "
+                "plan was edited; plan again"
+            )
+    return None
 
 
 def plan_members(plan: Mapping[str, Any], org_id: str | None) -> frozenset[str]:

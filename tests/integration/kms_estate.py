@@ -96,9 +96,15 @@ class SeededKey:
     grants: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def revoke(self) -> list[str]:
-        """The grants the plan revokes: those to the external account."""
-        return [g["GrantId"] for g in self.grants if g["GranteePrincipal"] == root(EXTERNAL)]
+    def revoke(self) -> list[dict[str, Any]]:
+        """The grants the plan revokes: those to the external account, as ListGrants lists
+        them (the planner writes them so, and apply compares them with the live grants)."""
+        return [g for g in self.grants if g["GranteePrincipal"] == root(EXTERNAL)]
+
+    @property
+    def revoke_ids(self) -> list[str]:
+        """The ids of the grants the plan revokes."""
+        return [g["GrantId"] for g in self.revoke]
 
 
 def factory(

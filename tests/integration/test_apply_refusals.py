@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from kms_estate import (
+    EXTERNAL,
     REGIONS,
     ROLE,
     SANDBOX_A,
@@ -261,6 +262,65 @@ def test_a_before_policy_that_is_not_its_marker_is_refused(
     with pytest.raises(RefusedError, match=(
             rf"Plan change 0 \({key.arn}\) cannot be applied: its before.policy_sha256 is not "
             "the SHA-256 of its before.policy")):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
+
+
+def test_a_revoked_grant_that_is_not_the_planned_one_skips_the_key(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: apply revoked the plan's grant ids without comparing the live grant
+    with the plan's entry, so a plan whose entry showed "grant G to the external account"
+    while G was the owner's own grant revoked the owner's grant. That key is now skipped as
+    stale, and the others go on."""
+    key, other = make_key(clients, SANDBOX_A, REGIONS[0]), make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    own = next(g for g in key.grants if g["GranteePrincipal"] == root(SANDBOX_A))
+    relabelled = change(key) | {"revoke_grants": [{**own, "GranteePrincipal": root(EXTERNAL)}]}
+    result = apply(aws, clients, make_plan([relabelled, change(other)]), "grant-drift")
+    assert statuses(result) == {key.arn: "skipped-stale", other.arn: "applied"}
+    reason = result.outcomes[0].reason or ""
+    assert reason.startswith(f"grant {own['GrantId']} is not the grant the plan revokes")
+    assert f"GranteePrincipal is '{root(SANDBOX_A)}', not '{root(EXTERNAL)}'" in reason
+    assert result.exit_code == 3
+    assert state_of(clients, [key]) == before
+
+
+@pytest.mark.parametrize("field", ["RetiringPrincipal", "Operations", "Constraints"])
+def test_each_field_that_makes_a_grant_the_planned_one_is_compared(
+    aws: LocalAws, clients: ClientFactory, field: str
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    edited = {"RetiringPrincipal": root(EXTERNAL), "Operations": ["Decrypt"],
+              "Constraints": {"EncryptionContextSubset": {"app": "other"}}}[field]
+    planned = change(key) | {"revoke_grants": [{**key.revoke[0], field: edited}]}
+    result = apply(aws, clients, make_plan([planned]), f"grant-drift-{field}")
+    assert statuses(result) == {key.arn: "skipped-stale"}
+    assert f"its {field} is " in (result.outcomes[0].reason or "")
+    assert state_of(clients, [key]) == before
+
+
+def test_operations_listed_in_another_order_are_the_same_grant(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    grant = key.revoke[0]
+    planned = change(key) | {"revoke_grants": [
+        {**grant, "Operations": list(reversed(grant["Operations"]))}]}
+    result = apply(aws, clients, make_plan([planned]), "grant-order")
+    assert statuses(result) == {key.arn: "applied"}
+
+
+def test_revoke_grants_given_as_bare_ids_are_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    plan = make_plan([change(key) | {"revoke_grants": key.revoke_ids}])
+    backups = store(aws, "bare-ids")
+    with pytest.raises(RefusedError, match="its revoke_grants are not grants as ListGrants lists"):
         apply_plan(plan, plan["digest"], config(aws), clients, backups)
     assert state_of(clients, [key]) == before
     assert list_runs(backups) == []
