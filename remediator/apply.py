@@ -8,8 +8,10 @@ The safety rules of DESIGN.md, in the order they are checked:
   ids); otherwise ``RefusedError`` and nothing is touched (rule 2);
 - the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
 - per key, before anything is written: the account must be a configured sandbox *and* STS
-  GetCallerIdentity through that account's client must report it (rule 3); a change whose
-  playbooks may not auto-fix needs each of them named in ``include_manual``; the after-policy
+  GetCallerIdentity through that account's client must report it (rule 3); every playbook a
+  change names must be known, and one that may not auto-fix under the current config and
+  playbooks (whatever the plan's ``auto_fix`` says) must be named in ``include_manual``; the
+  after-policy
   must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that fails one of
   these is refused and left alone; the others go on.
 
@@ -39,6 +41,7 @@ from remediator.aws.inventory import SKIPPED_STATES, ClientSource, jsonable, lim
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
+from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.errors import (
     BackupError,
@@ -81,8 +84,9 @@ _REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED, REFUSED_KEY_STATE}
 @dataclass(frozen=True, slots=True)
 class KeyOutcome:
     """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-lockout``, ``refused-unproven``, ``refused-aws-managed``,
-    ``refused-key-state`` or ``failed``, with the reason when not applied."""
+    ``refused-manual``, ``refused-unknown-playbook``, ``refused-lockout``, ``refused-unproven``,
+    ``refused-aws-managed``, ``refused-key-state`` or ``failed``, with the reason when not
+    applied."""
 
     key_arn: str
     account: str
@@ -150,11 +154,12 @@ def apply_plan(
     """Apply ``plan`` (see the module docstring); RefusedError or BackupError when the whole
     plan is refused (nothing changed), else one outcome per change."""
     digest = check_approval(plan, approve, confirm)
+    books = playbooks_for(config)
     store.check_versioning()
     targets = plan_targets(plan)
     run_id = new_run_id()
     ops = KeyOps(factory, limiter or limiter_from_config(config), retry, run_id)
-    refusals = preflight(plan, targets, ops, config, frozenset(include_manual))
+    refusals = preflight(plan, targets, ops, config, books, frozenset(include_manual))
     recorder = RunRecorder.start(store, run_id, plan, _entries(plan, targets, refusals))
     log.info("apply.start", run_id=run_id, plan_digest=digest, keys=len(targets))
     run = _Run(ops, recorder, digest)

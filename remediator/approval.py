@@ -5,10 +5,11 @@ each change's before- and after-policy must be the documents their SHA-256 marke
 stale check reads the marker, show and the other gates the document). Per-key
 gates return a refusal (status and reason) and leave the key alone while the others go on: the
 account must be a configured sandbox *and* STS GetCallerIdentity through that account's own
-client must report it; a change whose playbooks may not auto-fix needs each of them named in
-``include_manual``; the after-policy must keep the owner root able to call kms:PutKeyPolicy,
-and the principal applying it wherever the before-policy let it (KMS's own lockout safety check,
-which moto does not make).
+client must report it; every playbook a change names must be known, and a playbook the
+current config and playbooks do not let auto-fix must be named in ``include_manual`` (the
+plan's own ``auto_fix`` flag is not trusted); the after-policy must keep the owner root able
+to call kms:PutKeyPolicy, and the principal applying it wherever the before-policy let it
+(KMS's own lockout safety check, which moto does not make).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from remediator.config import Config
 from remediator.detectors.lockout import root_can_put_key_policy
 from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
+from remediator.playbooks import PlaybookSet
 from remediator.policy import parse_policy
 from remediator.policy.caller_lockout import (
     caller_principal,
@@ -37,6 +39,7 @@ from remediator.runrecord import (
     REFUSED_LOCKOUT,
     REFUSED_MANUAL,
     REFUSED_NOT_SANDBOX,
+    REFUSED_UNKNOWN_PLAYBOOK,
     REFUSED_UNPROVEN,
 )
 from remediator.types import Context
@@ -198,6 +201,7 @@ def preflight(
     targets: Sequence[KeyTarget],
     ops: KeyOps,
     config: Config,
+    books: PlaybookSet,
     include_manual: frozenset[str],
 ) -> dict[str, Refusal]:
     """Key ARN -> refusal for every change that must not be applied (nothing is written).
@@ -208,7 +212,7 @@ def preflight(
     refusals = {}
     for change, target in zip(plan["changes"], targets, strict=True):
         ctx = config.context_for(target.account, members, target.key_arn)
-        refusal = _refusal(change, target, config, include_manual, ctx)
+        refusal = _refusal(change, target, config, books, include_manual, ctx)
         if refusal is None:
             refusal = _identity_refusal(callers.of(target), target)
         if refusal is None:
@@ -221,20 +225,42 @@ def preflight(
     return refusals
 
 
+def playbook_refusal(
+    names: Any, books: PlaybookSet, include_manual: frozenset[str]
+) -> Refusal | None:
+    """Whether the playbooks a change names let apply make it now, decided from the current
+    config and playbooks, never from the plan's ``auto_fix`` flag: each must be known, and
+    auto-fix or named in ``include_manual``. A change that names none is left to a person."""
+    named = sorted({str(n) for n in names}) if isinstance(names, list) else []
+    unknown = [n for n in named if books.by_id(n) is None]
+    if unknown:
+        return REFUSED_UNKNOWN_PLAYBOOK, (
+            f"playbooks {', '.join(unknown)} are not among the configured playbooks "
+            f"({', '.join(books.ids())}), so whether they may auto-fix cannot be decided"
+        )
+    manual = [n for n in named if not _auto_fix(books, n) and n not in include_manual]
+    if manual or not named:
+        return REFUSED_MANUAL, (
+            f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix under the "
+            "current config; name each with --include-manual to apply this change"
+        )
+    return None
+
+
+def _auto_fix(books: PlaybookSet, playbook_id: str) -> bool:
+    book = books.by_id(playbook_id)
+    return book is not None and books.allows_auto_fix(book)
+
+
 def _refusal(
-    change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str],
-    ctx: Context,
+    change: Mapping[str, Any], target: KeyTarget, config: Config, books: PlaybookSet,
+    include_manual: frozenset[str], ctx: Context,
 ) -> Refusal | None:
     if target.account not in config.sandbox_accounts:
         return REFUSED_NOT_SANDBOX, f"account {target.account} is not in sandbox_accounts"
-    playbooks = [str(p) for p in change.get("playbooks", [])]
-    if change.get("auto_fix") is not True:
-        manual = sorted(set(playbooks) - include_manual)
-        if manual or not playbooks:
-            return REFUSED_MANUAL, (
-                f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix; "
-                "name each with --include-manual to apply this change"
-            )
+    refusal = playbook_refusal(change.get("playbooks", []), books, include_manual)
+    if refusal is not None:
+        return refusal
     proof = change.get("proof")
     policy_changed = change["after"]["policy"] != change["before"]["policy"]
     if policy_changed and not (isinstance(proof, Mapping) and proof.get("ok") is True):

@@ -43,8 +43,10 @@ REFUSED_NOT_SANDBOX = "refused-not-sandbox"
 REFUSED_MANUAL = "refused-manual"
 REFUSED_LOCKOUT = "refused-lockout"
 REFUSED_UNPROVEN = "refused-unproven"
+REFUSED_UNKNOWN_PLAYBOOK = "refused-unknown-playbook"
 FAILED = "failed"
-REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT, REFUSED_UNPROVEN})
+REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT, REFUSED_UNPROVEN,
+                      REFUSED_UNKNOWN_PLAYBOOK})
 
 
 def new_key_entry(

@@ -34,7 +34,7 @@ SANDBOX_A, SANDBOX_B, PROD, EXTERNAL = (
 REGIONS = ("eu-west-1", "us-east-1")
 ROLE = "KmsRemediatorRole"
 BUCKET = "remediator-backups"
-PLAYBOOK = "restrict-public-principal"
+PLAYBOOK = "public-principal"  # a built-in playbook that may auto-fix
 FAST_RETRY = RetryPolicy(attempts=6, base=0.005, max_wait=0.05)
 
 

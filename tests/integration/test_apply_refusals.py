@@ -28,7 +28,7 @@ from kms_estate import (
 from remediator.apply import apply_plan
 from remediator.aws.faults import Fault, FaultInjector
 from remediator.aws.session import ClientFactory
-from remediator.config import Trust
+from remediator.config import Config, Trust
 from remediator.errors import BackupError, RefusedError
 from remediator.localaws import LocalAws
 from remediator.plan import plan_digest
@@ -165,13 +165,66 @@ def test_a_key_changed_since_the_plan_is_skipped_and_the_others_go_on(
 def test_a_manual_playbook_needs_include_manual(aws: LocalAws, clients: ClientFactory) -> None:
     key = make_key(clients, SANDBOX_B, REGIONS[1])
     before = state_of(clients, [key])
-    plan = make_plan([change(key, auto_fix=False, playbooks=["remove-wildcard-actions"])])
+    plan = make_plan([change(key, auto_fix=False, playbooks=["wildcard-action"])])
     refused = apply(aws, clients, plan, "manual")
     assert statuses(refused) == {key.arn: "refused-manual"}
     assert "--include-manual" in (refused.outcomes[0].reason or "")
     assert state_of(clients, [key]) == before
-    applied = apply(aws, clients, plan, "manual", include_manual=["remove-wildcard-actions"])
+    applied = apply(aws, clients, plan, "manual", include_manual=["wildcard-action"])
     assert statuses(applied) == {key.arn: "applied"}
+
+
+def _with_auto_fix(cfg: Config, overrides: dict[str, bool]) -> Config:
+    return cfg.model_copy(update={"playbooks": cfg.playbooks.model_copy(
+        update={"auto_fix": overrides})})
+
+
+def test_auto_fix_is_decided_by_the_config_at_apply_time(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: apply trusted the plan's auto_fix flag. A playbook the config no longer
+    lets auto-fix needs --include-manual, and one that a config override now lets auto-fix
+    needs nothing, whatever the plan says."""
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(2)]
+    before = state_of(clients, keys)
+    public = change(keys[0], playbooks=["public-principal"], auto_fix=True)
+    wildcard = change(keys[1], playbooks=["wildcard-action"], auto_fix=False)
+    plan = make_plan([public, wildcard])
+    turned = _with_auto_fix(config(aws), {"public-principal": False, "wildcard-action": True})
+    result = apply(aws, clients, plan, "auto-fix-config", cfg=turned)
+    assert statuses(result) == {keys[0].arn: "refused-manual", keys[1].arn: "applied"}
+    assert (result.outcomes[0].reason or "").startswith(
+        "playbooks public-principal may not auto-fix under the current config")
+    assert state_of(clients, [keys[0]]) == {keys[0].arn: before[keys[0].arn]}
+    included = apply(aws, clients, make_plan([public]), "auto-fix-config", cfg=turned,
+                     include_manual=["public-principal"])
+    assert statuses(included) == {keys[0].arn: "applied"}
+
+
+def test_a_plan_claiming_auto_fix_for_a_manual_playbook_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    claimed = change(key, playbooks=["public-principal", "destructive-actions"], auto_fix=True)
+    result = apply(aws, clients, make_plan([claimed]), "claimed-auto")
+    assert statuses(result) == {key.arn: "refused-manual"}
+    assert (result.outcomes[0].reason or "").startswith("playbooks destructive-actions may not")
+    assert state_of(clients, [key]) == before
+
+
+def test_a_playbook_the_config_does_not_know_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    plan = make_plan([change(key, playbooks=["public-principal", "made-elsewhere"])])
+    result = apply(aws, clients, plan, "unknown-playbook", include_manual=["made-elsewhere"])
+    assert statuses(result) == {key.arn: "refused-unknown-playbook"}
+    assert (result.outcomes[0].reason or "").startswith(
+        "playbooks made-elsewhere are not among the configured playbooks")
+    assert result.exit_code == 2
+    assert state_of(clients, [key]) == before
 
 
 def test_an_after_policy_that_locks_the_owner_out_is_refused(
