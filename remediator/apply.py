@@ -5,7 +5,9 @@ The safety rules of DESIGN.md, in the order they are checked:
 - the plan must match its digest and be approved (``--approve DIGEST``, or a person confirming
   at a terminal), each change's before- and after-policy must be the documents their
   SHA-256 markers name, and its ``revoke_grants`` grants as ListGrants lists them (not bare
-  ids); otherwise ``RefusedError`` and nothing is touched (rule 2);
+  ids); no key may come twice (a key is its account, Region and key id, whatever its ARN) and
+  each key ARN's partition must be its Region's (``keyops.region_partition``); otherwise
+  ``RefusedError`` and nothing is touched (rule 2);
 - the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
 - per key, before anything is written: the account must be a configured sandbox *and* STS
   GetCallerIdentity through that account's client must report it (rule 3); every playbook a

@@ -93,8 +93,8 @@ def keeps_owner_control(policy: Any, ctx: Context) -> bool:
 
 
 def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
-    """The key of each change, in plan order; RefusedError when one names no key or a key
-    comes twice."""
+    """The key of each change, in plan order; RefusedError when one names no key, names it
+    with an ARN of another partition than its Region's, or a key comes twice."""
     targets = []
     for i, change in enumerate(plan.get("changes", [])):
         if not isinstance(change, Mapping):
@@ -105,10 +105,22 @@ def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
         except ValueError as exc:
             raise RefusedError(f"Plan change {i} ({change.get('key_arn')}) cannot be applied: "
                                f"{exc}.") from exc
-    arns = [t.key_arn for t in targets]
-    if len(arns) != len(set(arns)):
-        raise RefusedError("The plan changes a key more than once.")
+    _check_once(targets)
     return targets
+
+
+def _check_once(targets: Sequence[KeyTarget]) -> None:
+    """RefusedError when two changes name one key (``KeyTarget.identity``), however their
+    ARNs are written."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, target in enumerate(targets):
+        first = seen.setdefault(target.identity, i)
+        if first != i:
+            account, region, key_id = target.identity
+            raise RefusedError(
+                f"The plan changes key {key_id} of account {account} in {region} more than "
+                f"once (changes {first} and {i})."
+            )
 
 
 def _check_change(change: Mapping[str, Any]) -> None:

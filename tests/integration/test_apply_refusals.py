@@ -379,6 +379,30 @@ def test_revoke_grants_given_as_bare_ids_are_refused(
     assert list_runs(backups) == []
 
 
+def test_one_key_under_an_arn_of_another_partition_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the "a key comes twice" check compared ARN strings, and KMS is called
+    with the key id, so the same key under an aws-cn ARN was changed twice in one run (and
+    rollback could not bring the original back). Nothing is changed now."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0], external_grants=0)
+    before = state_of(clients, [key])
+    first = change(key)
+    again = change(key, after=first["before"]["policy"]) | {
+        "key_arn": key.arn.replace("arn:aws:", "arn:aws-cn:", 1),
+        "before": {**first["after"], "grants": key.grants}}
+    plan = make_plan([first, again])
+    backups = store(aws, "same-key-twice")
+    with pytest.raises(RefusedError, match=(
+            f"Plan change 1 .* is in partition aws-cn, but Region {REGIONS[0]} is in aws")):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    twice = make_plan([first, change(key)])
+    with pytest.raises(RefusedError, match="more than once"):
+        apply_plan(twice, twice["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
+
+
 ORG = "o-a1b2c3d4e5"
 
 
