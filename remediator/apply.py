@@ -24,15 +24,18 @@ list the grants and skip the key as stale when a grant the plan revokes is liste
 grantee, retiring principal, operations or constraints; write and verify the backup and
 record it in the run record (rule 1, 6); PutKeyPolicy (never with
 BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant; re-read and compare with
-the plan's "after". The run record is saved after each step, so a run
-killed at any point can be rolled back (rule 6). An AWS error stops that key only, recorded as
-failed with its reason.
+the plan's "after". The run record is saved after each step, so a run killed at any point
+can be rolled back (rule 6). An AWS error stops that key only, recorded as failed with its
+reason. A run record that cannot be saved once the run has started stops the whole run at
+that point, before any other write (rule 6): the result holds the outcomes so far, the keys
+changed and the error (``record_error``, exit 3); the last saved record holds the backup of
+every key changed, as each backup is recorded before its key is touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -48,6 +51,7 @@ from remediator.config import Config
 from remediator.errors import (
     BackupError,
     KeyFailedError,
+    RunRecordError,
 )
 from remediator.runrecord import (
     APPLIED,
@@ -114,10 +118,17 @@ class ApplyResult:
     run_id: str
     plan_digest: str
     outcomes: tuple[KeyOutcome, ...]
+    # Set when the run record could not be saved mid-run: the run stopped there, and
+    # ``outcomes`` ends with the key it was at.
+    record_error: str | None = None
+    changed: tuple[str, ...] = ()  # keys PutKeyPolicy or RevokeGrant changed, in order
 
     @property
     def exit_code(self) -> int:
-        """0 every key applied; 2 no key changed because each was refused; 3 otherwise."""
+        """0 every key applied; 2 no key changed because each was refused; 3 otherwise (and
+        whenever the run stopped because its record could not be saved)."""
+        if self.record_error is not None:
+            return EXIT_PARTIAL
         statuses = {o.status for o in self.outcomes}
         if statuses <= {APPLIED}:
             return EXIT_OK
@@ -131,7 +142,22 @@ class ApplyResult:
             "run_id": self.run_id,
             "plan_digest": self.plan_digest,
             "outcomes": [o.to_dict() for o in self.outcomes],
+            "record_error": self.record_error,
+            "changed": list(self.changed),
         }
+
+    def record_message(self) -> str | None:
+        """The sentence for stderr when the run stopped because its record could not be
+        saved, naming the keys it changed; None otherwise."""
+        if self.record_error is None:
+            return None
+        return (
+            f"The record of run {self.run_id} could not be saved "
+            f"({self.record_error.rstrip('.')}), so apply stopped and changed no other key; "
+            f"keys changed: {', '.join(self.changed) or 'none'}; the run's last saved record "
+            f"holds their backups, so 'remediator rollback {self.run_id}' can restore them "
+            "once the bucket can be written again."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +165,11 @@ class _Run:
     ops: KeyOps
     recorder: RunRecorder
     digest: str
+    changed: list[str] = field(default_factory=list)
+
+    def mark_changed(self, target: KeyTarget) -> None:
+        if target.key_arn not in self.changed:
+            self.changed.append(target.key_arn)
 
 
 def apply_plan(
@@ -154,7 +185,9 @@ def apply_plan(
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> ApplyResult:
     """Apply ``plan`` (see the module docstring); RefusedError or BackupError when the whole
-    plan is refused (nothing changed), else one outcome per change."""
+    plan is refused (nothing changed), else one outcome per change. When the run record
+    cannot be saved once the run has started, the run stops at that point: the result holds
+    the outcomes so far and ``record_error`` (rule 6)."""
     digest = check_approval(plan, approve, confirm)
     books = playbooks_for(config)
     store.check_versioning()
@@ -165,17 +198,37 @@ def apply_plan(
     recorder = RunRecorder.start(store, run_id, plan, _entries(plan, targets, refusals))
     log.info("apply.start", run_id=run_id, plan_digest=digest, keys=len(targets))
     run = _Run(ops, recorder, digest)
-    outcomes = []
-    for change, target in zip(plan["changes"], targets, strict=True):
-        if target.key_arn in refusals:
-            status, reason = refusals[target.key_arn]
-            outcomes.append(_outcome(target, status, reason))
-        else:
-            outcomes.append(_apply_key(run, target, change))
-    recorder.set(state="finished", finished_at=utc_now())
-    result = ApplyResult(run_id, digest, tuple(outcomes))
+    outcomes: list[KeyOutcome] = []
+    try:
+        for change, target in zip(plan["changes"], targets, strict=True):
+            if target.key_arn in refusals:
+                status, reason = refusals[target.key_arn]
+                outcomes.append(_outcome(target, status, reason))
+            else:
+                outcomes.append(_apply_key(run, target, change))
+        recorder.set(state="finished", finished_at=utc_now())
+    except RunRecordError as exc:
+        return _stopped(run, targets, outcomes, exc)
+    result = ApplyResult(run_id, digest, tuple(outcomes), changed=tuple(run.changed))
     log.info("apply.done", run_id=run_id, exit_code=result.exit_code)
     return result
+
+
+def _stopped(
+    run: _Run, targets: Sequence[KeyTarget], outcomes: list[KeyOutcome], exc: RunRecordError
+) -> ApplyResult:
+    """The result of a run stopped because its record could not be saved: the outcomes so
+    far, and the key it was at as failed with the step its record could not take."""
+    if len(outcomes) < len(targets):
+        target = targets[len(outcomes)]
+        step = run.recorder.entry(target.key_arn)["status"]
+        outcomes.append(_outcome(target, FAILED, (
+            f"the run record could not be saved after this key's step {step!r}, so the run "
+            "stopped here")))
+    log.error("apply.record_failed", run_id=run.recorder.run_id, reason=str(exc),
+              changed=list(run.changed))
+    return ApplyResult(run.recorder.run_id, run.digest, tuple(outcomes), str(exc),
+                       tuple(run.changed))
 
 
 def _entries(
@@ -213,6 +266,7 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         _back_up(run, target, change, live, meta, grants)
         step = "PutKeyPolicy"
         run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
+        run.mark_changed(target)
         run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
         step = "RevokeGrant"
         _revoke_grants(run, target)
@@ -299,6 +353,7 @@ def _revoke_grants(run: _Run, target: KeyTarget) -> None:
     entry = run.recorder.entry(target.key_arn)
     for grant in entry["revoke_planned"]:
         run.ops.revoke_grant(target, grant["GrantId"])
+        run.mark_changed(target)
         revoked = [*entry["revoked_grant_ids"], grant["GrantId"]]
         run.recorder.update(target.key_arn, revoked_grant_ids=revoked)
 

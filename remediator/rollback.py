@@ -21,7 +21,10 @@ so running a rollback twice creates nothing twice. Before restoring, every IAM r
 the owner account the backup names is looked up (GetRole/GetUser): KMS refuses a policy naming
 a principal that no longer exists. Missing ones are reported and the key is left, unless
 ``drop_missing_principals`` (then they are left out, and the result says which). Everything
-is re-read and verified, and the outcome recorded in the run record.
+is re-read and verified, and the outcome recorded in the run record. When the run record
+cannot be saved, rollback stops at that point, before any other write: the result holds the
+keys so far, the keys it changed and the error (``record_error``, exit 3); running it again
+once the bucket takes writes goes on from the live policies.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
 from remediator.config import Config
-from remediator.errors import BackupError, KeyFailedError, UnknownRunError
+from remediator.errors import BackupError, KeyFailedError, RunRecordError, UnknownRunError
 from remediator.plan import policy_sha256
 from remediator.principal_check import (
     drop_from_grants,
@@ -103,12 +106,18 @@ class RollbackResult:
     dry_run: bool
     keys: tuple[KeyRollback, ...]
     state: str
+    # Set when the run record could not be saved: rollback stopped there, and ``keys`` ends
+    # with the key it was at.
+    record_error: str | None = None
+    changed: tuple[str, ...] = ()  # keys PutKeyPolicy or CreateGrant changed, in order
 
     @property
     def exit_code(self) -> int:
-        """0 when every key is restored (or would be), 3 when some key was not."""
+        """0 when every key is restored (or would be), 3 when some key was not or the run
+        record could not be saved."""
         ok = DONE | {WOULD_RESTORE}
-        return 0 if all(k.status in ok for k in self.keys) else 3
+        done = self.record_error is None and all(k.status in ok for k in self.keys)
+        return 0 if done else 3
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``--format json`` and reports)."""
@@ -117,7 +126,22 @@ class RollbackResult:
             "dry_run": self.dry_run,
             "state": self.state,
             "keys": [k.to_dict() for k in self.keys],
+            "record_error": self.record_error,
+            "changed": list(self.changed),
         }
+
+    def record_message(self) -> str | None:
+        """The sentence for stderr when rollback stopped because the run record could not be
+        saved, naming the keys it changed; None otherwise."""
+        if self.record_error is None:
+            return None
+        return (
+            f"The record of run {self.run_id} could not be saved "
+            f"({self.record_error.rstrip('.')}), so rollback stopped and changed no other key; "
+            f"keys changed: {', '.join(self.changed) or 'none'}; run 'remediator rollback "
+            f"{self.run_id}' again once the bucket can be written (restored keys are "
+            "recognised by their live policy)."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +163,11 @@ class _Rollback:
     dry_run: bool
     force: bool
     drop_missing: bool
+    changed: list[str] = field(default_factory=list)
+
+    def mark_changed(self, target: KeyTarget) -> None:
+        if target.key_arn not in self.changed:
+            self.changed.append(target.key_arn)
 
 
 def rollback_run(
@@ -155,7 +184,9 @@ def rollback_run(
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> RollbackResult:
     """Restore every key ``run_id`` touched (or only ``key_arn``); see the module docstring.
-    UnknownRunError for a run or key the store does not know."""
+    UnknownRunError for a run or key the store does not know. When the run record cannot be
+    saved, rollback stops at that point: the result holds the keys so far and
+    ``record_error``."""
     recorder = RunRecorder.load(store, run_id)
     entries = [e for e in recorder.record["keys"] if backup_ref(e) is not None]
     if key_arn is not None:
@@ -165,12 +196,39 @@ def rollback_run(
     ops = KeyOps(factory, limiter or limiter_from_config(config), retry, run_id)
     rb = _Rollback(ops, recorder, config, dry_run, force, drop_missing_principals)
     log.info("rollback.start", run_id=run_id, keys=len(entries), dry_run=dry_run, force=force)
-    keys = tuple(_rollback_key(rb, entry) for entry in entries)
-    state = _run_state(recorder)
-    if not dry_run:
-        recorder.set(rollback={"state": state, "updated_at": utc_now()})
+    keys: list[KeyRollback] = []
+    try:
+        for entry in entries:
+            keys.append(_rollback_key(rb, entry))
+        state = _run_state(recorder)
+        if not dry_run:
+            recorder.set(rollback={"state": state, "updated_at": utc_now()})
+    except RunRecordError as exc:
+        return _stopped(rb, entries, keys, exc)
     log.info("rollback.done", run_id=run_id, state=state)
-    return RollbackResult(run_id, dry_run, keys, state)
+    return RollbackResult(run_id, dry_run, tuple(keys), state, changed=tuple(rb.changed))
+
+
+def _stopped(
+    rb: _Rollback, entries: Sequence[Mapping[str, Any]], keys: list[KeyRollback],
+    exc: RunRecordError,
+) -> RollbackResult:
+    """The result of a rollback stopped because the run record could not be saved: the keys
+    so far, and the key it was at as failed."""
+    if len(keys) < len(entries):
+        target = _entry_target(entries[len(keys)])
+        keys.append(_result(target, FAILED, (
+            "the run record could not be saved while restoring this key, so rollback stopped "
+            "here")))
+    log.error("rollback.record_failed", run_id=rb.recorder.run_id, reason=str(exc),
+              changed=list(rb.changed))
+    return RollbackResult(rb.recorder.run_id, rb.dry_run, tuple(keys),
+                          _run_state(rb.recorder), str(exc), tuple(rb.changed))
+
+
+def _entry_target(entry: Mapping[str, Any]) -> KeyTarget:
+    """The key an entry names, as written (unchecked): for reporting an entry only."""
+    return KeyTarget(*(str(entry.get(k)) for k in ("key_arn", "account", "region", "key_id")))
 
 
 def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
@@ -300,9 +358,11 @@ def _restore(rb: _Rollback, target: KeyTarget, work: _Work) -> KeyRollback:
     recreated = dict(_rollback_entry(rb, target).get("recreated_grants", {}))
     if work.policy_text is not None:
         rb.ops.put_policy(target, work.policy_text, purpose="rollback")
+        rb.mark_changed(target)
         _record(rb, target, status="policy-restored", recreated_grants=recreated)
     for grant in work.grants:
         recreated[grant["GrantId"]] = rb.ops.create_grant(target, grant)
+        rb.mark_changed(target)
         _record(rb, target, status="recreating-grants", recreated_grants=recreated)
     problem = _verify(rb, target, work, recreated)
     if problem:

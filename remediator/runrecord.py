@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from remediator.aws.backup import BackupRef, BackupStore
-from remediator.errors import BackupError, UnknownRunError
+from remediator.errors import BackupError, RunRecordError, UnknownRunError
 from remediator.snapshot import utc_now
 
 log = structlog.get_logger(__name__)
@@ -147,9 +147,12 @@ class RunRecorder:
         self.save()
 
     def save(self) -> None:
-        """Write the record (BackupError when it cannot be written and read back)."""
+        """Write the record (RunRecordError when it cannot be written and read back)."""
         self.record["updated_at"] = utc_now()
-        self.store.put_run_record(self.run_id, self.record)
+        try:
+            self.store.put_run_record(self.run_id, self.record)
+        except BackupError as exc:
+            raise RunRecordError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,14 @@ def run_apply(plan_path: str, approve: str | None, config: Config,
            [(o["key_arn"], o["status"], o.get("reason") or "")
             for o in result.to_dict()["outcomes"]], out)
     out.write(f"run id: {result.run_id}\n")
+    _record_error(result.record_message())
     return result
+
+
+def _record_error(message: str | None) -> None:
+    """The sentence saying a run stopped because its record could not be saved (exit 3)."""
+    if message is not None:
+        print(f"remediator: error: {printable(message)}", file=sys.stderr)
 
 
 def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool, force: bool,
@@ -94,6 +101,7 @@ def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool
             for k in result.to_dict()["keys"]]
     _table(f"Rollback of {run_id}{' (dry run)' if dry_run else ''}: {result.state}",
            ["Key", "Outcome", "Reason"], rows, out or sys.stdout)
+    _record_error(result.record_message())
     return result
 
 
