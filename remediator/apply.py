@@ -13,23 +13,23 @@ The safety rules of DESIGN.md, in the order they are checked:
   GetCallerIdentity through that account's client must report it (rule 3); every playbook a
   change names must be known, and one that may not auto-fix under the current config and
   playbooks (whatever the plan's ``auto_fix`` says) must be named in ``include_manual``; the
-  after-policy
-  must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that fails one of
-  these is refused and left alone; the others go on.
+  after-policy must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that
+  fails one of these is refused and left alone; the others go on.
 
 Then, key by key: re-read the key's metadata and refuse an AWS managed key (its policy is
 AWS's) or a key scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``);
 re-read the live policy and skip the key as stale when it is not the plan's "before" (rule 2);
 list the grants and skip the key as stale when a grant the plan revokes is listed with another
 grantee, retiring principal, operations or constraints; write and verify the backup and
-record it in the run record (rule 1, 6); PutKeyPolicy (never with
-BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant; re-read and compare with
-the plan's "after". The run record is saved after each step, so a run killed at any point
-can be rolled back (rule 6). An AWS error stops that key only, recorded as failed with its
-reason. A run record that cannot be saved once the run has started stops the whole run at
-that point, before any other write (rule 6): the result holds the outcomes so far, the keys
-changed and the error (``record_error``, exit 3); the last saved record holds the backup of
-every key changed, as each backup is recorded before its key is touched.
+record it in the run record (rule 1, 6); re-read the live policy once more and skip the key as
+stale when it moved while the backup was written (rollback then leaves it); PutKeyPolicy
+(never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant; re-read and
+compare with the plan's "after". The run record is saved after each step, so a run killed at
+any point can be rolled back (rule 6). An AWS error stops that key only, recorded as failed
+with its reason. A run record that cannot be saved once the run has started stops the whole
+run at that point, before any other write (rule 6): the result holds the outcomes so far, the
+keys changed and the error (``record_error``, exit 3); the last saved record holds the backup
+of every key changed, as each backup is recorded before its key is touched.
 """
 
 from __future__ import annotations
@@ -264,6 +264,10 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
             return _finish(run, target, SKIPPED_STALE, drift)
         step = "backup"
         _back_up(run, target, change, live, meta, grants)
+        step = "GetKeyPolicy"
+        now = run.ops.read_policy(target)
+        if now.sha256 != live.sha256:
+            return _finish(run, target, SKIPPED_STALE, _moved_reason(now.sha256, live.sha256))
         step = "PutKeyPolicy"
         run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
         run.mark_changed(target)
@@ -298,6 +302,13 @@ def _stale_reason(live: str, planned: str) -> str:
     return (
         f"the live policy (SHA-256 {live}) is not the plan's before ({planned}): "
         "it changed since the plan was made; plan again"
+    )
+
+
+def _moved_reason(now: str, backed_up: str) -> str:
+    return (
+        f"the live policy (SHA-256 {now}) changed while its backup ({backed_up}) was written, "
+        "so the key was left alone; plan again"
     )
 
 

@@ -1,7 +1,8 @@
 """Roll a run back from its backups: restore each key's policy, re-create revoked grants.
 
 For every key the run touched (a key whose verified backup is in the run record, including a
-run killed mid-apply), the live policy decides what to do, because KMS has no policy versions:
+run killed mid-apply, but not one apply then skipped as stale before any write), the live
+policy decides what to do, because KMS has no policy versions:
 
 - live = the run's "after": the run changed it; restore the backed-up text (PutKeyPolicy);
 - live = the backup's "before": the policy was never changed (or is restored already);
@@ -52,7 +53,7 @@ from remediator.principal_check import (
     grant_principals,
     policy_principals,
 )
-from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs
+from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs, touched
 from remediator.snapshot import utc_now
 
 __all__ = ["KeyRollback", "RollbackResult", "RunSummary", "list_runs", "rollback_run"]
@@ -188,7 +189,7 @@ def rollback_run(
     saved, rollback stops at that point: the result holds the keys so far and
     ``record_error``."""
     recorder = RunRecorder.load(store, run_id)
-    entries = [e for e in recorder.record["keys"] if backup_ref(e) is not None]
+    entries = [e for e in recorder.record["keys"] if touched(e)]
     if key_arn is not None:
         entries = [e for e in entries if e["key_arn"] == key_arn]
         if not entries:
@@ -450,8 +451,8 @@ def _result(
 
 def _run_state(recorder: RunRecorder) -> str:
     """complete: every touched key restored; partial: some; none: no key yet."""
-    touched = [e for e in recorder.record["keys"] if backup_ref(e) is not None]
-    done = [e for e in touched if (e.get("rollback") or {}).get("status") in DONE]
-    if touched and len(done) == len(touched):
+    keys = [e for e in recorder.record["keys"] if touched(e)]
+    done = [e for e in keys if (e.get("rollback") or {}).get("status") in DONE]
+    if keys and len(done) == len(keys):
         return "complete"
     return "partial" if done else "none"

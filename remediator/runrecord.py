@@ -78,6 +78,13 @@ def backup_ref(entry: Mapping[str, Any]) -> BackupRef | None:
     return BackupRef(ref["bucket"], ref["key"], ref["version_id"], ref["sha256"])
 
 
+def touched(entry: Mapping[str, Any]) -> bool:
+    """Whether the run may have changed the key: its backup was written, and apply did not
+    then skip it as stale (a key whose policy moved while its backup was written is left
+    before any write; rollback leaves it too)."""
+    return backup_ref(entry) is not None and entry.get("status") != SKIPPED_STALE
+
+
 class RunRecorder:
     """One run's record, held in memory and saved to the store after every change."""
 
@@ -181,15 +188,15 @@ class RunSummary:
 
 
 def summarize(record: Mapping[str, Any]) -> RunSummary:
-    """A run's summary; a key is touched when its backup was written (it may have changed)."""
-    touched = [e for e in record.get("keys", []) if backup_ref(e) is not None]
-    refs = [backup_ref(e) for e in touched]
+    """A run's summary; a key is touched when it may have changed (``touched``)."""
+    keys = [e for e in record.get("keys", []) if touched(e)]
+    refs = [backup_ref(e) for e in keys]
     return RunSummary(
         run_id=str(record.get("run_id")),
         started_at=record.get("started_at"),
         plan_digest=record.get("plan_digest"),
         state=str(record.get("state", "unknown")),
-        keys_touched=tuple(e["key_arn"] for e in touched),
+        keys_touched=tuple(e["key_arn"] for e in keys),
         backups=tuple(f"s3://{r.bucket}/{r.key}?versionId={r.version_id}" for r in refs if r),
         rollback_state=str((record.get("rollback") or {}).get("state", "none")),
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kms_estate import (
     EXTERNAL,
+    FAST_RETRY,
     REGIONS,
     ROLE,
     SANDBOX_A,
@@ -32,7 +33,7 @@ from remediator.config import Config, Trust
 from remediator.errors import BackupError, RefusedError
 from remediator.localaws import LocalAws
 from remediator.plan import plan_digest
-from remediator.rollback import list_runs
+from remediator.rollback import list_runs, rollback_run
 
 pytestmark = pytest.mark.integration
 
@@ -160,6 +161,36 @@ def test_a_key_changed_since_the_plan_is_skipped_and_the_others_go_on(
     }
     assert result.exit_code == 3
     assert state_of(clients, [stale]) == stale_before
+
+
+def test_a_key_changed_while_its_backup_is_written_is_skipped(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: a policy change made between the stale check and PutKeyPolicy (while
+    the backup was written) was overwritten, and was in no backup. Apply re-reads the policy
+    just before PutKeyPolicy and skips the key; rollback leaves it, as nothing was written."""
+    key, other = make_key(clients, SANDBOX_A, REGIONS[0]), make_key(clients, SANDBOX_A, REGIONS[0])
+    someone = {**key.policy, "Id": "someone-elses-change"}
+    twin = factory(aws)(SANDBOX_A, REGIONS[0], "kms")
+    s3 = aws.client("s3")
+
+    def during_the_backup(request: Any, **_: Any) -> None:
+        if f"/{key.key_id}.json" in str(request.url):
+            twin.put_key_policy(KeyId=key.key_id, PolicyName="default", Policy=json.dumps(someone))
+
+    s3.meta.events.register("before-send.s3.PutObject", during_the_backup)
+    backups = store(aws, "moved-during-backup", s3=s3)
+    result = apply(aws, clients, make_plan([change(key), change(other)]), "", backups=backups)
+    assert statuses(result) == {key.arn: "skipped-stale", other.arn: "applied"}
+    assert "changed while its backup" in (result.outcomes[0].reason or "")
+    assert result.changed == (other.arn,)
+    moved = state_of(clients, [key])
+    assert moved[key.arn][0] == someone
+    [run] = list_runs(backups)
+    assert run.keys_touched == (other.arn,)
+    back = rollback_run(result.run_id, backups, clients, config(aws), retry=FAST_RETRY)
+    assert statuses(back) == {other.arn: "restored"}
+    assert state_of(clients, [key]) == moved
 
 
 def test_a_manual_playbook_needs_include_manual(aws: LocalAws, clients: ClientFactory) -> None:
