@@ -18,11 +18,14 @@ restores it; the backups stay.
 Planned grant revocations come from the run record (full ListGrants entries, recorded before
 any was revoked); each planned grant that is no longer listed is re-created with CreateGrant
 (same grantee, operations, constraints, retiring principal and name) and its new id recorded,
-so running a rollback twice creates nothing twice. Before restoring, every IAM role and user of
-the owner account the backup names is looked up (GetRole/GetUser): KMS refuses a policy naming
-a principal that no longer exists. Missing ones are reported and the key is left, unless
-``drop_missing_principals`` (then they are left out, and the result says which). Everything
-is re-read and verified, and the outcome recorded in the run record. When the run record
+so running a rollback twice creates nothing twice. A key whose run-record entry does not
+agree with itself (its ARN with its account, Region or key id) or with its backup (the object
+names its own key and run) is refused (``refused-inconsistent-record``) and left alone.
+Before restoring, every IAM role and user of the owner account the backup names is looked up
+(GetRole/GetUser): KMS refuses a policy naming a principal that no longer exists. Missing
+ones are reported and the key is left, unless ``drop_missing_principals`` (then they are left
+out, and the result says which). Everything is re-read and verified, and the outcome recorded
+in the run record. When the run record
 cannot be saved, rollback stops at that point, before any other write: the result holds the
 keys so far, the keys it changed and the error (``record_error``, exit 3); running it again
 once the bucket takes writes goes on from the live policies.
@@ -66,6 +69,7 @@ WOULD_RESTORE = "would-restore"
 LEFT_DIVERGED = "left-diverged"
 LEFT_PENDING_DELETION = "left-pending-deletion"
 REFUSED_MISSING = "refused-missing-principals"
+REFUSED_INCONSISTENT = "refused-inconsistent-record"
 FAILED = "failed"
 DONE = frozenset({RESTORED, ALREADY_ORIGINAL})
 
@@ -233,10 +237,17 @@ def _entry_target(entry: Mapping[str, Any]) -> KeyTarget:
 
 
 def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
-    target = KeyTarget.from_entry(entry)
+    try:
+        target = KeyTarget.from_entry(entry)
+    except ValueError as exc:
+        return _finish(rb, _entry_target(entry), REFUSED_INCONSISTENT, (
+            f"the run record's entry is not consistent ({exc}), so the key is left alone"))
     step = "reading the backup"
     try:
         backup = _read_backup(rb, entry)
+        mismatch = backup_mismatch(entry, backup, rb.recorder.run_id)
+        if mismatch is not None:
+            return _finish(rb, target, REFUSED_INCONSISTENT, mismatch)
         step = "DescribeKey"
         state = rb.ops.describe(target).get("KeyState")
         if state in SKIPPED_STATES and not rb.force:
@@ -287,6 +298,21 @@ def _read_backup(rb: _Rollback, entry: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(backup.get("policy_text"), str):
         raise KeyFailedError(f"the backup s3://{ref.bucket}/{ref.key} holds no policy text")
     return backup
+
+
+def backup_mismatch(
+    entry: Mapping[str, Any], backup: Mapping[str, Any], run_id: str
+) -> str | None:
+    """Why ``backup`` is not the backup of this entry's key taken by run ``run_id`` (the
+    object names its own key and run), or None when it is."""
+    for name, wanted in (("key_arn", entry.get("key_arn")), ("run_id", run_id)):
+        if backup.get(name) != wanted:
+            return (
+                f"the backup the run record names is of {name} {backup.get(name)!r}, not "
+                f"{wanted!r}, so it is not this key's backup from this run and the key is left "
+                "alone"
+            )
+    return None
 
 
 def backup_sha(backup: Mapping[str, Any]) -> str:
