@@ -40,6 +40,12 @@ from typing import Any
 
 import structlog
 
+from remediator.apply_result import (
+    REFUSED_AWS_MANAGED,
+    REFUSED_KEY_STATE,
+    ApplyResult,
+    KeyOutcome,
+)
 from remediator.approval import Refusal, check_approval, grant_drift, plan_targets, preflight
 from remediator.aws.backup import BackupStore, new_run_id
 from remediator.aws.inventory import SKIPPED_STATES, ClientSource, jsonable, limiter_from_config
@@ -58,106 +64,30 @@ from remediator.runrecord import (
     BACKED_UP,
     FAILED,
     POLICY_PUT,
-    REFUSALS,
     SKIPPED_STALE,
     RunRecorder,
     new_key_entry,
 )
 from remediator.snapshot import utc_now
 
+__all__ = ["ApplyResult", "KeyOutcome", "apply_plan"]
+
 log = structlog.get_logger(__name__)
 
-EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
 # Only customer managed keys are ever changed: apply re-reads the key's manager (DescribeKey)
 # before anything else, whatever the plan says, and refuses an AWS managed key
-# (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key:
-# their key policies cannot be changed).
+# (REFUSED_AWS_MANAGED; https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html
+# #aws-managed-key: their key policies cannot be changed).
 CUSTOMER = "CUSTOMER"
-REFUSED_AWS_MANAGED = "refused-aws-managed"
-# Nor is a key scheduled for deletion, whatever the plan says: the same DescribeKey must not
-# report a KeyState of SKIPPED_STATES (PendingDeletion, PendingReplicaDeletion), the states
-# scan and plan skip. KMS itself would accept PutKeyPolicy in them
-# (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so this is the
-# tool's rule: a key on its way out is not changed (a cancelled deletion leaves the key
+# Nor is a key scheduled for deletion, whatever the plan says (REFUSED_KEY_STATE): the same
+# DescribeKey must not report a KeyState of SKIPPED_STATES (PendingDeletion,
+# PendingReplicaDeletion), the states scan and plan skip. KMS itself would accept PutKeyPolicy
+# in them (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so this is
+# the tool's rule: a key on its way out is not changed (a cancelled deletion leaves the key
 # Disabled, and Disabled keys are changed). Every other state is changed: a Disabled,
 # PendingImport or Unavailable key keeps a policy that applies again once the key is enabled,
 # imported or reconnected, and Creating and Updating are transient states of multi-Region
 # keys in which PutKeyPolicy works.
-REFUSED_KEY_STATE = "refused-key-state"
-_REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED, REFUSED_KEY_STATE}
-
-
-@dataclass(frozen=True, slots=True)
-class KeyOutcome:
-    """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-unknown-playbook``, ``refused-lockout``, ``refused-unproven``,
-    ``refused-aws-managed``, ``refused-key-state`` or ``failed``, with the reason when not
-    applied."""
-
-    key_arn: str
-    account: str
-    region: str
-    status: str
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "key_arn": self.key_arn,
-            "account": self.account,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    """The run id (for ``rollback``) and one outcome per change of the plan, in plan order."""
-
-    run_id: str
-    plan_digest: str
-    outcomes: tuple[KeyOutcome, ...]
-    # Set when the run record could not be saved mid-run: the run stopped there, and
-    # ``outcomes`` ends with the key it was at.
-    record_error: str | None = None
-    changed: tuple[str, ...] = ()  # keys PutKeyPolicy or RevokeGrant changed, in order
-
-    @property
-    def exit_code(self) -> int:
-        """0 every key applied; 2 no key changed because each was refused; 3 otherwise (and
-        whenever the run stopped because its record could not be saved)."""
-        if self.record_error is not None:
-            return EXIT_PARTIAL
-        statuses = {o.status for o in self.outcomes}
-        if statuses <= {APPLIED}:
-            return EXIT_OK
-        if statuses <= _REFUSALS:
-            return EXIT_REFUSED
-        return EXIT_PARTIAL
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "run_id": self.run_id,
-            "plan_digest": self.plan_digest,
-            "outcomes": [o.to_dict() for o in self.outcomes],
-            "record_error": self.record_error,
-            "changed": list(self.changed),
-        }
-
-    def record_message(self) -> str | None:
-        """The sentence for stderr when the run stopped because its record could not be
-        saved, naming the keys it changed; None otherwise."""
-        if self.record_error is None:
-            return None
-        return (
-            f"The record of run {self.run_id} could not be saved "
-            f"({self.record_error.rstrip('.')}), so apply stopped and changed no other key; "
-            f"keys changed: {', '.join(self.changed) or 'none'}; the run's last saved record "
-            f"holds their backups, so 'remediator rollback {self.run_id}' can restore them "
-            "once the bucket can be written again."
-        )
 
 
 @dataclass(frozen=True, slots=True)

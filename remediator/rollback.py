@@ -56,98 +56,28 @@ from remediator.principal_check import (
     grant_principals,
     policy_principals,
 )
+from remediator.rollback_result import (
+    ALREADY_ORIGINAL,
+    DONE,
+    FAILED,
+    LEFT_DIVERGED,
+    LEFT_PENDING_DELETION,
+    REFUSED_INCONSISTENT,
+    REFUSED_MISSING,
+    RESTORED,
+    WOULD_RESTORE,
+    KeyRollback,
+    RollbackResult,
+    missing_reason,
+    pending_reason,
+    rollback_state,
+)
 from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs, touched
 from remediator.snapshot import utc_now
 
 __all__ = ["KeyRollback", "RollbackResult", "RunSummary", "list_runs", "rollback_run"]
 
 log = structlog.get_logger(__name__)
-
-RESTORED = "restored"
-ALREADY_ORIGINAL = "already-original"
-WOULD_RESTORE = "would-restore"
-LEFT_DIVERGED = "left-diverged"
-LEFT_PENDING_DELETION = "left-pending-deletion"
-REFUSED_MISSING = "refused-missing-principals"
-REFUSED_INCONSISTENT = "refused-inconsistent-record"
-FAILED = "failed"
-DONE = frozenset({RESTORED, ALREADY_ORIGINAL})
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRollback:
-    """What rollback did (or, in a dry run, would do) to one key."""
-
-    key_arn: str
-    account: str
-    region: str
-    status: str
-    reason: str | None = None
-    policy_restored: bool = False
-    recreated_grants: dict[str, str] = field(default_factory=dict)  # old id -> new id
-    missing_principals: tuple[str, ...] = ()
-    dropped_principals: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "key_arn": self.key_arn,
-            "account": self.account,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-            "policy_restored": self.policy_restored,
-            "recreated_grants": dict(self.recreated_grants),
-            "missing_principals": list(self.missing_principals),
-            "dropped_principals": list(self.dropped_principals),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RollbackResult:
-    """The run, whether this was a dry run, each key's outcome and the run's rollback state."""
-
-    run_id: str
-    dry_run: bool
-    keys: tuple[KeyRollback, ...]
-    state: str
-    # Set when the run record could not be saved: rollback stopped there, and ``keys`` ends
-    # with the key it was at.
-    record_error: str | None = None
-    changed: tuple[str, ...] = ()  # keys PutKeyPolicy or CreateGrant changed, in order
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every key is restored (or would be), 3 when some key was not or the run
-        record could not be saved."""
-        ok = DONE | {WOULD_RESTORE}
-        done = self.record_error is None and all(k.status in ok for k in self.keys)
-        return 0 if done else 3
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
-            "state": self.state,
-            "keys": [k.to_dict() for k in self.keys],
-            "record_error": self.record_error,
-            "changed": list(self.changed),
-        }
-
-    def record_message(self) -> str | None:
-        """The sentence for stderr when rollback stopped because the run record could not be
-        saved, naming the keys it changed; None otherwise."""
-        if self.record_error is None:
-            return None
-        return (
-            f"The record of run {self.run_id} could not be saved "
-            f"({self.record_error.rstrip('.')}), so rollback stopped and changed no other key; "
-            f"keys changed: {', '.join(self.changed) or 'none'}; run 'remediator rollback "
-            f"{self.run_id}' again once the bucket can be written (restored keys are "
-            "recognised by their live policy)."
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class _Work:
@@ -205,7 +135,7 @@ def rollback_run(
     try:
         for entry in entries:
             keys.append(_rollback_key(rb, entry))
-        state = _run_state(recorder)
+        state = rollback_state(recorder.record)
         if not dry_run:
             recorder.set(rollback={"state": state, "updated_at": utc_now()})
     except RunRecordError as exc:
@@ -228,7 +158,7 @@ def _stopped(
     log.error("rollback.record_failed", run_id=rb.recorder.run_id, reason=str(exc),
               changed=list(rb.changed))
     return RollbackResult(rb.recorder.run_id, rb.dry_run, tuple(keys),
-                          _run_state(rb.recorder), str(exc), tuple(rb.changed))
+                          rollback_state(rb.recorder.record), str(exc), tuple(rb.changed))
 
 
 def _entry_target(entry: Mapping[str, Any]) -> KeyTarget:
@@ -251,7 +181,7 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         step = "DescribeKey"
         state = rb.ops.describe(target).get("KeyState")
         if state in SKIPPED_STATES and not rb.force:
-            return _finish(rb, target, LEFT_PENDING_DELETION, _pending_reason(state))
+            return _finish(rb, target, LEFT_PENDING_DELETION, pending_reason(state))
         step = "GetKeyPolicy"
         live = rb.ops.read_policy(target)
         diverged = _divergence(entry, backup, live)
@@ -260,7 +190,7 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         step = "checking principals"
         work = _work(rb, target, entry, backup, restore_policy=live.sha256 != backup_sha(backup))
         if work.missing and not rb.drop_missing:
-            return _finish(rb, target, REFUSED_MISSING, _missing_reason(work.missing), work)
+            return _finish(rb, target, REFUSED_MISSING, missing_reason(work.missing), work)
         if rb.dry_run:
             status = WOULD_RESTORE if work.policy_text or work.grants else ALREADY_ORIGINAL
             return _result(target, status, None, work)
@@ -270,21 +200,6 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         return _finish(rb, target, FAILED, f"{step} failed: {error_reason(exc)}")
     except KeyFailedError as exc:
         return _finish(rb, target, FAILED, str(exc))
-
-
-def _pending_reason(state: str) -> str:
-    return (
-        f"the key is {state}: restoring would put the original policy back on a key being "
-        "deleted, and its revoked grants cannot be re-created in that state; cancel the "
-        "deletion and roll back again, or use --force to restore the policy anyway"
-    )
-
-
-def _missing_reason(missing: Sequence[str]) -> str:
-    return (
-        f"the backup names principals that no longer exist: {', '.join(missing)}; "
-        "use --drop-missing-principals to restore without them"
-    )
 
 
 def _read_backup(rb: _Rollback, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -473,12 +388,3 @@ def _result(
         missing_principals=work.missing if work else (),
         dropped_principals=work.dropped if work else (),
     )
-
-
-def _run_state(recorder: RunRecorder) -> str:
-    """complete: every touched key restored; partial: some; none: no key yet."""
-    keys = [e for e in recorder.record["keys"] if touched(e)]
-    done = [e for e in keys if (e.get("rollback") or {}).get("status") in DONE]
-    if keys and len(done) == len(keys):
-        return "complete"
-    return "partial" if done else "none"
