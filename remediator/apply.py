@@ -3,125 +3,91 @@
 The safety rules of DESIGN.md, in the order they are checked:
 
 - the plan must match its digest and be approved (``--approve DIGEST``, or a person confirming
-  at a terminal); otherwise ``RefusedError`` and nothing is touched (rule 2);
+  at a terminal), each change's before- and after-policy must be the documents their
+  SHA-256 markers name, and its ``revoke_grants`` grants as ListGrants lists them (not bare
+  ids); no key may come twice (a key is its account, Region and key id, whatever its ARN) and
+  each key ARN's partition must be its Region's (``keyops.region_partition``); otherwise
+  ``RefusedError`` and nothing is touched (rule 2);
 - the backup bucket must have versioning on; otherwise ``BackupError`` before any change (rule 1);
 - per key, before anything is written: the account must be a configured sandbox *and* STS
-  GetCallerIdentity through that account's client must report it (rule 3); a change whose
-  playbooks may not auto-fix needs each of them named in ``include_manual``; the after-policy
-  must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that fails one of
-  these is refused and left alone; the others go on.
+  GetCallerIdentity through that account's client must report it (rule 3); every playbook a
+  change names must be known, and one that may not auto-fix under the current config and
+  playbooks (whatever the plan's ``auto_fix`` says) must be named in ``include_manual``; the
+  after-policy must keep the owner root able to call kms:PutKeyPolicy (rule 4). A key that
+  fails one of these is refused and left alone; the others go on.
 
 Then, key by key: re-read the key's metadata and refuse an AWS managed key (its policy is
 AWS's) or a key scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``);
-re-read the live policy and skip the key as stale when it is not the plan's
-"before" (rule 2); write and verify the backup and record it in the run record (rule 1, 6);
-PutKeyPolicy (never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant;
-re-read and compare with the plan's "after". The run record is saved after each step, so a run
-killed at any point can be rolled back (rule 6). An AWS error stops that key only, recorded as
-failed with its reason.
+re-read the live policy and skip the key as stale when it is not the plan's "before" (rule 2);
+list the grants and skip the key as stale when a grant the plan revokes is listed with another
+grantee, retiring principal, operations or constraints; write and verify the backup and
+record it in the run record (rule 1, 6); re-read the live policy once more and skip the key as
+stale when it moved while the backup was written (rollback then leaves it); PutKeyPolicy
+(never with BypassPolicyLockoutSafetyCheck); RevokeGrant for each planned grant; re-read and
+compare with the plan's "after". The run record is saved after each step, so a run killed at
+any point can be rolled back (rule 6). An AWS error stops that key only, recorded as failed
+with its reason. A run record that cannot be saved once the run has started stops the whole
+run at that point, before any other write (rule 6): the result holds the outcomes so far, the
+keys changed and the error (``record_error``, exit 3); the last saved record holds the backup
+of every key changed, as each backup is recorded before its key is touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from remediator.approval import Refusal, check_approval, plan_targets, preflight
+from remediator.apply_result import (
+    REFUSED_AWS_MANAGED,
+    REFUSED_KEY_STATE,
+    ApplyResult,
+    KeyOutcome,
+)
+from remediator.approval import Refusal, check_approval, grant_drift, plan_targets, preflight
 from remediator.aws.backup import BackupStore, new_run_id
 from remediator.aws.inventory import SKIPPED_STATES, ClientSource, jsonable, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
+from remediator.commands.planning import playbooks_for
 from remediator.config import Config
 from remediator.errors import (
     BackupError,
     KeyFailedError,
+    RunRecordError,
 )
 from remediator.runrecord import (
     APPLIED,
     BACKED_UP,
     FAILED,
     POLICY_PUT,
-    REFUSALS,
     SKIPPED_STALE,
     RunRecorder,
     new_key_entry,
 )
 from remediator.snapshot import utc_now
 
+__all__ = ["ApplyResult", "KeyOutcome", "apply_plan"]
+
 log = structlog.get_logger(__name__)
 
-EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
 # Only customer managed keys are ever changed: apply re-reads the key's manager (DescribeKey)
 # before anything else, whatever the plan says, and refuses an AWS managed key
-# (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key:
-# their key policies cannot be changed).
+# (REFUSED_AWS_MANAGED; https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html
+# #aws-managed-key: their key policies cannot be changed).
 CUSTOMER = "CUSTOMER"
-REFUSED_AWS_MANAGED = "refused-aws-managed"
-# Nor is a key scheduled for deletion, whatever the plan says: the same DescribeKey must not
-# report a KeyState of SKIPPED_STATES (PendingDeletion, PendingReplicaDeletion), the states
-# scan and plan skip. KMS itself would accept PutKeyPolicy in them
-# (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so this is the
-# tool's rule: a key on its way out is not changed (a cancelled deletion leaves the key
+# Nor is a key scheduled for deletion, whatever the plan says (REFUSED_KEY_STATE): the same
+# DescribeKey must not report a KeyState of SKIPPED_STATES (PendingDeletion,
+# PendingReplicaDeletion), the states scan and plan skip. KMS itself would accept PutKeyPolicy
+# in them (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html), so this is
+# the tool's rule: a key on its way out is not changed (a cancelled deletion leaves the key
 # Disabled, and Disabled keys are changed). Every other state is changed: a Disabled,
 # PendingImport or Unavailable key keeps a policy that applies again once the key is enabled,
 # imported or reconnected, and Creating and Updating are transient states of multi-Region
 # keys in which PutKeyPolicy works.
-REFUSED_KEY_STATE = "refused-key-state"
-_REFUSALS = REFUSALS | {REFUSED_AWS_MANAGED, REFUSED_KEY_STATE}
-
-
-@dataclass(frozen=True, slots=True)
-class KeyOutcome:
-    """What happened to one key: ``applied``, ``skipped-stale``, ``refused-not-sandbox``,
-    ``refused-manual``, ``refused-lockout``, ``refused-unproven``, ``refused-aws-managed``,
-    ``refused-key-state`` or ``failed``, with the reason when not applied."""
-
-    key_arn: str
-    account: str
-    region: str
-    status: str
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "key_arn": self.key_arn,
-            "account": self.account,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    """The run id (for ``rollback``) and one outcome per change of the plan, in plan order."""
-
-    run_id: str
-    plan_digest: str
-    outcomes: tuple[KeyOutcome, ...]
-
-    @property
-    def exit_code(self) -> int:
-        """0 every key applied; 2 no key changed because each was refused; 3 otherwise."""
-        statuses = {o.status for o in self.outcomes}
-        if statuses <= {APPLIED}:
-            return EXIT_OK
-        if statuses <= _REFUSALS:
-            return EXIT_REFUSED
-        return EXIT_PARTIAL
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "run_id": self.run_id,
-            "plan_digest": self.plan_digest,
-            "outcomes": [o.to_dict() for o in self.outcomes],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +95,11 @@ class _Run:
     ops: KeyOps
     recorder: RunRecorder
     digest: str
+    changed: list[str] = field(default_factory=list)
+
+    def mark_changed(self, target: KeyTarget) -> None:
+        if target.key_arn not in self.changed:
+            self.changed.append(target.key_arn)
 
 
 def apply_plan(
@@ -144,27 +115,50 @@ def apply_plan(
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> ApplyResult:
     """Apply ``plan`` (see the module docstring); RefusedError or BackupError when the whole
-    plan is refused (nothing changed), else one outcome per change."""
+    plan is refused (nothing changed), else one outcome per change. When the run record
+    cannot be saved once the run has started, the run stops at that point: the result holds
+    the outcomes so far and ``record_error`` (rule 6)."""
     digest = check_approval(plan, approve, confirm)
+    books = playbooks_for(config)
     store.check_versioning()
     targets = plan_targets(plan)
     run_id = new_run_id()
     ops = KeyOps(factory, limiter or limiter_from_config(config), retry, run_id)
-    refusals = preflight(plan, targets, ops, config, frozenset(include_manual))
+    refusals = preflight(plan, targets, ops, config, books, frozenset(include_manual))
     recorder = RunRecorder.start(store, run_id, plan, _entries(plan, targets, refusals))
     log.info("apply.start", run_id=run_id, plan_digest=digest, keys=len(targets))
     run = _Run(ops, recorder, digest)
-    outcomes = []
-    for change, target in zip(plan["changes"], targets, strict=True):
-        if target.key_arn in refusals:
-            status, reason = refusals[target.key_arn]
-            outcomes.append(_outcome(target, status, reason))
-        else:
-            outcomes.append(_apply_key(run, target, change))
-    recorder.set(state="finished", finished_at=utc_now())
-    result = ApplyResult(run_id, digest, tuple(outcomes))
+    outcomes: list[KeyOutcome] = []
+    try:
+        for change, target in zip(plan["changes"], targets, strict=True):
+            if target.key_arn in refusals:
+                status, reason = refusals[target.key_arn]
+                outcomes.append(_outcome(target, status, reason))
+            else:
+                outcomes.append(_apply_key(run, target, change))
+        recorder.set(state="finished", finished_at=utc_now())
+    except RunRecordError as exc:
+        return _stopped(run, targets, outcomes, exc)
+    result = ApplyResult(run_id, digest, tuple(outcomes), changed=tuple(run.changed))
     log.info("apply.done", run_id=run_id, exit_code=result.exit_code)
     return result
+
+
+def _stopped(
+    run: _Run, targets: Sequence[KeyTarget], outcomes: list[KeyOutcome], exc: RunRecordError
+) -> ApplyResult:
+    """The result of a run stopped because its record could not be saved: the outcomes so
+    far, and the key it was at as failed with the step its record could not take."""
+    if len(outcomes) < len(targets):
+        target = targets[len(outcomes)]
+        step = run.recorder.entry(target.key_arn)["status"]
+        outcomes.append(_outcome(target, FAILED, (
+            f"the run record could not be saved after this key's step {step!r}, so the run "
+            "stopped here")))
+    log.error("apply.record_failed", run_id=run.recorder.run_id, reason=str(exc),
+              changed=list(run.changed))
+    return ApplyResult(run.recorder.run_id, run.digest, tuple(outcomes), str(exc),
+                       tuple(run.changed))
 
 
 def _entries(
@@ -193,10 +187,20 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         planned = change["before"]["policy_sha256"]
         if live.sha256 != planned:
             return _finish(run, target, SKIPPED_STALE, _stale_reason(live.sha256, planned))
+        step = "ListGrants"
+        grants = jsonable(run.ops.list_grants(target))
+        drift = grant_drift(change.get("revoke_grants", []), grants)
+        if drift is not None:
+            return _finish(run, target, SKIPPED_STALE, drift)
         step = "backup"
-        _back_up(run, target, change, live, meta)
+        _back_up(run, target, change, live, meta, grants)
+        step = "GetKeyPolicy"
+        now = run.ops.read_policy(target)
+        if now.sha256 != live.sha256:
+            return _finish(run, target, SKIPPED_STALE, _moved_reason(now.sha256, live.sha256))
         step = "PutKeyPolicy"
         run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
+        run.mark_changed(target)
         run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
         step = "RevokeGrant"
         _revoke_grants(run, target)
@@ -231,16 +235,24 @@ def _stale_reason(live: str, planned: str) -> str:
     )
 
 
+def _moved_reason(now: str, backed_up: str) -> str:
+    return (
+        f"the live policy (SHA-256 {now}) changed while its backup ({backed_up}) was written, "
+        "so the key was left alone; plan again"
+    )
+
+
 def _back_up(
     run: _Run,
     target: KeyTarget,
     change: Mapping[str, Any],
     live: LivePolicy,
     meta: Mapping[str, Any],
+    grants: list[dict[str, Any]],
 ) -> None:
-    """Rule 1: the original policy text, grants and DescribeKey output (``meta``, read just
-    before), verified in S3 and recorded in the run record before the key is touched."""
-    grants = jsonable(run.ops.list_grants(target))
+    """Rule 1: the original policy text, grants and DescribeKey output (``meta``, ``grants``,
+    read just before), verified in S3 and recorded in the run record before the key is
+    touched."""
     payload = {
         "version": 1,
         "run_id": run.recorder.run_id,
@@ -270,8 +282,7 @@ def _planned_revokes(
 ) -> list[dict[str, Any]]:
     """The full ListGrants entries of the grants to revoke (kept for re-creation). A planned
     grant already gone needs no revoking and is only logged."""
-    entries = change.get("revoke_grants", [])
-    wanted = [g if isinstance(g, str) else g.get("GrantId") for g in entries]
+    wanted = [g["GrantId"] for g in change.get("revoke_grants", [])]
     by_id = {g["GrantId"]: g for g in grants}
     for grant_id in wanted:
         if grant_id not in by_id:
@@ -283,6 +294,7 @@ def _revoke_grants(run: _Run, target: KeyTarget) -> None:
     entry = run.recorder.entry(target.key_arn)
     for grant in entry["revoke_planned"]:
         run.ops.revoke_grant(target, grant["GrantId"])
+        run.mark_changed(target)
         revoked = [*entry["revoked_grant_ids"], grant["GrantId"]]
         run.recorder.update(target.key_arn, revoked_grant_ids=revoked)
 

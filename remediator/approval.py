@@ -1,12 +1,15 @@
 """What must hold before apply may touch anything (DESIGN.md safety rules 2, 3 and 4).
 
-Whole-plan gates raise ``RefusedError``: the plan must match its digest and be approved. Per-key
+Whole-plan gates raise ``RefusedError``: the plan must match its digest and be approved, and
+each change's before- and after-policy must be the documents their SHA-256 markers name (the
+stale check reads the marker, show and the other gates the document). Per-key
 gates return a refusal (status and reason) and leave the key alone while the others go on: the
 account must be a configured sandbox *and* STS GetCallerIdentity through that account's own
-client must report it; a change whose playbooks may not auto-fix needs each of them named in
-``include_manual``; the after-policy must keep the owner root able to call kms:PutKeyPolicy,
-and the principal applying it wherever the before-policy let it (KMS's own lockout safety check,
-which moto does not make).
+client must report it; every playbook a change names must be known, and a playbook the
+current config and playbooks do not let auto-fix must be named in ``include_manual`` (the
+plan's own ``auto_fix`` flag is not trusted); the after-policy must keep the owner root able
+to call kms:PutKeyPolicy, and the principal applying it wherever the before-policy let it
+(KMS's own lockout safety check, which moto does not make).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from remediator.config import Config
 from remediator.detectors.lockout import root_can_put_key_policy
 from remediator.errors import PolicyError, RefusedError
 from remediator.plan import PLAN_VERSION, plan_digest, policy_sha256
+from remediator.playbooks import PlaybookSet
 from remediator.policy import parse_policy
 from remediator.policy.caller_lockout import (
     caller_principal,
@@ -35,6 +39,7 @@ from remediator.runrecord import (
     REFUSED_LOCKOUT,
     REFUSED_MANUAL,
     REFUSED_NOT_SANDBOX,
+    REFUSED_UNKNOWN_PLAYBOOK,
     REFUSED_UNPROVEN,
 )
 from remediator.types import Context
@@ -88,31 +93,101 @@ def keeps_owner_control(policy: Any, ctx: Context) -> bool:
 
 
 def plan_targets(plan: Mapping[str, Any]) -> list[KeyTarget]:
-    """The key of each change, in plan order; RefusedError when one names no key or a key
-    comes twice."""
+    """The key of each change, in plan order; RefusedError when one names no key, names it
+    with an ARN of another partition than its Region's, or a key comes twice."""
     targets = []
     for i, change in enumerate(plan.get("changes", [])):
+        if not isinstance(change, Mapping):
+            raise RefusedError(f"Plan change {i} cannot be applied: it is not a JSON object.")
         try:
             targets.append(KeyTarget.from_entry(change))
             _check_change(change)
         except ValueError as exc:
-            raise RefusedError(f"Plan change {i} cannot be applied: {exc}.") from exc
-    arns = [t.key_arn for t in targets]
-    if len(arns) != len(set(arns)):
-        raise RefusedError("The plan changes a key more than once.")
+            raise RefusedError(f"Plan change {i} ({change.get('key_arn')}) cannot be applied: "
+                               f"{exc}.") from exc
+    _check_once(targets)
     return targets
 
 
+def _check_once(targets: Sequence[KeyTarget]) -> None:
+    """RefusedError when two changes name one key (``KeyTarget.identity``), however their
+    ARNs are written."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, target in enumerate(targets):
+        first = seen.setdefault(target.identity, i)
+        if first != i:
+            account, region, key_id = target.identity
+            raise RefusedError(
+                f"The plan changes key {key_id} of account {account} in {region} more than "
+                f"once (changes {first} and {i})."
+            )
+
+
 def _check_change(change: Mapping[str, Any]) -> None:
-    """ValueError unless the change has the before/after markers apply compares, and its
-    after-policy is the one its marker names."""
+    """ValueError unless the change has the before/after markers apply compares, and each
+    policy is the one its marker names: the stale check compares the live policy with
+    before.policy_sha256, while show, the proof and the caller-lockout check read
+    before.policy, so the two must be the same document."""
     before, after = change.get("before"), change.get("after")
-    if not isinstance(before, Mapping) or not isinstance(before.get("policy_sha256"), str):
-        raise ValueError("it has no before.policy_sha256")
+    if not isinstance(before, Mapping) or not isinstance(before.get("policy"), Mapping):
+        raise ValueError("it has no before.policy")
+    if before.get("policy_sha256") != policy_sha256(before["policy"]):
+        raise ValueError("its before.policy_sha256 is not the SHA-256 of its before.policy")
     if not isinstance(after, Mapping) or not isinstance(after.get("policy"), Mapping):
         raise ValueError("it has no after.policy")
     if after.get("policy_sha256") != policy_sha256(after["policy"]):
         raise ValueError("its after.policy_sha256 is not the SHA-256 of its after.policy")
+    revoke = change.get("revoke_grants", [])
+    if not isinstance(revoke, list) or not all(_is_grant_entry(g) for g in revoke):
+        raise ValueError(
+            "its revoke_grants are not grants as ListGrants lists them (objects with GrantId, "
+            "GranteePrincipal and Operations), which apply compares with the live grants"
+        )
+
+
+def _is_grant_entry(grant: Any) -> bool:
+    return (
+        isinstance(grant, Mapping)
+        and isinstance(grant.get("GrantId"), str)
+        and isinstance(grant.get("GranteePrincipal"), str)
+        and isinstance(grant.get("Operations"), list)
+    )
+
+
+# What makes a grant the one the plan shows (its id is the same by construction).
+GRANT_IDENTITY = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints")
+
+
+def _grant_field(grant: Mapping[str, Any], name: str) -> Any:
+    value = grant.get(name) or None
+    if name == "Operations" and value is not None:
+        return sorted(str(op) for op in value)
+    return value
+
+
+def grant_drift(
+    planned: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """Why a grant the plan revokes is not the grant ListGrants now lists with its id
+    (grantee, retiring principal, operations or constraints differ), or None when each planned
+    grant still listed is the one the plan shows (a grant already gone needs no revoking)."""
+    by_id = {g.get("GrantId"): g for g in live}
+    for grant in planned:
+        now = by_id.get(grant["GrantId"])
+        if now is None:
+            continue
+        differ = [
+            f"{name} is {_grant_field(now, name)!r}, not {_grant_field(grant, name)!r}"
+            for name in GRANT_IDENTITY
+            if _grant_field(now, name) != _grant_field(grant, name)
+        ]
+        if differ:
+            return (
+                f"grant {grant['GrantId']} is not the grant the plan revokes (its "
+                f"{'; its '.join(differ)}): the grants changed since the plan was made, or the "
+                "plan was edited; plan again"
+            )
+    return None
 
 
 def plan_members(plan: Mapping[str, Any], org_id: str | None) -> frozenset[str]:
@@ -138,6 +213,7 @@ def preflight(
     targets: Sequence[KeyTarget],
     ops: KeyOps,
     config: Config,
+    books: PlaybookSet,
     include_manual: frozenset[str],
 ) -> dict[str, Refusal]:
     """Key ARN -> refusal for every change that must not be applied (nothing is written).
@@ -148,7 +224,7 @@ def preflight(
     refusals = {}
     for change, target in zip(plan["changes"], targets, strict=True):
         ctx = config.context_for(target.account, members, target.key_arn)
-        refusal = _refusal(change, target, config, include_manual, ctx)
+        refusal = _refusal(change, target, config, books, include_manual, ctx)
         if refusal is None:
             refusal = _identity_refusal(callers.of(target), target)
         if refusal is None:
@@ -161,20 +237,42 @@ def preflight(
     return refusals
 
 
+def playbook_refusal(
+    names: Any, books: PlaybookSet, include_manual: frozenset[str]
+) -> Refusal | None:
+    """Whether the playbooks a change names let apply make it now, decided from the current
+    config and playbooks, never from the plan's ``auto_fix`` flag: each must be known, and
+    auto-fix or named in ``include_manual``. A change that names none is left to a person."""
+    named = sorted({str(n) for n in names}) if isinstance(names, list) else []
+    unknown = [n for n in named if books.by_id(n) is None]
+    if unknown:
+        return REFUSED_UNKNOWN_PLAYBOOK, (
+            f"playbooks {', '.join(unknown)} are not among the configured playbooks "
+            f"({', '.join(books.ids())}), so whether they may auto-fix cannot be decided"
+        )
+    manual = [n for n in named if not _auto_fix(books, n) and n not in include_manual]
+    if manual or not named:
+        return REFUSED_MANUAL, (
+            f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix under the "
+            "current config; name each with --include-manual to apply this change"
+        )
+    return None
+
+
+def _auto_fix(books: PlaybookSet, playbook_id: str) -> bool:
+    book = books.by_id(playbook_id)
+    return book is not None and books.allows_auto_fix(book)
+
+
 def _refusal(
-    change: Mapping[str, Any], target: KeyTarget, config: Config, include_manual: frozenset[str],
-    ctx: Context,
+    change: Mapping[str, Any], target: KeyTarget, config: Config, books: PlaybookSet,
+    include_manual: frozenset[str], ctx: Context,
 ) -> Refusal | None:
     if target.account not in config.sandbox_accounts:
         return REFUSED_NOT_SANDBOX, f"account {target.account} is not in sandbox_accounts"
-    playbooks = [str(p) for p in change.get("playbooks", [])]
-    if change.get("auto_fix") is not True:
-        manual = sorted(set(playbooks) - include_manual)
-        if manual or not playbooks:
-            return REFUSED_MANUAL, (
-                f"playbooks {', '.join(manual) or '(none named)'} may not auto-fix; "
-                "name each with --include-manual to apply this change"
-            )
+    refusal = playbook_refusal(change.get("playbooks", []), books, include_manual)
+    if refusal is not None:
+        return refusal
     proof = change.get("proof")
     policy_changed = change["after"]["policy"] != change["before"]["policy"]
     if policy_changed and not (isinstance(proof, Mapping) and proof.get("ok") is True):

@@ -186,7 +186,9 @@ def _add_apply(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Apply a saved plan. Every original is backed up to the versioned S3 bucket "
         "and verified first; only sandbox accounts (checked with STS) are changed; a key whose "
         "live policy moved since the plan is skipped. Exit 0 all applied, 2 refused, 3 some "
-        "keys not changed. The run id is printed last, and logged on stderr (apply.start).")
+        "keys not changed, or the run record could not be saved mid-run (the run stops there "
+        "and names the keys it changed). The run id is printed last, and logged on stderr "
+        "(apply.start).")
     p.add_argument("plan", metavar="PLAN", help="a plan file written by 'remediator plan --out'")
     p.add_argument("--approve", metavar="DIGEST",
                    help="the plan's digest (remediator show prints it); without it a person "
@@ -212,7 +214,8 @@ def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Restore the key policies and revoked grants of a run from its S3 backups. "
         "A key whose live policy is no longer what the run applied is left alone unless --force. "
         "Exit 0 when every key is restored (or, with --dry-run, would be), 2 on bad input or "
-        "an unknown run, 3 when some key was not restored.")
+        "an unknown run, 3 when some key was not restored or the run record could not be "
+        "saved (rollback stops there and names the keys it changed).")
     p.add_argument("run_id", metavar="RUN_ID", type=_run_id,
                    help="the run to restore, as 'apply' printed it and 'runs' lists it")
     p.add_argument("--key", metavar="ARN", help="restore only this key")

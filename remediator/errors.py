@@ -24,6 +24,12 @@ class BackupError(RemediatorError):
     """The S3 backup store refused to start, or a backup could not be written and verified."""
 
 
+class RunRecordError(BackupError):
+    """The run record could not be saved. Before the first key, the run is refused; after it,
+    apply and rollback stop at once (DESIGN.md rule 6: never change a key the record cannot
+    describe) and report the run id, the outcomes so far and the keys they changed."""
+
+
 class TargetAccessError(RemediatorError):
     """A target account could not be reached: assume-role, Organizations or caller identity."""
 

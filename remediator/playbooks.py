@@ -130,6 +130,9 @@ class PlaybookSet:
     def allows_auto_fix(self, playbook: Playbook) -> bool:
         return self.auto_fix.get(playbook.id, playbook.auto_fix)
 
+    def by_id(self, playbook_id: str) -> Playbook | None:
+        return next((p for p in self.playbooks if p.id == playbook_id), None)
+
     def ids(self) -> list[str]:
         return [p.id for p in self.playbooks]
 

@@ -1,7 +1,8 @@
 """Roll a run back from its backups: restore each key's policy, re-create revoked grants.
 
 For every key the run touched (a key whose verified backup is in the run record, including a
-run killed mid-apply), the live policy decides what to do, because KMS has no policy versions:
+run killed mid-apply, but not one apply then skipped as stale before any write), the live
+policy decides what to do, because KMS has no policy versions:
 
 - live = the run's "after": the run changed it; restore the backed-up text (PutKeyPolicy);
 - live = the backup's "before": the policy was never changed (or is restored already);
@@ -17,11 +18,17 @@ restores it; the backups stay.
 Planned grant revocations come from the run record (full ListGrants entries, recorded before
 any was revoked); each planned grant that is no longer listed is re-created with CreateGrant
 (same grantee, operations, constraints, retiring principal and name) and its new id recorded,
-so running a rollback twice creates nothing twice. Before restoring, every IAM role and user of
-the owner account the backup names is looked up (GetRole/GetUser): KMS refuses a policy naming
-a principal that no longer exists. Missing ones are reported and the key is left, unless
-``drop_missing_principals`` (then they are left out, and the result says which). Everything
-is re-read and verified, and the outcome recorded in the run record.
+so running a rollback twice creates nothing twice. A key whose run-record entry does not
+agree with itself (its ARN with its account, Region or key id) or with its backup (the object
+names its own key and run) is refused (``refused-inconsistent-record``) and left alone.
+Before restoring, every IAM role and user of the owner account the backup names is looked up
+(GetRole/GetUser): KMS refuses a policy naming a principal that no longer exists. Missing
+ones are reported and the key is left, unless ``drop_missing_principals`` (then they are left
+out, and the result says which). Everything is re-read and verified, and the outcome recorded
+in the run record. When the run record
+cannot be saved, rollback stops at that point, before any other write: the result holds the
+keys so far, the keys it changed and the error (``record_error``, exit 3); running it again
+once the bucket takes writes goes on from the live policies.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
 from remediator.config import Config
-from remediator.errors import BackupError, KeyFailedError, UnknownRunError
+from remediator.errors import BackupError, KeyFailedError, RunRecordError, UnknownRunError
 from remediator.plan import policy_sha256
 from remediator.principal_check import (
     drop_from_grants,
@@ -49,76 +56,28 @@ from remediator.principal_check import (
     grant_principals,
     policy_principals,
 )
-from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs
+from remediator.rollback_result import (
+    ALREADY_ORIGINAL,
+    DONE,
+    FAILED,
+    LEFT_DIVERGED,
+    LEFT_PENDING_DELETION,
+    REFUSED_INCONSISTENT,
+    REFUSED_MISSING,
+    RESTORED,
+    WOULD_RESTORE,
+    KeyRollback,
+    RollbackResult,
+    missing_reason,
+    pending_reason,
+    rollback_state,
+)
+from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs, touched
 from remediator.snapshot import utc_now
 
 __all__ = ["KeyRollback", "RollbackResult", "RunSummary", "list_runs", "rollback_run"]
 
 log = structlog.get_logger(__name__)
-
-RESTORED = "restored"
-ALREADY_ORIGINAL = "already-original"
-WOULD_RESTORE = "would-restore"
-LEFT_DIVERGED = "left-diverged"
-LEFT_PENDING_DELETION = "left-pending-deletion"
-REFUSED_MISSING = "refused-missing-principals"
-FAILED = "failed"
-DONE = frozenset({RESTORED, ALREADY_ORIGINAL})
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRollback:
-    """What rollback did (or, in a dry run, would do) to one key."""
-
-    key_arn: str
-    account: str
-    region: str
-    status: str
-    reason: str | None = None
-    policy_restored: bool = False
-    recreated_grants: dict[str, str] = field(default_factory=dict)  # old id -> new id
-    missing_principals: tuple[str, ...] = ()
-    dropped_principals: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "key_arn": self.key_arn,
-            "account": self.account,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-            "policy_restored": self.policy_restored,
-            "recreated_grants": dict(self.recreated_grants),
-            "missing_principals": list(self.missing_principals),
-            "dropped_principals": list(self.dropped_principals),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RollbackResult:
-    """The run, whether this was a dry run, each key's outcome and the run's rollback state."""
-
-    run_id: str
-    dry_run: bool
-    keys: tuple[KeyRollback, ...]
-    state: str
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every key is restored (or would be), 3 when some key was not."""
-        ok = DONE | {WOULD_RESTORE}
-        return 0 if all(k.status in ok for k in self.keys) else 3
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json`` and reports)."""
-        return {
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
-            "state": self.state,
-            "keys": [k.to_dict() for k in self.keys],
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class _Work:
@@ -139,6 +98,11 @@ class _Rollback:
     dry_run: bool
     force: bool
     drop_missing: bool
+    changed: list[str] = field(default_factory=list)
+
+    def mark_changed(self, target: KeyTarget) -> None:
+        if target.key_arn not in self.changed:
+            self.changed.append(target.key_arn)
 
 
 def rollback_run(
@@ -155,9 +119,11 @@ def rollback_run(
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> RollbackResult:
     """Restore every key ``run_id`` touched (or only ``key_arn``); see the module docstring.
-    UnknownRunError for a run or key the store does not know."""
+    UnknownRunError for a run or key the store does not know. When the run record cannot be
+    saved, rollback stops at that point: the result holds the keys so far and
+    ``record_error``."""
     recorder = RunRecorder.load(store, run_id)
-    entries = [e for e in recorder.record["keys"] if backup_ref(e) is not None]
+    entries = [e for e in recorder.record["keys"] if touched(e)]
     if key_arn is not None:
         entries = [e for e in entries if e["key_arn"] == key_arn]
         if not entries:
@@ -165,23 +131,57 @@ def rollback_run(
     ops = KeyOps(factory, limiter or limiter_from_config(config), retry, run_id)
     rb = _Rollback(ops, recorder, config, dry_run, force, drop_missing_principals)
     log.info("rollback.start", run_id=run_id, keys=len(entries), dry_run=dry_run, force=force)
-    keys = tuple(_rollback_key(rb, entry) for entry in entries)
-    state = _run_state(recorder)
-    if not dry_run:
-        recorder.set(rollback={"state": state, "updated_at": utc_now()})
+    keys: list[KeyRollback] = []
+    try:
+        for entry in entries:
+            keys.append(_rollback_key(rb, entry))
+        state = rollback_state(recorder.record)
+        if not dry_run:
+            recorder.set(rollback={"state": state, "updated_at": utc_now()})
+    except RunRecordError as exc:
+        return _stopped(rb, entries, keys, exc)
     log.info("rollback.done", run_id=run_id, state=state)
-    return RollbackResult(run_id, dry_run, keys, state)
+    return RollbackResult(run_id, dry_run, tuple(keys), state, changed=tuple(rb.changed))
+
+
+def _stopped(
+    rb: _Rollback, entries: Sequence[Mapping[str, Any]], keys: list[KeyRollback],
+    exc: RunRecordError,
+) -> RollbackResult:
+    """The result of a rollback stopped because the run record could not be saved: the keys
+    so far, and the key it was at as failed."""
+    if len(keys) < len(entries):
+        target = _entry_target(entries[len(keys)])
+        keys.append(_result(target, FAILED, (
+            "the run record could not be saved while restoring this key, so rollback stopped "
+            "here")))
+    log.error("rollback.record_failed", run_id=rb.recorder.run_id, reason=str(exc),
+              changed=list(rb.changed))
+    return RollbackResult(rb.recorder.run_id, rb.dry_run, tuple(keys),
+                          rollback_state(rb.recorder.record), str(exc), tuple(rb.changed))
+
+
+def _entry_target(entry: Mapping[str, Any]) -> KeyTarget:
+    """The key an entry names, as written (unchecked): for reporting an entry only."""
+    return KeyTarget(*(str(entry.get(k)) for k in ("key_arn", "account", "region", "key_id")))
 
 
 def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
-    target = KeyTarget.from_entry(entry)
+    try:
+        target = KeyTarget.from_entry(entry)
+    except ValueError as exc:
+        return _finish(rb, _entry_target(entry), REFUSED_INCONSISTENT, (
+            f"the run record's entry is not consistent ({exc}), so the key is left alone"))
     step = "reading the backup"
     try:
         backup = _read_backup(rb, entry)
+        mismatch = backup_mismatch(entry, backup, rb.recorder.run_id)
+        if mismatch is not None:
+            return _finish(rb, target, REFUSED_INCONSISTENT, mismatch)
         step = "DescribeKey"
         state = rb.ops.describe(target).get("KeyState")
         if state in SKIPPED_STATES and not rb.force:
-            return _finish(rb, target, LEFT_PENDING_DELETION, _pending_reason(state))
+            return _finish(rb, target, LEFT_PENDING_DELETION, pending_reason(state))
         step = "GetKeyPolicy"
         live = rb.ops.read_policy(target)
         diverged = _divergence(entry, backup, live)
@@ -190,7 +190,7 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         step = "checking principals"
         work = _work(rb, target, entry, backup, restore_policy=live.sha256 != backup_sha(backup))
         if work.missing and not rb.drop_missing:
-            return _finish(rb, target, REFUSED_MISSING, _missing_reason(work.missing), work)
+            return _finish(rb, target, REFUSED_MISSING, missing_reason(work.missing), work)
         if rb.dry_run:
             status = WOULD_RESTORE if work.policy_text or work.grants else ALREADY_ORIGINAL
             return _result(target, status, None, work)
@@ -200,21 +200,6 @@ def _rollback_key(rb: _Rollback, entry: dict[str, Any]) -> KeyRollback:
         return _finish(rb, target, FAILED, f"{step} failed: {error_reason(exc)}")
     except KeyFailedError as exc:
         return _finish(rb, target, FAILED, str(exc))
-
-
-def _pending_reason(state: str) -> str:
-    return (
-        f"the key is {state}: restoring would put the original policy back on a key being "
-        "deleted, and its revoked grants cannot be re-created in that state; cancel the "
-        "deletion and roll back again, or use --force to restore the policy anyway"
-    )
-
-
-def _missing_reason(missing: Sequence[str]) -> str:
-    return (
-        f"the backup names principals that no longer exist: {', '.join(missing)}; "
-        "use --drop-missing-principals to restore without them"
-    )
 
 
 def _read_backup(rb: _Rollback, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,6 +213,21 @@ def _read_backup(rb: _Rollback, entry: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(backup.get("policy_text"), str):
         raise KeyFailedError(f"the backup s3://{ref.bucket}/{ref.key} holds no policy text")
     return backup
+
+
+def backup_mismatch(
+    entry: Mapping[str, Any], backup: Mapping[str, Any], run_id: str
+) -> str | None:
+    """Why ``backup`` is not the backup of this entry's key taken by run ``run_id`` (the
+    object names its own key and run), or None when it is."""
+    for name, wanted in (("key_arn", entry.get("key_arn")), ("run_id", run_id)):
+        if backup.get(name) != wanted:
+            return (
+                f"the backup the run record names is of {name} {backup.get(name)!r}, not "
+                f"{wanted!r}, so it is not this key's backup from this run and the key is left "
+                "alone"
+            )
+    return None
 
 
 def backup_sha(backup: Mapping[str, Any]) -> str:
@@ -300,9 +300,11 @@ def _restore(rb: _Rollback, target: KeyTarget, work: _Work) -> KeyRollback:
     recreated = dict(_rollback_entry(rb, target).get("recreated_grants", {}))
     if work.policy_text is not None:
         rb.ops.put_policy(target, work.policy_text, purpose="rollback")
+        rb.mark_changed(target)
         _record(rb, target, status="policy-restored", recreated_grants=recreated)
     for grant in work.grants:
         recreated[grant["GrantId"]] = rb.ops.create_grant(target, grant)
+        rb.mark_changed(target)
         _record(rb, target, status="recreating-grants", recreated_grants=recreated)
     problem = _verify(rb, target, work, recreated)
     if problem:
@@ -386,12 +388,3 @@ def _result(
         missing_principals=work.missing if work else (),
         dropped_principals=work.dropped if work else (),
     )
-
-
-def _run_state(recorder: RunRecorder) -> str:
-    """complete: every touched key restored; partial: some; none: no key yet."""
-    touched = [e for e in recorder.record["keys"] if backup_ref(e) is not None]
-    done = [e for e in touched if (e.get("rollback") or {}).get("status") in DONE]
-    if touched and len(done) == len(touched):
-        return "complete"
-    return "partial" if done else "none"

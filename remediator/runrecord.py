@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from remediator.aws.backup import BackupRef, BackupStore
-from remediator.errors import BackupError, UnknownRunError
+from remediator.errors import BackupError, RunRecordError, UnknownRunError
 from remediator.snapshot import utc_now
 
 log = structlog.get_logger(__name__)
@@ -43,8 +43,10 @@ REFUSED_NOT_SANDBOX = "refused-not-sandbox"
 REFUSED_MANUAL = "refused-manual"
 REFUSED_LOCKOUT = "refused-lockout"
 REFUSED_UNPROVEN = "refused-unproven"
+REFUSED_UNKNOWN_PLAYBOOK = "refused-unknown-playbook"
 FAILED = "failed"
-REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT, REFUSED_UNPROVEN})
+REFUSALS = frozenset({REFUSED_NOT_SANDBOX, REFUSED_MANUAL, REFUSED_LOCKOUT, REFUSED_UNPROVEN,
+                      REFUSED_UNKNOWN_PLAYBOOK})
 
 
 def new_key_entry(
@@ -74,6 +76,13 @@ def backup_ref(entry: Mapping[str, Any]) -> BackupRef | None:
     if not isinstance(ref, Mapping):
         return None
     return BackupRef(ref["bucket"], ref["key"], ref["version_id"], ref["sha256"])
+
+
+def touched(entry: Mapping[str, Any]) -> bool:
+    """Whether the run may have changed the key: its backup was written, and apply did not
+    then skip it as stale (a key whose policy moved while its backup was written is left
+    before any write; rollback leaves it too)."""
+    return backup_ref(entry) is not None and entry.get("status") != SKIPPED_STALE
 
 
 class RunRecorder:
@@ -145,9 +154,12 @@ class RunRecorder:
         self.save()
 
     def save(self) -> None:
-        """Write the record (BackupError when it cannot be written and read back)."""
+        """Write the record (RunRecordError when it cannot be written and read back)."""
         self.record["updated_at"] = utc_now()
-        self.store.put_run_record(self.run_id, self.record)
+        try:
+            self.store.put_run_record(self.run_id, self.record)
+        except BackupError as exc:
+            raise RunRecordError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,15 +188,15 @@ class RunSummary:
 
 
 def summarize(record: Mapping[str, Any]) -> RunSummary:
-    """A run's summary; a key is touched when its backup was written (it may have changed)."""
-    touched = [e for e in record.get("keys", []) if backup_ref(e) is not None]
-    refs = [backup_ref(e) for e in touched]
+    """A run's summary; a key is touched when it may have changed (``touched``)."""
+    keys = [e for e in record.get("keys", []) if touched(e)]
+    refs = [backup_ref(e) for e in keys]
     return RunSummary(
         run_id=str(record.get("run_id")),
         started_at=record.get("started_at"),
         plan_digest=record.get("plan_digest"),
         state=str(record.get("state", "unknown")),
-        keys_touched=tuple(e["key_arn"] for e in touched),
+        keys_touched=tuple(e["key_arn"] for e in keys),
         backups=tuple(f"s3://{r.bucket}/{r.key}?versionId={r.version_id}" for r in refs if r),
         rollback_state=str((record.get("rollback") or {}).get("state", "none")),
     )

@@ -50,6 +50,17 @@ def policy_text(policy: Any) -> str:
     return put_key_policy_text(policy)
 
 
+def region_partition(region: str) -> str:
+    """The partition of a Region's ARNs, kept simple: ``aws-cn`` for ``cn-*``, ``aws-us-gov``
+    for ``us-gov-*``, ``aws`` otherwise (so an ARN of another partition, an ISO one included,
+    never passes for a key of these Regions)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 @dataclass(frozen=True, slots=True)
 class KeyTarget:
     """One key: where it is and its id (the parts of its ARN, checked against each other)."""
@@ -62,7 +73,8 @@ class KeyTarget:
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> KeyTarget:
         """From a plan change or run-record entry; ValueError when its ARN disagrees with its
-        account, Region or key id."""
+        account, Region or key id, or its partition is not its Region's
+        (``region_partition``)."""
         arn = str(entry.get("key_arn", ""))
         parts = split_arn(arn)
         if parts is None or parts.service != "kms" or not parts.resource.startswith("key/"):
@@ -72,7 +84,18 @@ class KeyTarget:
         same_place = (parts.account, parts.region) == (target.account, target.region)
         if not same_place or entry.get("key_id", key_id) != key_id:
             raise ValueError(f"{arn} does not match its account, Region or key id")
+        if parts.partition != region_partition(target.region):
+            raise ValueError(
+                f"{arn} is in partition {parts.partition}, but Region {target.region} is in "
+                f"{region_partition(target.region)}"
+            )
         return target
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What names the key whatever its ARN is written as: (account, Region, key id); KMS
+        is called with the key id, so two ARNs with one identity are one key."""
+        return self.account, self.region, self.key_id.lower()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -72,7 +72,7 @@ def run_apply(plan_path: str, approve: str | None, config: Config,
     is made: an approval that is not the plan's digest, a playbook name that is not one."""
     plan = load_plan(plan_path)
     digest = check_approval(plan, approve, confirm)
-    check_playbook_names(include_manual, [*playbooks_for(config).ids(), *_plan_playbooks(plan)])
+    check_playbook_names(include_manual, playbooks_for(config).ids())
     factory = _factory(config, profile, region)
     result = apply_plan(plan, digest, config, factory, backup_store(config, factory),
                         include_manual)
@@ -81,13 +81,14 @@ def run_apply(plan_path: str, approve: str | None, config: Config,
            [(o["key_arn"], o["status"], o.get("reason") or "")
             for o in result.to_dict()["outcomes"]], out)
     out.write(f"run id: {result.run_id}\n")
+    _record_error(result.record_message())
     return result
 
 
-def _plan_playbooks(plan: Mapping[str, Any]) -> list[str]:
-    """The playbooks the plan's changes name (a plan made with other playbook folders)."""
-    return [str(b) for c in plan.get("changes", []) if isinstance(c, Mapping)
-            for b in c.get("playbooks", []) if isinstance(b, str)]
+def _record_error(message: str | None) -> None:
+    """The sentence saying a run stopped because its record could not be saved (exit 3)."""
+    if message is not None:
+        print(f"remediator: error: {printable(message)}", file=sys.stderr)
 
 
 def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool, force: bool,
@@ -100,6 +101,7 @@ def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool
             for k in result.to_dict()["keys"]]
     _table(f"Rollback of {run_id}{' (dry run)' if dry_run else ''}: {result.state}",
            ["Key", "Outcome", "Reason"], rows, out or sys.stdout)
+    _record_error(result.record_message())
     return result
 
 

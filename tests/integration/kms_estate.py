@@ -34,7 +34,7 @@ SANDBOX_A, SANDBOX_B, PROD, EXTERNAL = (
 REGIONS = ("eu-west-1", "us-east-1")
 ROLE = "KmsRemediatorRole"
 BUCKET = "remediator-backups"
-PLAYBOOK = "restrict-public-principal"
+PLAYBOOK = "public-principal"  # a built-in playbook that may auto-fix
 FAST_RETRY = RetryPolicy(attempts=6, base=0.005, max_wait=0.05)
 
 
@@ -96,9 +96,15 @@ class SeededKey:
     grants: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def revoke(self) -> list[str]:
-        """The grants the plan revokes: those to the external account."""
-        return [g["GrantId"] for g in self.grants if g["GranteePrincipal"] == root(EXTERNAL)]
+    def revoke(self) -> list[dict[str, Any]]:
+        """The grants the plan revokes: those to the external account, as ListGrants lists
+        them (the planner writes them so, and apply compares them with the live grants)."""
+        return [g for g in self.grants if g["GranteePrincipal"] == root(EXTERNAL)]
+
+    @property
+    def revoke_ids(self) -> list[str]:
+        """The ids of the grants the plan revokes."""
+        return [g["GrantId"] for g in self.revoke]
 
 
 def factory(

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from kms_estate import (
+    EXTERNAL,
+    FAST_RETRY,
     REGIONS,
     ROLE,
     SANDBOX_A,
@@ -27,11 +29,11 @@ from kms_estate import (
 from remediator.apply import apply_plan
 from remediator.aws.faults import Fault, FaultInjector
 from remediator.aws.session import ClientFactory
-from remediator.config import Trust
+from remediator.config import Config, Trust
 from remediator.errors import BackupError, RefusedError
 from remediator.localaws import LocalAws
 from remediator.plan import plan_digest
-from remediator.rollback import list_runs
+from remediator.rollback import list_runs, rollback_run
 
 pytestmark = pytest.mark.integration
 
@@ -161,16 +163,99 @@ def test_a_key_changed_since_the_plan_is_skipped_and_the_others_go_on(
     assert state_of(clients, [stale]) == stale_before
 
 
+def test_a_key_changed_while_its_backup_is_written_is_skipped(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: a policy change made between the stale check and PutKeyPolicy (while
+    the backup was written) was overwritten, and was in no backup. Apply re-reads the policy
+    just before PutKeyPolicy and skips the key; rollback leaves it, as nothing was written."""
+    key, other = make_key(clients, SANDBOX_A, REGIONS[0]), make_key(clients, SANDBOX_A, REGIONS[0])
+    someone = {**key.policy, "Id": "someone-elses-change"}
+    twin = factory(aws)(SANDBOX_A, REGIONS[0], "kms")
+    s3 = aws.client("s3")
+
+    def during_the_backup(request: Any, **_: Any) -> None:
+        if f"/{key.key_id}.json" in str(request.url):
+            twin.put_key_policy(KeyId=key.key_id, PolicyName="default", Policy=json.dumps(someone))
+
+    s3.meta.events.register("before-send.s3.PutObject", during_the_backup)
+    backups = store(aws, "moved-during-backup", s3=s3)
+    result = apply(aws, clients, make_plan([change(key), change(other)]), "", backups=backups)
+    assert statuses(result) == {key.arn: "skipped-stale", other.arn: "applied"}
+    assert "changed while its backup" in (result.outcomes[0].reason or "")
+    assert result.changed == (other.arn,)
+    moved = state_of(clients, [key])
+    assert moved[key.arn][0] == someone
+    [run] = list_runs(backups)
+    assert run.keys_touched == (other.arn,)
+    back = rollback_run(result.run_id, backups, clients, config(aws), retry=FAST_RETRY)
+    assert statuses(back) == {other.arn: "restored"}
+    assert state_of(clients, [key]) == moved
+
+
 def test_a_manual_playbook_needs_include_manual(aws: LocalAws, clients: ClientFactory) -> None:
     key = make_key(clients, SANDBOX_B, REGIONS[1])
     before = state_of(clients, [key])
-    plan = make_plan([change(key, auto_fix=False, playbooks=["remove-wildcard-actions"])])
+    plan = make_plan([change(key, auto_fix=False, playbooks=["wildcard-action"])])
     refused = apply(aws, clients, plan, "manual")
     assert statuses(refused) == {key.arn: "refused-manual"}
     assert "--include-manual" in (refused.outcomes[0].reason or "")
     assert state_of(clients, [key]) == before
-    applied = apply(aws, clients, plan, "manual", include_manual=["remove-wildcard-actions"])
+    applied = apply(aws, clients, plan, "manual", include_manual=["wildcard-action"])
     assert statuses(applied) == {key.arn: "applied"}
+
+
+def _with_auto_fix(cfg: Config, overrides: dict[str, bool]) -> Config:
+    return cfg.model_copy(update={"playbooks": cfg.playbooks.model_copy(
+        update={"auto_fix": overrides})})
+
+
+def test_auto_fix_is_decided_by_the_config_at_apply_time(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: apply trusted the plan's auto_fix flag. A playbook the config no longer
+    lets auto-fix needs --include-manual, and one that a config override now lets auto-fix
+    needs nothing, whatever the plan says."""
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(2)]
+    before = state_of(clients, keys)
+    public = change(keys[0], playbooks=["public-principal"], auto_fix=True)
+    wildcard = change(keys[1], playbooks=["wildcard-action"], auto_fix=False)
+    plan = make_plan([public, wildcard])
+    turned = _with_auto_fix(config(aws), {"public-principal": False, "wildcard-action": True})
+    result = apply(aws, clients, plan, "auto-fix-config", cfg=turned)
+    assert statuses(result) == {keys[0].arn: "refused-manual", keys[1].arn: "applied"}
+    assert (result.outcomes[0].reason or "").startswith(
+        "playbooks public-principal may not auto-fix under the current config")
+    assert state_of(clients, [keys[0]]) == {keys[0].arn: before[keys[0].arn]}
+    included = apply(aws, clients, make_plan([public]), "auto-fix-config", cfg=turned,
+                     include_manual=["public-principal"])
+    assert statuses(included) == {keys[0].arn: "applied"}
+
+
+def test_a_plan_claiming_auto_fix_for_a_manual_playbook_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    claimed = change(key, playbooks=["public-principal", "destructive-actions"], auto_fix=True)
+    result = apply(aws, clients, make_plan([claimed]), "claimed-auto")
+    assert statuses(result) == {key.arn: "refused-manual"}
+    assert (result.outcomes[0].reason or "").startswith("playbooks destructive-actions may not")
+    assert state_of(clients, [key]) == before
+
+
+def test_a_playbook_the_config_does_not_know_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    plan = make_plan([change(key, playbooks=["public-principal", "made-elsewhere"])])
+    result = apply(aws, clients, plan, "unknown-playbook", include_manual=["made-elsewhere"])
+    assert statuses(result) == {key.arn: "refused-unknown-playbook"}
+    assert (result.outcomes[0].reason or "").startswith(
+        "playbooks made-elsewhere are not among the configured playbooks")
+    assert result.exit_code == 2
+    assert state_of(clients, [key]) == before
 
 
 def test_an_after_policy_that_locks_the_owner_out_is_refused(
@@ -242,6 +327,111 @@ def test_a_change_whose_proof_did_not_pass_is_refused(
     assert statuses(result) == {k.arn: "refused-unproven" for k in keys}
     assert "proof did not pass" in (result.outcomes[0].reason or "")
     assert state_of(clients, keys) == before
+
+
+def test_a_before_policy_that_is_not_its_marker_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the stale check compares the live policy with before.policy_sha256,
+    while show, the proof and the caller-lockout check read before.policy. A plan whose
+    before.policy is a copy of its after.policy (marker: the live policy's) read as "no policy
+    change" everywhere and skipped every gate, yet apply replaced the live policy."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    after = _deny_put_to_all_but(SANDBOX_A, [])
+    unbound = change(key, after=after) | {"proof": {}}
+    unbound["before"] = {**unbound["before"], "policy": after}
+    backups = store(aws, "before-unbound")
+    plan = make_plan([unbound])
+    with pytest.raises(RefusedError, match=(
+            rf"Plan change 0 \({key.arn}\) cannot be applied: its before.policy_sha256 is not "
+            "the SHA-256 of its before.policy")):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
+
+
+def test_a_revoked_grant_that_is_not_the_planned_one_skips_the_key(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: apply revoked the plan's grant ids without comparing the live grant
+    with the plan's entry, so a plan whose entry showed "grant G to the external account"
+    while G was the owner's own grant revoked the owner's grant. That key is now skipped as
+    stale, and the others go on."""
+    key, other = make_key(clients, SANDBOX_A, REGIONS[0]), make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    own = next(g for g in key.grants if g["GranteePrincipal"] == root(SANDBOX_A))
+    relabelled = change(key) | {"revoke_grants": [{**own, "GranteePrincipal": root(EXTERNAL)}]}
+    result = apply(aws, clients, make_plan([relabelled, change(other)]), "grant-drift")
+    assert statuses(result) == {key.arn: "skipped-stale", other.arn: "applied"}
+    reason = result.outcomes[0].reason or ""
+    assert reason.startswith(f"grant {own['GrantId']} is not the grant the plan revokes")
+    assert f"GranteePrincipal is '{root(SANDBOX_A)}', not '{root(EXTERNAL)}'" in reason
+    assert result.exit_code == 3
+    assert state_of(clients, [key]) == before
+
+
+@pytest.mark.parametrize("field", ["RetiringPrincipal", "Operations", "Constraints"])
+def test_each_field_that_makes_a_grant_the_planned_one_is_compared(
+    aws: LocalAws, clients: ClientFactory, field: str
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    edited = {"RetiringPrincipal": root(EXTERNAL), "Operations": ["Decrypt"],
+              "Constraints": {"EncryptionContextSubset": {"app": "other"}}}[field]
+    planned = change(key) | {"revoke_grants": [{**key.revoke[0], field: edited}]}
+    result = apply(aws, clients, make_plan([planned]), f"grant-drift-{field}")
+    assert statuses(result) == {key.arn: "skipped-stale"}
+    assert f"its {field} is " in (result.outcomes[0].reason or "")
+    assert state_of(clients, [key]) == before
+
+
+def test_operations_listed_in_another_order_are_the_same_grant(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    grant = key.revoke[0]
+    planned = change(key) | {"revoke_grants": [
+        {**grant, "Operations": list(reversed(grant["Operations"]))}]}
+    result = apply(aws, clients, make_plan([planned]), "grant-order")
+    assert statuses(result) == {key.arn: "applied"}
+
+
+def test_revoke_grants_given_as_bare_ids_are_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    before = state_of(clients, [key])
+    plan = make_plan([change(key) | {"revoke_grants": key.revoke_ids}])
+    backups = store(aws, "bare-ids")
+    with pytest.raises(RefusedError, match="its revoke_grants are not grants as ListGrants lists"):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
+
+
+def test_one_key_under_an_arn_of_another_partition_is_refused(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the "a key comes twice" check compared ARN strings, and KMS is called
+    with the key id, so the same key under an aws-cn ARN was changed twice in one run (and
+    rollback could not bring the original back). Nothing is changed now."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0], external_grants=0)
+    before = state_of(clients, [key])
+    first = change(key)
+    again = change(key, after=first["before"]["policy"]) | {
+        "key_arn": key.arn.replace("arn:aws:", "arn:aws-cn:", 1),
+        "before": {**first["after"], "grants": key.grants}}
+    plan = make_plan([first, again])
+    backups = store(aws, "same-key-twice")
+    with pytest.raises(RefusedError, match=(
+            f"Plan change 1 .* is in partition aws-cn, but Region {REGIONS[0]} is in aws")):
+        apply_plan(plan, plan["digest"], config(aws), clients, backups)
+    twice = make_plan([first, change(key)])
+    with pytest.raises(RefusedError, match="more than once"):
+        apply_plan(twice, twice["digest"], config(aws), clients, backups)
+    assert state_of(clients, [key]) == before
+    assert list_runs(backups) == []
 
 
 ORG = "o-a1b2c3d4e5"

@@ -62,7 +62,7 @@ def test_apply_then_rollback_restores_every_key_in_two_accounts_and_regions(
     assert state_of(clients, untouched) == bystanders
     for key, outcome in zip(touched, back.keys, strict=True):
         assert outcome.key_arn == key.arn
-        assert set(outcome.recreated_grants) == set(key.revoke)
+        assert set(outcome.recreated_grants) == set(key.revoke_ids)
         assert set(outcome.recreated_grants.values()) <= {
             g["GrantId"] for g in live_grants(clients, key)
         }
@@ -98,8 +98,8 @@ def test_the_backup_holds_the_original_and_the_record_every_step(
     entry = record["keys"][0]
     assert record["state"] == "finished" and record["plan_digest"] == plan["digest"]
     assert entry["status"] == "applied" and entry["policy_put"] is True
-    assert entry["revoked_grant_ids"] == key.revoke
-    assert [g["GrantId"] for g in entry["revoke_planned"]] == key.revoke
+    assert entry["revoked_grant_ids"] == key.revoke_ids
+    assert [g["GrantId"] for g in entry["revoke_planned"]] == key.revoke_ids
     saved = backups.get_backup(BackupRef(**entry["backup"]))
     assert json.loads(saved["policy_text"]) == key.policy
     assert saved["plan_digest"] == plan["digest"] and saved["run_id"] == result.run_id

@@ -4,10 +4,14 @@ deleted since, a dry run, one key of a run."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from kms_estate import (
+    BUCKET,
     REGIONS,
+    ROLE,
     SANDBOX_A,
     SANDBOX_B,
     apply,
@@ -15,6 +19,7 @@ from kms_estate import (
     config,
     exposed_policy,
     live_policy,
+    local_credentials,
     make_key,
     make_plan,
     plan_after,
@@ -25,6 +30,7 @@ from kms_estate import (
     store,
 )
 
+from remediator import cli
 from remediator.aws.session import ClientFactory
 from remediator.errors import UnknownRunError
 from remediator.localaws import LocalAws
@@ -119,3 +125,59 @@ def test_a_key_scheduled_for_deletion_is_left_until_the_deletion_is_cancelled(
     restored = rollback(aws, clients, result.run_id, "pending")
     assert statuses(restored) == {key.arn: "restored"} and restored.exit_code == 0
     assert live_policy(clients, key) == key.policy
+
+
+def test_a_run_record_entry_that_disagrees_with_itself_or_its_backup_is_refused(
+    aws: LocalAws, clients: ClientFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by review: rollback restored the backup an entry pointed at without checking that
+    the object was that key's backup from that run (an entry pointing at another key's backup
+    put the other key's policy on it), and an entry whose account disagreed with its ARN
+    stopped rollback with a ValueError traceback. Both keys are refused and left alone."""
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(3)]
+    result = apply(aws, clients, make_plan([change(k) for k in keys]), "inconsistent")
+    changed = state_of(clients, keys)
+    backups = store(aws, "inconsistent")
+    record = backups.get_run_record(result.run_id)
+    record["keys"][0]["backup"] = record["keys"][1]["backup"]
+    record["keys"][1]["account"] = SANDBOX_B
+    backups.put_run_record(result.run_id, record)
+    back = rollback(aws, clients, result.run_id, "inconsistent")
+    assert statuses(back) == {k.arn: s for k, s in zip(keys, [
+        "refused-inconsistent-record", "refused-inconsistent-record", "restored"], strict=True)}
+    assert back.keys[0].reason == (
+        f"the backup the run record names is of key_arn {keys[1].arn!r}, not {keys[0].arn!r}, "
+        "so it is not this key's backup from this run and the key is left alone")
+    assert back.keys[1].reason == (
+        f"the run record's entry is not consistent ({keys[1].arn} does not match its account, "
+        "Region or key id), so the key is left alone")
+    assert back.exit_code == 3
+    assert state_of(clients, keys[:2]) == {k.arn: changed[k.arn] for k in keys[:2]}
+    assert live_policy(clients, keys[2]) == keys[2].policy
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "accounts": [{"id": a, "role_name": ROLE} for a in (SANDBOX_A, SANDBOX_B)],
+        "regions": list(REGIONS), "endpoint_url": aws.endpoint_url,
+        "sandbox_accounts": [SANDBOX_A], "backup": {"bucket": BUCKET, "prefix": "inconsistent"}}),
+        encoding="utf-8")
+    with local_credentials():
+        code = cli.main(["rollback", result.run_id, "--config", str(cfg)])
+    out, err = capsys.readouterr()
+    assert code == 3 and "Traceback" not in err
+    assert "refused-inconsistent-record" in out
+    assert state_of(clients, keys[:2]) == {k.arn: changed[k.arn] for k in keys[:2]}
+
+
+def test_a_backup_of_another_run_is_refused(aws: LocalAws, clients: ClientFactory) -> None:
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    first = apply(aws, clients, make_plan([change(key)]), "other-run")
+    backups = store(aws, "other-run")
+    rollback(aws, clients, first.run_id, "other-run")
+    second = apply(aws, clients, make_plan([change(key)]), "other-run")
+    record = backups.get_run_record(second.run_id)
+    record["keys"][0]["backup"] = backups.get_run_record(first.run_id)["keys"][0]["backup"]
+    backups.put_run_record(second.run_id, record)
+    back = rollback(aws, clients, second.run_id, "other-run")
+    assert statuses(back) == {key.arn: "refused-inconsistent-record"}
+    assert f"is of run_id {first.run_id!r}, not {second.run_id!r}" in (back.keys[0].reason or "")
+    assert live_policy(clients, key) == plan_after(make_plan([change(key)]), key)

@@ -1,0 +1,167 @@
+"""The run record cannot be saved once a run has changed keys (found by review: the
+BackupError escaped apply and rollback, the CLI said "refused, nothing changed" with exit 2
+and no run id, although keys were changed). The run stops at that point (DESIGN.md rule 6:
+no key is changed that the record cannot describe), and apply and rollback report the run id,
+the outcomes so far and the keys they changed, with exit 3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kms_estate import (
+    BUCKET,
+    FAST_RETRY,
+    REGIONS,
+    ROLE,
+    SANDBOX_A,
+    apply,
+    change,
+    config,
+    factory,
+    live_policy,
+    local_credentials,
+    make_key,
+    make_plan,
+    plan_after,
+    rollback,
+    state_of,
+    statuses,
+    store,
+)
+
+from remediator import cli
+from remediator.aws.backup import BackupStore
+from remediator.aws.faults import Fault, FaultInjector
+from remediator.aws.session import ClientFactory
+from remediator.commands import writes
+from remediator.config import Config
+from remediator.localaws import LocalAws
+from remediator.rollback import rollback_run
+
+pytestmark = pytest.mark.integration
+
+
+def _run_record_once(put_keys: int) -> Any:
+    """Matches a PutObject of run.json whose record says ``put_keys`` keys had their policy
+    put: the save right after the PutKeyPolicy of the ``put_keys``-th key changed, and every
+    save after it."""
+    def match(request: Any) -> bool:
+        body = request.body.getvalue() if hasattr(request.body, "getvalue") else request.body
+        body = body if isinstance(body, bytes) else b""
+        return "/run.json" in str(request.url) and body.count(b'"policy_put":true') >= put_keys
+    return match
+
+
+def _failing_store(aws: LocalAws, prefix: str, match: Any) -> BackupStore:
+    s3 = aws.client("s3")
+    FaultInjector(Fault("PutObject", code="InternalError", status=500, match=match)).install(s3)
+    return store(aws, prefix, s3=s3)
+
+
+def test_apply_stops_when_the_record_cannot_be_saved_after_a_change(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(3)]
+    before = state_of(clients, keys)
+    plan = make_plan([change(k) for k in keys])
+    failing = _failing_store(aws, "record-fails", _run_record_once(2))
+    result = apply(aws, clients, plan, "record-fails", backups=failing)
+    assert statuses(result) == {keys[0].arn: "applied", keys[1].arn: "failed"}
+    assert result.outcomes[1].reason == (
+        "the run record could not be saved after this key's step 'policy-put', so the run "
+        "stopped here")
+    assert result.exit_code == 3
+    assert result.changed == (keys[0].arn, keys[1].arn)
+    assert "InternalError" in (result.record_error or "")
+    message = result.record_message() or ""
+    assert message.startswith(f"The record of run {result.run_id} could not be saved (Cannot ")
+    assert f"keys changed: {keys[0].arn}, {keys[1].arn};" in message
+    assert [live_policy(clients, k) == plan_after(plan, k) for k in keys] == [True, True, False]
+    assert state_of(clients, keys[2:]) == {keys[2].arn: before[keys[2].arn]}
+    # The last saved record holds the backup of every key changed: rollback restores them.
+    back = rollback(aws, clients, result.run_id, "record-fails")
+    assert statuses(back) == {keys[0].arn: "restored", keys[1].arn: "restored"}
+    assert state_of(clients, keys, exact=False) == _shapes(before)
+
+
+def _shapes(state: dict[str, Any]) -> dict[str, Any]:
+    """``state_of(exact=True)`` as ``exact=False`` reads it: re-created grants have new ids."""
+    return {arn: (policy, sorted(("", *g[1:]) for g in grants))
+            for arn, (policy, grants) in state.items()}
+
+
+def test_rollback_stops_when_the_record_cannot_be_saved_after_a_change(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(2)]
+    before = state_of(clients, keys)
+    applied = apply(aws, clients, make_plan([change(k) for k in keys]), "rollback-record")
+    changed = state_of(clients, keys)
+    failing = _failing_store(aws, "rollback-record", lambda r: "/run.json" in str(r.url))
+    back = rollback_run(applied.run_id, failing, clients, config(aws, prefix="rollback-record"),
+                        retry=FAST_RETRY)
+    assert statuses(back) == {keys[0].arn: "failed"}
+    assert back.keys[0].reason == (
+        "the run record could not be saved while restoring this key, so rollback stopped here")
+    assert back.exit_code == 3 and back.changed == (keys[0].arn,)
+    assert f"keys changed: {keys[0].arn};" in (back.record_message() or "")
+    assert live_policy(clients, keys[0]) == keys[0].policy
+    assert state_of(clients, keys[1:]) == {keys[1].arn: changed[keys[1].arn]}
+    again = rollback(aws, clients, applied.run_id, "rollback-record")
+    assert set(statuses(again).values()) == {"restored"} and again.exit_code == 0
+    assert state_of(clients, keys, exact=False) == _shapes(before)
+
+
+def _cli_config(path: Path, aws: LocalAws, prefix: str) -> str:
+    path.write_text(yaml.safe_dump({
+        "accounts": [{"id": SANDBOX_A, "role_name": ROLE}], "regions": list(REGIONS),
+        "endpoint_url": aws.endpoint_url, "sandbox_accounts": [SANDBOX_A],
+        "backup": {"bucket": BUCKET, "prefix": prefix}}), encoding="utf-8")
+    return str(path)
+
+
+def _failing_backup_store(monkeypatch: pytest.MonkeyPatch, match: Any) -> None:
+    """The CLI's store, with run.json writes failing as ``match`` says."""
+    made = writes.backup_store
+
+    def failing(config: Config, clients: ClientFactory) -> BackupStore:
+        backups = made(config, clients)
+        FaultInjector(Fault("PutObject", code="InternalError", status=500,
+                            match=match)).install(backups.s3)
+        return BackupStore(backups.s3, backups.bucket, backups.prefix, retry=FAST_RETRY)
+
+    monkeypatch.setattr(writes, "backup_store", failing)
+
+
+def test_the_cli_reports_the_run_and_the_keys_changed(
+    aws: LocalAws, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clients = factory(aws)
+    keys = [make_key(clients, SANDBOX_A, REGIONS[0]) for _ in range(2)]
+    plan = make_plan([change(k) for k in keys])
+    plan_path = tmp_path / "plan.json"
+    plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    cfg = _cli_config(tmp_path / "config.yaml", aws, "cli-record")
+    with monkeypatch.context() as patched, local_credentials():
+        _failing_backup_store(patched, _run_record_once(1))
+        code = cli.main(["apply", str(plan_path), "--approve", plan["digest"], "--config", cfg])
+    out, err = capsys.readouterr()
+    [run_id] = store(aws, "cli-record").list_runs()
+    assert code == 3
+    assert f"run id: {run_id}" in out
+    assert (f"remediator: error: The record of run {run_id} could not be saved (Cannot write "
+            f"s3://{BUCKET}/cli-record/{run_id}/run.json: InternalError") in err
+    assert f"keys changed: {keys[0].arn}; " in err.replace("\n", "")
+    with monkeypatch.context() as patched, local_credentials():
+        _failing_backup_store(patched, lambda r: "/run.json" in str(r.url))
+        code = cli.main(["rollback", run_id, "--config", cfg])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert f"remediator: error: The record of run {run_id} could not be saved" in err
+    assert f"so rollback stopped and changed no other key; keys changed: {keys[0].arn};" in err
+    assert live_policy(clients, keys[0]) == keys[0].policy
