@@ -184,4 +184,18 @@ def load_plan(path: str | Path) -> dict[str, Any]:
     # After the digest: an edited plan is reported as edited, whatever its shape. The digest
     # is recomputable, so a matching one says nothing about the shape.
     check_plan_shape(data, str(path))
+    _check_markers(data, str(path))
     return data
+
+
+def _check_markers(plan: Mapping[str, Any], source: str) -> None:
+    """Each change's before and after policies must be the ones their SHA-256 markers name:
+    apply compares the live key with the marker and writes the policy, and show renders the
+    policies, so a plan whose two disagree would be reviewed as one change and applied as
+    another (found by review)."""
+    for i, change in enumerate(plan["changes"]):
+        for side in ("before", "after"):
+            if policy_sha256(change[side]["policy"]) != change[side]["policy_sha256"]:
+                raise PlanIntegrityError(
+                    f"{source}: changes[{i}].{side}.policy_sha256 is not the SHA-256 of "
+                    f"changes[{i}].{side}.policy; make a new plan with 'remediator plan'")

@@ -34,18 +34,17 @@ def _short(value: Any) -> str:
 
 
 def _grant_entry(value: object) -> object:
-    """A grant to revoke: its ListGrants entry, as the planner writes it, or its bare GrantId,
-    which apply also reads (``apply._planned_revokes``). Apply revokes by GrantId only, and
-    show prints the grantee and operations when the entry has them."""
-    if isinstance(value, str) and value:
-        return value
+    """A grant to revoke: its ListGrants entry, as the planner writes it. Apply compares it
+    with the live grant of that id before revoking, and show prints its grantee and
+    operations, so a bare id, which says neither, is refused."""
     if not isinstance(value, dict):
-        raise ValueError(f"expected a ListGrants entry (an object with a GrantId) or a grant "
-                         f"id, got {_short(value)}")
+        raise ValueError(f"expected a ListGrants entry (an object with a GrantId), got "
+                         f"{_short(value)}")
     gid = value.get("GrantId")
     if not isinstance(gid, str) or not gid:
         raise ValueError(f"GrantId: expected a non-empty string, got {_short(gid)}")
-    for name in ("GranteePrincipal", "RetiringPrincipal"):
+    for name in ("GranteePrincipal", "GranteeServicePrincipal", "RetiringPrincipal",
+                 "RetiringServicePrincipal"):
         if name in value and not isinstance(value[name], str):
             raise ValueError(f"{name}: expected a string, got {_short(value[name])}")
     ops = value.get("Operations", [])

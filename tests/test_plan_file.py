@@ -282,7 +282,10 @@ _MALFORMED = [
     (("changes", 0, "before", "policy"), _GONE, "changes[0].before.policy: is required"),
     (("changes", 0, "playbooks"), "abc", "changes[0].playbooks: expected a list, got 'abc'"),
     (("changes", 0, "revoke_grants", 0), 5, "changes[0].revoke_grants[0]: expected a "
-     "ListGrants entry (an object with a GrantId) or a grant id, got 5"),
+     "ListGrants entry (an object with a GrantId), got 5"),
+    # a bare id says neither grantee nor operations, which show prints and apply compares
+    (("changes", 0, "revoke_grants", 0), "bare-grant-id", "changes[0].revoke_grants[0]: "
+     "expected a ListGrants entry (an object with a GrantId), got 'bare-grant-id'"),
     (("changes", 0, "revoke_grants", 0), {"GranteePrincipal": "arn:aws:iam::1:root"},
      "changes[0].revoke_grants[0]: GrantId: expected a non-empty string, got None"),
     # the rest of what show and apply read
@@ -459,12 +462,12 @@ def test_every_plan_the_planner_writes_loads_and_shows_unchanged(
 def test_show_renders_what_the_plan_format_leaves_optional(
     plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A grant to revoke as a bare id (apply reads one: the apply tests' plans hold them) or
-    as a ListGrants entry without the grantee and operations the API marks optional; a change
-    without key_id or proof; an item about nothing named; no organization."""
+    """A grant to revoke as a ListGrants entry without the grantee and operations the API
+    marks optional; a change without key_id or proof; an item about nothing named; no
+    organization."""
     grants = next(c for c in plan["changes"] if c["revoke_grants"])
     change = {k: v for k, v in grants.items() if k not in ("key_id", "proof")}
-    change["revoke_grants"] = ["bare-grant-id", {"GrantId": "entry-grant-id"}]
+    change["revoke_grants"] = [{"GrantId": "entry-grant-id"}]
     person = {"reason": "someone should look"}
     edited = _redigest({k: v for k, v in plan.items() if k != "organization"}
                        | {"changes": [change], "needs_a_person": [person]})
@@ -473,11 +476,11 @@ def test_show_renders_what_the_plan_format_leaves_optional(
     assert load_plan(path) == edited
     assert main(["show", str(path)]) == 0
     shown = " ".join(capsys.readouterr().out.split())
-    assert "revoke grant bare-grant-id" in shown and "revoke grant entry-grant-id" in shown
+    assert "revoke grant entry-grant-id" in shown
     assert "entry-grant-id to" not in shown and "someone should look" in shown
     assert main(["show", str(path), "--format", "markdown"]) == 0
     shown = capsys.readouterr().out
-    assert "- revoke grant `bare-grant-id`\n- revoke grant `entry-grant-id`\n" in shown
+    assert "- revoke grant `entry-grant-id`\n" in shown
     assert "| `-` | - | someone should look |" in shown
 
 
@@ -495,3 +498,20 @@ def test_show_names_a_service_grantee_and_the_resource_it_serves(
     assert main(["show", str(path), "--format", "markdown"]) == 0
     assert (f"- revoke grant `svc-grant` to `logs.eu-west-1.amazonaws.com` for `{source}` "
             "(Decrypt)") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("side", ["before", "after"])
+def test_a_policy_that_is_not_its_marker_is_refused_by_show_too(
+    side: str, plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by review: a plan whose before.policy was a copy of its after.policy (its marker
+    still the live policy's) showed "no policy change" and was applied. Apply refuses it, and so
+    does every reader of a loaded plan: the policies are what is reviewed."""
+    first = plan["changes"][0]
+    other = {"Version": "2012-10-17", "Statement": []}
+    edited = _redigest(plan | {"changes": [first | {side: {**first[side], "policy": other}}]})
+    path = tmp_path / "plan.json"
+    write_plan(edited, path)
+    assert main(["show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"changes[0].{side}.policy_sha256 is not the SHA-256 of changes[0].{side}.policy" in err
