@@ -54,10 +54,6 @@ def doc(*stmts: dict[str, Any]) -> dict[str, Any]:
 
 
 # (case id, policy, context, rule the playbook must close)
-# CloudTrail's statement tied to the owner's trails by encryption context (trails only).
-TRAILS = {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                         f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}}
-
 CASES: list[tuple[str, dict[str, Any], Context, str]] = [
     ("public-star", doc(ROOT, allow("Public", "*", "kms:Decrypt")), CTX, "KMS-PUBLIC"),
     ("public-star-no-org", doc(ROOT, allow("Public", {"AWS": "*"}, USE)), CTX_NO_ORG,
@@ -82,8 +78,8 @@ CASES: list[tuple[str, dict[str, Any], Context, str]] = [
         "StringEquals": {"aws:PrincipalAccount": [OWNER, OUTSIDER]}})), CTX, "KMS-CROSS-ACCOUNT"),
     ("foreign-org", doc(ROOT, allow("OtherOrg", "*", "kms:Decrypt", {
         "StringEquals": {"aws:PrincipalOrgID": "o-zz9988776655"}})), CTX, "KMS-CROSS-ACCOUNT"),
-    ("service-alone", doc(ROOT, allow("Trail", {"Service": "cloudtrail.amazonaws.com"},
-                                      "kms:GenerateDataKey*", TRAILS)), CTX,
+    ("service-alone", doc(ROOT, allow("EventBridge", {"Service": "events.amazonaws.com"},
+                                      ["kms:Decrypt", "kms:GenerateDataKey"])), CTX,
      "KMS-SERVICE-UNSCOPED"),
     ("service-alone-config", doc(ROOT, allow("Config", {"Service": "config.amazonaws.com"},
                                              ["kms:Decrypt", "kms:GenerateDataKey"])), CTX,

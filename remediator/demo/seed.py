@@ -50,12 +50,10 @@ def exposed_policies(owner: str, external: str) -> dict[str, list[dict[str, Any]
         "cross-account": [_allow("Partner", {"AWS": f"arn:aws:iam::{external}:root"}, USE, via)],
         "foreign-org": [_allow("OtherOrg", "*", "kms:Decrypt",
                                {"StringEquals": {"aws:PrincipalOrgID": "o-zz9988776655"}})],
-        # CloudTrail tied to the owner's trails by encryption context only: any account's
-        # trail could still have CloudTrail use the key for it (no aws:SourceArn).
-        "unscoped-service": [_allow("CloudTrail", {"Service": "cloudtrail.amazonaws.com"},
-                                    "kms:GenerateDataKey*", {"StringLike": {
-                                        "kms:EncryptionContext:aws:cloudtrail:arn":
-                                            f"arn:aws:cloudtrail:*:{owner}:trail/*"}})],
+        # EventBridge with no aws:SourceAccount or aws:SourceArn: any account's rule could
+        # have EventBridge use the key for it (confused deputy).
+        "unscoped-service": [_allow("EventBridge", {"Service": "events.amazonaws.com"},
+                                    ["kms:Decrypt", "kms:GenerateDataKey"])],
         "missing-root": [_allow("AdminOnly", {"AWS": f"arn:aws:iam::{owner}:role/KeyAdmin"},
                                 ["kms:Describe*", "kms:Put*", "kms:Enable*"])],
         "destructive": [_allow("Ops", {"AWS": f"arn:aws:iam::{owner}:role/Ops"},

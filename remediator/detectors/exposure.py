@@ -12,6 +12,7 @@ from remediator.policy.access import AWS, SERVICE, Access, Grantee
 from remediator.policy.condition_keys import SERVICE_SCOPE_KEYS
 from remediator.policy.document import Statement
 from remediator.policy.principals import is_account_id, split_arn
+from remediator.policy.service_context import service_context_accounts
 from remediator.types import Context, Finding
 
 
@@ -99,6 +100,9 @@ def detect_unscoped_service(
         return []
     mask = _actions_of(services)
     names = ", ".join(dict.fromkeys(a.grantee.label for a in services))
+    tied = _tied_by_context(stmt)
+    if tied is not None:
+        return [_tied_finding(stmt, services, mask, names, tied, ctx)]
     return [
         statement_finding(
             "KMS-SERVICE-UNSCOPED",
@@ -109,6 +113,31 @@ def detect_unscoped_service(
             f"{_scoping_advice(stmt)}",
         )
     ]
+
+
+def _tied_by_context(stmt: Statement) -> frozenset[str] | None:
+    """The accounts the statement's services are tied to by their own encryption context
+    (``policy.service_context``), or None."""
+    services = stmt.principal.service if stmt.principal is not None else ()
+    return service_context_accounts(stmt.conditions, services) if services else None
+
+
+def _tied_finding(stmt: Statement, services: list[Access], mask: int, names: str,
+                  accounts: frozenset[str], ctx: Context) -> Finding:
+    """A service tied to some accounts' resources by its own encryption context only: not "any
+    customer", but without the aws:SourceArn/aws:SourceAccount the rule asks for (AWS
+    recommends aws:SourceArn beside the context, e.g. for CloudTrail:
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+    Low when every account is trusted (defence in depth); else the rule's severity."""
+    outside = sorted(a for a in accounts if not ctx.is_trusted_account(a))
+    whose = (f"resources of {', '.join(outside)}, outside the trusted accounts" if outside
+             else f"resources of {', '.join(sorted(accounts))}")
+    found = statement_finding(
+        "KMS-SERVICE-UNSCOPED", stmt, (a.grantee.label for a in services), kms.names(mask),
+        f"lets {names} call {_summary(mask)} on the key for {whose}, tied only by the "
+        "service's own encryption context: add aws:SourceArn (or aws:SourceAccount) where "
+        "the service's guide shows it, against the confused deputy.")
+    return found if outside else found._replace(severity="low")
 
 
 _SOURCE_KEYS = {k.lower(): k for k in ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner",

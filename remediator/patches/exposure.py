@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from remediator.errors import PolicyError
 from remediator.patches.document import (
     Document,
     add_condition,
@@ -20,7 +21,9 @@ from remediator.patches.document import (
     with_statements,
 )
 from remediator.policy.condition_keys import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
+from remediator.policy.document import parse_policy
 from remediator.policy.principals import account_of_arn_value, is_account_id
+from remediator.policy.service_context import service_context_accounts
 from remediator.types import Context, Finding
 
 
@@ -219,6 +222,7 @@ def scope_service(
     if not isinstance(principal, Mapping) or sname is None:
         return None
     _refuse_cloudtrail_lake(principal[sname], stmt)
+    _refuse_tied_by_context(stmt, ctx)
     services = dict(stmt)
     services[pname] = {sname: principal[sname]}  # type: ignore[index]
     scoped = _with_services_scoped(services, ctx)
@@ -249,6 +253,27 @@ def _refuse_cloudtrail_lake(services: Any, stmt: Mapping[str, Any]) -> None:
             "CloudTrail Lake event data stores call KMS without aws:SourceArn or "
             "aws:SourceAccount, and this CloudTrail statement is not tied to trails by "
             "kms:EncryptionContext:aws:cloudtrail:arn; scope it by hand to what uses it"
+        )
+
+
+def _refuse_tied_by_context(stmt: Mapping[str, Any], ctx: Context) -> None:
+    """A service already tied to trusted accounts' resources by its own encryption context
+    (``policy.service_context``) is left to a person: aws:SourceArn/aws:SourceAccount would be
+    defence in depth, and a service that does not send the key in its calls to KMS would be
+    shut out (AWS documents CloudWatch Logs' statement with the context alone:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+    try:
+        parsed = parse_policy({"Version": "2012-10-17", "Statement": [dict(stmt)]})
+    except PolicyError:
+        return
+    one = parsed.statements[0]
+    services = one.principal.service if one.principal is not None else ()
+    tied = service_context_accounts(one.conditions, services) if services else None
+    if tied is not None and all(ctx.is_trusted_account(a) for a in tied):
+        raise ValueError(
+            f"the service is already tied to resources of {', '.join(sorted(tied))} by its own "
+            "encryption context; add aws:SourceArn by hand where the service's guide shows "
+            "it (a service that does not send it would be shut out)"
         )
 
 

@@ -52,6 +52,7 @@ from remediator.policy.principals import (
     parse_aws_principal,
     split_arn,
 )
+from remediator.policy.service_context import context_value_for, service_name, service_of_key
 from remediator.policy.values import fill, fresh_value, key_variants, satisfying_value
 from remediator.types import Context
 
@@ -311,16 +312,32 @@ def _source_arns(named: Named, account: str) -> list[str]:
     return arns or [f"arn:aws:fresh:us-east-1:{account}:resource/fresh"]
 
 
+def _service_context(named: Named, service: str, account: str) -> Ctx:
+    """``service``'s own encryption-context keys the policies name, as it writes them acting
+    for ``account``'s resource (``service_context``)."""
+    out: Ctx = {}
+    for key, conds in named.keys.items():
+        if service_of_key(key) == service_name(service):
+            value = context_value_for(tuple(v for c in conds for v in c.values), account)
+            if value is not None:
+                out[key] = (value,)
+    return out
+
+
 def service_sources(
-    named: Named, ctx: Context, accounts: list[str], member: str | None, outsider: str
+    named: Named, ctx: Context, accounts: list[str], member: str | None, outsider: str,
+    service: str = "",
 ) -> list[Source]:
-    """On whose behalf a service calls: nobody known, each account (with its source ARNs and
-    organisations), and for source ARNs without an account part (S3) the owner or an outsider."""
-    out: list[Source] = [({}, False)]
+    """On whose behalf ``service`` calls: nobody known (an outsider's resource, as far as its
+    own encryption context says), each account (with its source ARNs, organisations and
+    encryption context), and for source ARNs without an account part (S3) the owner or an
+    outsider."""
+    out: list[Source] = [(_service_context(named, service, outsider), False)]
     for a in accounts:
         for org, paths in org_variants(a, named, ctx, member):
             for arn in _source_arns(named, a):
-                c: Ctx = {"aws:sourceaccount": (a,), "aws:sourcearn": (arn,)}
+                c: Ctx = {"aws:sourceaccount": (a,), "aws:sourcearn": (arn,),
+                          **_service_context(named, service, a)}
                 if named.source_owner:
                     c["aws:sourceowner"] = (a,)
                 if org:
@@ -367,7 +384,8 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 for c, net in zip(ctxs, nets, strict=True)
             )
     for service in [*named.services, FRESH_SERVICE]:
-        for source, insider in service_sources(named, ctx, accounts, member, outsider):
+        for source, insider in service_sources(named, ctx, accounts, member, outsider,
+                                               service):
             zone = OUTSIDER if not insider else INSIDER if service in named.services else NEUTRAL
             out.extend(
                 Request(SERVICE, service, None, None, (), {**c, **source, **resource}, None,

@@ -52,10 +52,9 @@ CASES: list[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]] = [
             USE)), []),
     ("foreign-organisation", policy(ROOT, allow("OtherOrg", {"AWS": "*"}, "kms:Decrypt",
             {"StringEquals": {"aws:PrincipalOrgID": "o-zz9988776655"}})), []),
-    ("unscoped-cloudtrail", policy(ROOT, allow(
-        "CloudTrail", {"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*",
-        {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                        f"arn:aws:cloudtrail:*:{OWNER}:trail/*"}})), []),
+    ("unscoped-eventbridge", policy(ROOT, allow(
+        "EventBridge", {"Service": "events.amazonaws.com"},
+        ["kms:Decrypt", "kms:GenerateDataKey"])), []),
     ("missing-root", policy(allow("AdminOnly", {"AWS": ADMIN}, "kms:*")), []),
     ("destructive-ops-role", policy(ROOT, allow("Ops", {"AWS": f"arn:aws:iam::{OWNER}:role/Ops"},
             ["kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:DisableKey"])), []),

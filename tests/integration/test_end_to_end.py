@@ -56,11 +56,9 @@ def _policy(account: str, exposed: bool) -> str:
              "Resource": "*"},
             {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": OUTSIDER},
              "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"},
-            {"Sid": "Trail", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"},
-             "Action": "kms:GenerateDataKey*", "Resource": "*",
-             "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                          f"arn:aws:cloudtrail:*:{account}:trail/*"}}},
+            {"Sid": "EventBridge", "Effect": "Allow",
+             "Principal": {"Service": "events.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
         ]
     return json.dumps({"Version": "2012-10-17", "Statement": stmts})
 
