@@ -246,7 +246,7 @@ def test_a_service_grant_for_an_outsiders_resource_is_revoked() -> None:
     [found] = detect_external_grants([_service_grant(OUTSIDER, {
         "RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"})], CTX)
     assert found.grant_parties is not None and found.grant_parties.is_revocable
-    assert f"for arn:aws:logs:eu-west-1:{OUTSIDER}:log-group:app" in found.message
+    assert f"on behalf of arn:aws:logs:eu-west-1:{OUTSIDER}:log-group:app" in found.message
     plan = plan_grants(KeyPlan(ROOT_POLICY, ROOT_POLICY, ()), [found], BOOKS, frozenset())
     assert [f.grant_id for f in plan.revoke_grants] == ["svc"]
     # The same grant for the owner's own log group is the service's own: kept, reported low.
@@ -254,3 +254,17 @@ def test_a_service_grant_for_an_outsiders_resource_is_revoked() -> None:
         "RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com"})], CTX)
     kept = plan_grants(KeyPlan(ROOT_POLICY, ROOT_POLICY, ()), [own], BOOKS, frozenset())
     assert kept.revoke_grants == () and [u.finding for u in kept.unresolved] == [own]
+
+
+def test_a_service_grant_an_untrusted_account_issued_serves_that_account() -> None:
+    """Reported by review: such a grant was "an AWS service acting for its own resource", low
+    and never revoked, though the outsider made it (the key policy let it) and it keeps
+    working after the key policy is fixed."""
+    g = {**grant("service-logs"), "IssuingAccount": f"arn:aws:iam::{OUTSIDER}:root"}
+    [found] = detect_external_grants([g], CTX)
+    assert found.severity == "high" and found.principals == (f"arn:aws:iam::{OUTSIDER}:root",)
+    assert found.grant_parties is not None and found.grant_parties.is_revocable
+    # Issued by a trusted account, the same grant is the service's own.
+    trusted = {**grant("service-logs"), "IssuingAccount": f"arn:aws:iam::{TRUSTED}:root"}
+    [own] = detect_external_grants([trusted], CTX)
+    assert own.severity == "low" and not own.grant_parties.is_revocable  # type: ignore[union-attr]

@@ -75,6 +75,23 @@ def _party(grant: Mapping[str, Any], field: str, service_field: str,
     return None if service is None else (service, "service")
 
 
+def _outsider_served(grant: Mapping[str, Any], ctx: Context) -> str | None:
+    """For a service grantee: the SourceArn resource, or else the issuing account, when it is
+    outside the trust. A grant an untrusted account issued to a service serves that account's
+    resources (the key policy let it create the grant), and keeps doing so after the key
+    policy is fixed."""
+    source = _source_arn(grant)
+    if source is not None:
+        account = account_of_arn_value(source, wildcards=False)
+        return source if account is not None and not ctx.is_trusted_account(account) else None
+    issuing = grant.get("IssuingAccount")
+    if isinstance(issuing, str) and issuing:
+        account = parse_aws_principal(issuing).account
+        if account is not None and not ctx.is_trusted_account(account):
+            return issuing
+    return None
+
+
 def grant_parties(grant: Mapping[str, Any], ctx: Context) -> GrantParties | None:
     """The grant's principals and where they stand; None when it has no usable grantee.
 
@@ -86,12 +103,9 @@ def grant_parties(grant: Mapping[str, Any], ctx: Context) -> GrantParties | None
     if grantee is None:
         return None
     name, party = grantee
-    acts_for = None
-    source = _source_arn(grant)
-    if party == "service" and source is not None:
-        account = account_of_arn_value(source, wildcards=False)
-        if account is not None and not ctx.is_trusted_account(account):
-            party, acts_for = "outsider", source
+    acts_for = _outsider_served(grant, ctx) if party == "service" else None
+    if acts_for is not None:
+        party = "outsider"
     retiring = _party(grant, "RetiringPrincipal", "RetiringServicePrincipal", ctx)
     if retiring is None:
         return GrantParties(name, party, acts_for=acts_for)
@@ -109,8 +123,8 @@ def _message(gid: str, parties: GrantParties, ops: tuple[str, ...]) -> str:
         if parties.retiring_party == "outsider" and parties.retiring != parties.grantee:
             also = f"; {parties.retiring}, also outside, can retire it"
         if parties.acts_for is not None:
-            return (f"Grant {gid} lets {parties.grantee} use the key ({uses}) for "
-                    f"{parties.acts_for}, a resource outside the trusted accounts{also}.")
+            return (f"Grant {gid} lets {parties.grantee} use the key ({uses}) on behalf of "
+                    f"{parties.acts_for}, outside the trusted accounts{also}.")
         return (f"Grant {gid} lets {parties.grantee}, outside the trusted accounts, use the key "
                 f"({uses}){also}.")
     if parties.is_service_grant:
