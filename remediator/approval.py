@@ -141,21 +141,27 @@ def _check_change(change: Mapping[str, Any]) -> None:
     if not isinstance(revoke, list) or not all(_is_grant_entry(g) for g in revoke):
         raise ValueError(
             "its revoke_grants are not grants as ListGrants lists them (objects with GrantId, "
-            "GranteePrincipal and Operations), which apply compares with the live grants"
+            "GranteePrincipal or GranteeServicePrincipal, and Operations), which apply compares "
+            "with the live grants"
         )
 
 
 def _is_grant_entry(grant: Any) -> bool:
+    """A ListGrants entry: its grantee is an ARN or account (GranteePrincipal) or a service
+    (GranteeServicePrincipal), one or the other
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantListEntry.html)."""
     return (
         isinstance(grant, Mapping)
         and isinstance(grant.get("GrantId"), str)
-        and isinstance(grant.get("GranteePrincipal"), str)
+        and any(isinstance(grant.get(k), str) for k in ("GranteePrincipal",
+                                                           "GranteeServicePrincipal"))
         and isinstance(grant.get("Operations"), list)
     )
 
 
 # What makes a grant the one the plan shows (its id is the same by construction).
-GRANT_IDENTITY = ("GranteePrincipal", "RetiringPrincipal", "Operations", "Constraints")
+GRANT_IDENTITY = ("GranteePrincipal", "GranteeServicePrincipal", "RetiringPrincipal",
+                  "RetiringServicePrincipal", "Operations", "Constraints")
 
 
 def _grant_field(grant: Mapping[str, Any], name: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from remediator.approval import plan_targets
+from remediator.approval import grant_drift, plan_targets
 from remediator.aws.keyops import region_partition
 from remediator.errors import RefusedError
 from remediator.plan import policy_sha256
@@ -68,3 +68,32 @@ def test_one_key_named_twice_is_refused(second: dict[str, Any]) -> None:
 
 def test_one_key_id_in_two_regions_is_two_keys() -> None:
     assert len(plan_targets({"changes": [_change("eu-west-1"), _change("us-east-1")]})) == 2
+
+
+# Found by review: a grant to a service principal (GranteeServicePrincipal, which the planner
+# revokes when its SourceArn names an outsider's resource) made plan_targets refuse the whole
+# plan, and the drift check never compared the service fields
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantListEntry.html).
+SERVICE_GRANT = {"GrantId": "g1", "GranteeServicePrincipal": "logs.eu-west-1.amazonaws.com",
+                 "RetiringServicePrincipal": "logs.eu-west-1.amazonaws.com",
+                 "Operations": ["Decrypt", "GenerateDataKey"],
+                 "Constraints": {"SourceArn": "arn:aws:logs:eu-west-1:444455556666:log-group:x"}}
+
+
+def test_a_grant_to_a_service_principal_is_a_grant_to_revoke() -> None:
+    change = {**_change("eu-west-1"), "revoke_grants": [SERVICE_GRANT]}
+    assert len(plan_targets({"changes": [change]})) == 1
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("GranteeServicePrincipal", "sns.amazonaws.com"),
+    ("RetiringServicePrincipal", "sns.amazonaws.com"),
+    ("Constraints", {"SourceArn": "arn:aws:logs:eu-west-1:444455556666:log-group:y"}),
+])
+def test_a_live_service_grant_that_is_not_the_planned_one_is_drift(field: str,
+                                                                 value: object) -> None:
+    assert grant_drift([SERVICE_GRANT], [SERVICE_GRANT]) is None
+    reordered = {**SERVICE_GRANT, "Operations": ["GenerateDataKey", "Decrypt"]}
+    assert grant_drift([SERVICE_GRANT], [reordered]) is None
+    drift = grant_drift([SERVICE_GRANT], [{**SERVICE_GRANT, field: value}])
+    assert drift is not None and field in drift
