@@ -268,3 +268,13 @@ def test_a_service_grant_an_untrusted_account_issued_serves_that_account() -> No
     trusted = {**grant("service-logs"), "IssuingAccount": f"arn:aws:iam::{TRUSTED}:root"}
     [own] = detect_external_grants([trusted], CTX)
     assert own.severity == "low" and not own.grant_parties.is_revocable  # type: ignore[union-attr]
+
+
+def test_an_s3_source_arn_names_no_account_so_the_issuing_account_decides() -> None:
+    """Found by review: a SourceArn without an account part (arn:aws:s3:::bucket) hid an
+    untrusted issuing account."""
+    g = {**grant("service-logs"), "IssuingAccount": f"arn:aws:iam::{OUTSIDER}:root",
+         "Constraints": {"SourceArn": "arn:aws:s3:::outsider-bucket"}}
+    [found] = detect_external_grants([g], CTX)
+    assert found.severity == "high" and found.grant_parties is not None
+    assert found.grant_parties.is_revocable

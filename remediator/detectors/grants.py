@@ -81,9 +81,10 @@ def _outsider_served(grant: Mapping[str, Any], ctx: Context) -> str | None:
     resources (the key policy let it create the grant), and keeps doing so after the key
     policy is fixed."""
     source = _source_arn(grant)
-    if source is not None:
-        account = account_of_arn_value(source, wildcards=False)
-        return source if account is not None and not ctx.is_trusted_account(account) else None
+    account = None if source is None else account_of_arn_value(source, wildcards=False)
+    if account is not None:
+        return source if not ctx.is_trusted_account(account) else None
+    # No SourceArn, or one without an account part (an S3 bucket's): the issuing account says
     issuing = grant.get("IssuingAccount")
     if isinstance(issuing, str) and issuing:
         account = parse_aws_principal(issuing).account
