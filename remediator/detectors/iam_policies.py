@@ -110,7 +110,9 @@ def _instance(pattern: str, partition: str, named: str) -> str | None:
     region = next((r for r in _fresh(_REGIONS, named) if fnmatchcase(r, parts[3])),
                   parts[3].replace("*", _FILL).replace("?", _FILL))
     account = parts[4].replace("?", _FILL)
-    account = account.replace("*", _FILL * max(0, 12 - len(account) + 1), 1).replace("*", "")
+    # the first "*" takes what the account's 12 digits need, any other none
+    width = max(0, 12 - len(account.replace("*", "")))
+    account = account.replace("*", _FILL * width, 1).replace("*", "")
     resource = parts[5] if parts[5] != "*" else f"key/{_KEY_IDS[0]}"
     resource = resource.replace("*", _FILL).replace("?", _FILL)
     arn = f"arn:{partition}:kms:{region}:{account}:{resource}"
