@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from remediator.approval import keeps_owner_control
 from remediator.detectors import analyze_key_policy
 from remediator.policy import actions as kms
 from remediator.policy.document import parse_policy
@@ -85,3 +86,21 @@ def test_iam_kms_1_agrees_with_the_evaluator(statements: list[dict[str, Any]],
     found = {f.rule for f in analyze_key_policy(document, CTX)}
     assert ("IAM-KMS-1" in found) == locked
     assert _evaluator_lets_the_root_put(document) == (not locked)
+
+
+# Found by review: the lockout check substituted variables whatever the Version. Under
+# 2008-10-17 a variable is its own text
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html),
+# so "${aws:ResourceAccount}" is no account and StringNotEquals on it holds for the root.
+@pytest.mark.parametrize(("version", "locked"), [("2008-10-17", True), ("2012-10-17", False)])
+def test_variables_in_the_roots_conditions_follow_the_version(version: str,
+                                                              locked: bool) -> None:
+    document = {"Version": version, "Statement": [ROOT_ALLOW, _deny(
+        {"StringNotEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}},
+        "kms:PutKeyPolicy")]}
+    assert ("IAM-KMS-1" in {f.rule for f in analyze_key_policy(document, CTX)}) == locked
+    # the same statement judged in a policy of the other Version first changes nothing
+    other = {**document, "Version": "2012-10-17" if locked else "2008-10-17"}
+    analyze_key_policy(other, CTX)
+    assert ("IAM-KMS-1" in {f.rule for f in analyze_key_policy(document, CTX)}) == locked
+    assert keeps_owner_control(document, CTX) == (not locked)

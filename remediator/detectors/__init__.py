@@ -18,6 +18,7 @@ from remediator.detectors.lockout import (
     RootVerdicts,
     detect_missing_root,
     missing_root_finding,
+    names_a_variable,
     root_can_call,
     root_org,
     root_verdict,
@@ -38,6 +39,7 @@ from remediator.detectors.via_service import detect_via_service
 from remediator.policy.access import Access, compile_statement
 from remediator.policy.deny import access_after_denies, has_via_service_deny
 from remediator.policy.document import Statement, parse_policy
+from remediator.policy.evaluate import VARIABLES_VERSION
 from remediator.policy.resources import may_name_owner_key
 from remediator.policy.settle import settle_for_context
 from remediator.types import Context, Finding
@@ -236,10 +238,10 @@ def _shares(memo: _Memo, statements: tuple[Statement, ...], ctx: Context) -> lis
     return [summaries.get(stmt) or _summarise(memo, stmt, ctx) for stmt in statements]
 
 
-def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary], ctx: Context
+def _combine(memo: _Memo, parts: list[_Summary], roots: list[RootVerdicts], ctx: Context
              ) -> list[Finding]:
     """A policy's findings from what its Allows contribute (``parts``, in statement order) and
-    its statements' root verdicts (``shares``)."""
+    its statements' root verdicts (``roots``)."""
     findings: list[Finding] = []
     held: list[tuple[str, int, Access]] = []
     for s in parts:
@@ -247,7 +249,7 @@ def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary], ctx: Co
             findings.extend(s.findings)
         if s.holdings:
             held.extend(s.holdings)
-    if not root_can_call([s.root for s in shares]):
+    if not root_can_call(roots):
         findings.append(memo.missing_root)
     if held:
         findings.extend(separation_findings(held, ctx))
@@ -256,7 +258,8 @@ def _combine(memo: _Memo, parts: list[_Summary], shares: list[_Summary], ctx: Co
 
 def run_key_policy_detectors(analysis: PolicyAnalysis, ctx: Context) -> list[Finding]:
     """``reference_findings``, with each statement's share computed once per context."""
-    return _policy_findings(analysis.policy.statements, ctx)
+    return _policy_findings(analysis.policy.statements, ctx,
+                            analysis.policy.version == VARIABLES_VERSION)
 
 
 def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
@@ -264,12 +267,15 @@ def analyze_key_policy(document: Any, context: Context) -> list[Finding]:
     With ``context.key_arn``, statements naming particular keys are first settled for that
     key; what is left is judged as for any key, with the memos every key shares."""
     policy = settle_for_context(parse_policy(document), context)
-    return _policy_findings(policy.statements, context.without_key())
+    return _policy_findings(policy.statements, context.without_key(),
+                            policy.version == VARIABLES_VERSION)
 
 
-def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Finding]:
+def _policy_findings(statements: tuple[Statement, ...], ctx: Context,
+                     variables: bool = True) -> list[Finding]:
     memo = _memo_for(ctx)
     shares = _shares(memo, statements, ctx)
+    roots = _root_verdicts(statements, shares, ctx, variables)
     for s in shares:
         if s.is_deny:
             denies = tuple([stmt for stmt, s in zip(statements, shares, strict=True)
@@ -277,8 +283,20 @@ def _policy_findings(statements: tuple[Statement, ...], ctx: Context) -> list[Fi
             # Statements without access contribute nothing, so all of them in order read
             # as the analysis's groups do.
             parts = [_after_denies(memo, stmt, denies, ctx) for stmt in statements]
-            return _combine(memo, parts, shares, ctx)
-    return _combine(memo, shares, shares, ctx)
+            return _combine(memo, parts, roots, ctx)
+    return _combine(memo, shares, roots, ctx)
+
+
+def _root_verdicts(statements: tuple[Statement, ...], shares: list[_Summary], ctx: Context,
+                   variables: bool) -> list[RootVerdicts]:
+    """Each statement's root verdict, shared per content as read under Version 2012-10-17;
+    in a policy of another Version, a statement whose conditions hold a variable is judged
+    again with the variable as its text (found by review)."""
+    if variables:
+        return [s.root for s in shares]
+    return [root_verdict(stmt, ctx.owner_account, root_org(ctx), ctx.partition, False)
+            if names_a_variable(stmt) else s.root
+            for stmt, s in zip(statements, shares, strict=True)]
 
 
 __all__ = [

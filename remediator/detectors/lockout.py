@@ -16,6 +16,7 @@ from remediator.detectors.analysis import PolicyAnalysis, finding
 from remediator.policy import actions as kms
 from remediator.policy.access import statement_mask
 from remediator.policy.document import Policy, Statement
+from remediator.policy.evaluate import VARIABLES_VERSION
 from remediator.policy.plain_request import BYPASS_KEY, Identity, holds_for
 from remediator.policy.principals import names_account_root, parse_aws_principal, root_arn
 from remediator.policy.resources import may_name_owner_key
@@ -68,20 +69,27 @@ def root_org(ctx: Context) -> str | None:
 
 
 def root_verdict(stmt: Statement, owner: str, org_id: str | None,
-                 partition: str = "aws") -> RootVerdicts:
+                 partition: str = "aws", variables: bool = True) -> RootVerdicts:
     """Whether one statement certainly grants the owner root kms:PutKeyPolicy, may take it
     away (a Deny whose conditions are not certainly false for the root), or neither: for each
-    of the root's two plain requests (``RootVerdicts``)."""
+    of the root's two plain requests (``RootVerdicts``). ``variables``: the policy's Version
+    is 2012-10-17, so policy variables in condition values take the request's values."""
     if not (statement_mask(stmt) & _PUT and may_name_owner_key(stmt, owner)):
         return _NO_VERDICT
-    stating = _verdict(stmt, owner, _root_identity(owner, org_id, True, partition))
+    stating = _verdict(stmt, owner, _root_identity(owner, org_id, True, partition), variables)
     if not any(c.key == BYPASS_KEY for c in stmt.conditions):
         return (stating, stating)
-    return (stating, _verdict(stmt, owner, _root_identity(owner, org_id, False, partition)))
+    return (stating, _verdict(stmt, owner, _root_identity(owner, org_id, False, partition),
+                              variables))
 
 
-def _verdict(stmt: Statement, owner: str, root: Identity) -> str | None:
-    verdicts = [holds_for(c, root) for c in stmt.conditions]
+def names_a_variable(stmt: Statement) -> bool:
+    """Whether a condition value holds a policy variable (its verdict depends on the Version)."""
+    return any("${" in v for c in stmt.conditions for v in c.values)
+
+
+def _verdict(stmt: Statement, owner: str, root: Identity, variables: bool) -> str | None:
+    verdicts = [holds_for(c, root, variables) for c in stmt.conditions]
     if stmt.allow:
         return GRANTS if _names_root(stmt, owner) and all(v is True for v in verdicts) else None
     if _deny_may_apply_to_root(stmt, owner) and False not in verdicts:
@@ -103,7 +111,8 @@ def root_can_call(verdicts: Iterable[RootVerdicts]) -> bool:
 
 def root_can_put_key_policy(policy: Policy, ctx: Context) -> bool:
     org = root_org(ctx)
-    return root_can_call(root_verdict(s, ctx.owner_account, org, ctx.partition)
+    variables = policy.version == VARIABLES_VERSION
+    return root_can_call(root_verdict(s, ctx.owner_account, org, ctx.partition, variables)
                          for s in policy.statements)
 
 

@@ -101,15 +101,15 @@ def _org_path_hit(cond: Condition, who: Identity) -> bool | None:
     return None
 
 
-def holds_for(cond: Condition, who: Identity) -> bool | None:
+def holds_for(cond: Condition, who: Identity, variables: bool = True) -> bool | None:
     """Whether a condition holds for ``who``'s plain request (a direct call over TLS, not
     through a service, without bypassing the lockout safety check): True, False, or None when
     it depends on what a policy cannot know (the caller's address, the time, MFA...).
 
     Decided by the concrete operator semantics the evaluator uses (``matchers``): several
     values are ORed (``Null ["true", "false"]`` always holds), ARN operators match component by
-    component, and policy variables take the request's values (Version 2012-10-17; a statement
-    is judged alike in every policy that holds it)."""
+    component, and policy variables take the request's values (``variables``: the policy's
+    Version is 2012-10-17; in any other they are the text they are)."""
     op = cond.operator
     if cond.key == "aws:principalorgpaths" and op.family == "string":
         hit = _org_path_hit(cond, who)
@@ -118,6 +118,6 @@ def holds_for(cond: Condition, who: Identity) -> bool | None:
     if cond.key not in facts and not _is_absent(cond.key, who):
         return None
     try:
-        return condition_holds(cond, facts, variables=True)
+        return condition_holds(cond, facts, variables=variables)
     except Unresolvable:
         return None  # a variable on a key the policy cannot know
