@@ -171,6 +171,11 @@ def _grant_field(grant: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+def grant_identity(grant: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two grants the same grant but for their ids (and the name they were given)."""
+    return tuple(repr(_grant_field(grant, name)) for name in (*GRANT_IDENTITY, "Name"))
+
+
 def grant_drift(
     planned: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
 ) -> str | None:

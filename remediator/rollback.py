@@ -34,13 +34,14 @@ once the bucket takes writes goes on from the live policies.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 
-from remediator.approval import keeps_owner_control
+from remediator.approval import grant_identity, keeps_owner_control
 from remediator.aws.backup import BackupStore
 from remediator.aws.inventory import SKIPPED_STATES, ClientSource, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
@@ -253,7 +254,7 @@ def _work(
     backup: Mapping[str, Any],
     restore_policy: bool,
 ) -> _Work:
-    grants = _grants_to_recreate(rb, target, entry)
+    grants = _grants_to_recreate(rb, target, entry, backup.get("grants") or [])
     names = grant_principals(grants)
     policy = json.loads(backup["policy_text"])
     if restore_policy:
@@ -283,17 +284,30 @@ def _without(rb: _Rollback, target: KeyTarget, work: _Work, policy: Any) -> _Wor
 
 
 def _grants_to_recreate(
-    rb: _Rollback, target: KeyTarget, entry: Mapping[str, Any]
+    rb: _Rollback, target: KeyTarget, entry: Mapping[str, Any],
+    original: list[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Planned revocations whose grant (or its re-created copy) is no longer listed."""
+    """Planned revocations whose grant (or its re-created copy) is no longer listed, and of
+    which the key holds fewer alike grants than it did when backed up (``original``). A copy
+    an earlier rollback created but could not record (its run record failed to save) is alike:
+    it is not created twice (found by review)."""
     planned = entry.get("revoke_planned") or []
     if not planned:
         return []
-    live = {g["GrantId"] for g in rb.ops.list_grants(target)}
+    listed = rb.ops.list_grants(target)
+    live = {g["GrantId"] for g in listed}
     recreated = (entry.get("rollback") or {}).get("recreated_grants", {})
-    return [
-        g for g in planned if g["GrantId"] not in live and recreated.get(g["GrantId"]) not in live
-    ]
+    gone = [g for g in planned
+            if g["GrantId"] not in live and recreated.get(g["GrantId"]) not in live]
+    have = Counter(grant_identity(g) for g in listed)
+    want = Counter(grant_identity(g) for g in original)
+    out = []
+    for g in gone:
+        key = grant_identity(g)
+        if have[key] < max(want[key], 1):
+            have[key] += 1
+            out.append(g)
+    return out
 
 
 def _restore(rb: _Rollback, target: KeyTarget, work: _Work) -> KeyRollback:

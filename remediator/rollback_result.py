@@ -95,7 +95,8 @@ class RollbackResult:
             f"({self.record_error.rstrip('.')}), so rollback stopped and changed no other key; "
             f"keys changed: {', '.join(self.changed) or 'none'}; run 'remediator rollback "
             f"{self.run_id}' again once the bucket can be written (restored keys are "
-            "recognised by their live policy)."
+            "recognised by their live policy, re-created grants by their grantee, operations, "
+            "constraints and name)."
         )
 
 

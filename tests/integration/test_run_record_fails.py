@@ -14,6 +14,7 @@ import pytest
 import yaml
 from kms_estate import (
     BUCKET,
+    EXTERNAL,
     FAST_RETRY,
     REGIONS,
     ROLE,
@@ -22,12 +23,14 @@ from kms_estate import (
     change,
     config,
     factory,
+    live_grants,
     live_policy,
     local_credentials,
     make_key,
     make_plan,
     plan_after,
     rollback,
+    root,
     state_of,
     statuses,
     store,
@@ -165,3 +168,35 @@ def test_the_cli_reports_the_run_and_the_keys_changed(
     assert f"remediator: error: The record of run {run_id} could not be saved" in err
     assert f"so rollback stopped and changed no other key; keys changed: {keys[0].arn};" in err
     assert live_policy(clients, keys[0]) == keys[0].policy
+
+
+def _body(request: Any) -> bytes:
+    body = request.body.getvalue() if hasattr(request.body, "getvalue") else request.body
+    return body if isinstance(body, bytes) else b""
+
+
+def test_a_rollback_run_again_after_its_record_failed_creates_no_grant_twice(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: rollback re-created a revoked grant, could not save the new grant id,
+    stopped, and run again (as its message advises) created the grant a second time: an
+    unnamed grant is not idempotent in KMS
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html, Name)."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0], external_grants=0)
+    kms = clients(key.account, key.region, "kms")
+    kms.create_grant(KeyId=key.key_id, GranteePrincipal=root(EXTERNAL), Operations=["Decrypt"])
+    key.grants = live_grants(clients, key)
+
+    def external() -> list[dict[str, Any]]:
+        return [g for g in live_grants(clients, key) if g["GranteePrincipal"] == root(EXTERNAL)]
+
+    applied = apply(aws, clients, make_plan([change(key)]), "dup-grant")
+    assert statuses(applied) == {key.arn: "applied"} and external() == []
+    failing = _failing_store(aws, "dup-grant", lambda r: "/run.json" in str(r.url)
+                             and b"recreating-grants" in _body(r))
+    first = rollback_run(applied.run_id, failing, clients, config(aws, prefix="dup-grant"),
+                         retry=FAST_RETRY)
+    assert first.exit_code == 3 and len(external()) == 1
+    again = rollback(aws, clients, applied.run_id, "dup-grant")
+    assert statuses(again) == {key.arn: "already-original"}
+    assert len(external()) == 1
