@@ -198,10 +198,11 @@ def _apply_key(run: _Run, target: KeyTarget, change: Mapping[str, Any]) -> KeyOu
         now = run.ops.read_policy(target)
         if now.sha256 != live.sha256:
             return _finish(run, target, SKIPPED_STALE, _moved_reason(now.sha256, live.sha256))
-        step = "PutKeyPolicy"
-        run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
-        run.mark_changed(target)
-        run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
+        if change["after"]["policy_sha256"] != planned:  # a grants-only change puts nothing
+            step = "PutKeyPolicy"
+            run.ops.put_policy(target, policy_text(change["after"]["policy"]), purpose="apply")
+            run.mark_changed(target)
+            run.recorder.update(target.key_arn, status=POLICY_PUT, policy_put=True)
         step = "RevokeGrant"
         _revoke_grants(run, target)
         step = "verify"

@@ -359,7 +359,7 @@ def _caller_lockout_refusal(
     applies it call kms:PutKeyPolicy wherever the before-policy did (policy.caller_lockout);
     otherwise KMS would refuse the change, and the tool could not roll it back."""
     if change["after"]["policy"] == change["before"]["policy"]:
-        return None  # grants only: no PutKeyPolicy
+        return None  # grants only: apply puts no policy
     if caller.principal is None:
         return REFUSED_LOCKOUT, (
             "STS GetCallerIdentity did not report an IAM principal, so whether the change "

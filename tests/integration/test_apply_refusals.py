@@ -17,6 +17,7 @@ from kms_estate import (
     change,
     config,
     factory,
+    live_grants,
     make_bucket,
     make_key,
     make_plan,
@@ -512,3 +513,17 @@ def test_an_aws_managed_key_is_refused_whatever_the_plan_says(aws: LocalAws) -> 
     alone = apply(aws, clients, make_plan([change(managed)]), "aws-managed-alone")
     assert statuses(alone) == {managed.arn: "refused-aws-managed"} and alone.exit_code == 2
     assert state_of(clients, [managed]) == before
+
+
+def test_a_grants_only_change_puts_no_policy(aws: LocalAws) -> None:
+    """Found by review: apply put the unchanged policy back for a change that only revokes
+    grants, which needs kms:PutKeyPolicy for nothing and rewrites the policy text. Here every
+    PutKeyPolicy is refused: the grants-only change is applied all the same."""
+    clients = factory(aws)
+    key = make_key(clients, SANDBOX_A, REGIONS[0])
+    refuse_puts = FaultInjector(Fault("PutKeyPolicy", code="AccessDeniedException"))
+    refuse_puts.install(clients(SANDBOX_A, REGIONS[0], "kms"))
+    result = apply(aws, clients, make_plan([change(key, after=key.policy)]), "grants-only")
+    assert statuses(result) == {key.arn: "applied"}
+    assert refuse_puts.injected == 0
+    assert not [g for g in live_grants(clients, key) if g["GrantId"] in key.revoke_ids]
