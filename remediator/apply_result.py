@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from remediator.runrecord import APPLIED, REFUSALS
+from remediator.runrecord import APPLIED, REFUSALS, record_failure_message
 
 EXIT_OK, EXIT_REFUSED, EXIT_PARTIAL = 0, 2, 3
 # apply's own refusals, made when it re-reads the key before changing it (apply.py says why).
@@ -81,10 +81,7 @@ class ApplyResult:
         saved, naming the keys it changed; None otherwise."""
         if self.record_error is None:
             return None
-        return (
-            f"The record of run {self.run_id} could not be saved "
-            f"({self.record_error.rstrip('.')}), so apply stopped and changed no other key; "
-            f"keys changed: {', '.join(self.changed) or 'none'}; the run's last saved record "
-            f"holds their backups, so 'remediator rollback {self.run_id}' can restore them "
-            "once the bucket can be written again."
-        )
+        return record_failure_message(
+            self.run_id, self.record_error, "apply", self.changed,
+            f"the run's last saved record holds their backups, so 'remediator rollback "
+            f"{self.run_id}' can restore them once the bucket can be written again.")

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from remediator.runrecord import touched
+from remediator.runrecord import record_failure_message, touched
 
 RESTORED = "restored"
 ALREADY_ORIGINAL = "already-original"
@@ -90,14 +90,11 @@ class RollbackResult:
         saved, naming the keys it changed; None otherwise."""
         if self.record_error is None:
             return None
-        return (
-            f"The record of run {self.run_id} could not be saved "
-            f"({self.record_error.rstrip('.')}), so rollback stopped and changed no other key; "
-            f"keys changed: {', '.join(self.changed) or 'none'}; run 'remediator rollback "
-            f"{self.run_id}' again once the bucket can be written (restored keys are "
-            "recognised by their live policy, re-created grants by their grantee, operations, "
-            "constraints and name)."
-        )
+        return record_failure_message(
+            self.run_id, self.record_error, "rollback", self.changed,
+            f"run 'remediator rollback {self.run_id}' again once the bucket can be written "
+            "(restored keys are recognised by their live policy, re-created grants by their "
+            "grantee, operations, constraints and name).")
 
 
 def pending_reason(state: str) -> str:

@@ -213,3 +213,14 @@ def list_runs(store: BackupStore) -> list[RunSummary]:
             log.warning("runs.unreadable", run_id=run_id, reason=str(exc))
             summaries.append(RunSummary(run_id, None, None, f"unreadable: {exc}", (), (), "none"))
     return summaries
+
+
+def record_failure_message(run_id: str, error: str, command: str,
+                           changed: tuple[str, ...] | list[str], then: str) -> str:
+    """The sentence for stderr when ``command`` (apply, rollback) stopped because the run
+    record could not be saved: the error, the keys changed, and ``then``, what to do."""
+    return (
+        f"The record of run {run_id} could not be saved ({error.rstrip('.')}), so {command} "
+        f"stopped and changed no other key; keys changed: {', '.join(changed) or 'none'}; "
+        f"{then}"
+    )
