@@ -11,10 +11,12 @@ outsider cannot use, needs none (https://docs.aws.amazon.com/kms/latest/develope
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from remediator.policy.document import Policy, Principals
 from remediator.policy.evaluate import (
     AWS,
+    OUTSIDER,
     Link,
     Request,
     allowed_actions,
@@ -22,7 +24,7 @@ from remediator.policy.evaluate import (
     request_facts,
 )
 from remediator.policy.principals import root_arn, split_arn
-from remediator.policy.requests import fresh_outsider, outsider_twin
+from remediator.policy.requests import collect, fresh_accounts
 from remediator.types import Context
 
 Evaluated = list[tuple[Request, int, int]]  # request, held before, held after
@@ -92,3 +94,20 @@ def directly_held(before: Policy, after: Policy, requests: Iterable[Request],
     return out
 
 
+def fresh_outsider(before: Policy, after: Policy, ctx: Context) -> str:
+    """The account ``representative_requests`` calls the outsider: neither policy nor the
+    context names it, and it is not a member of the trusted organisation."""
+    return fresh_accounts(collect((before, after), ctx), 1, ctx.org_accounts)[0]
+
+
+def outsider_twin(request: Request, outsider: str) -> Request:
+    """The same IAM request made from the ``outsider`` account: the same kind of principal
+    under the same name, in no organisation, with the same context."""
+    account = request.account or ""
+
+    def moved(arn: str) -> str:
+        return arn.replace(f":{account}:", f":{outsider}:", 1)
+
+    return replace(request, principal=moved(request.principal), account=outsider, org_id=None,
+                   org_paths=(), role_arn=moved(request.role_arn) if request.role_arn else None,
+                   userid=None, zone=OUTSIDER)

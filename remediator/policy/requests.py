@@ -31,7 +31,7 @@ principal named explicitly lets them in (``evaluate.allowed_actions(..., by_name
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from remediator.policy.condition_keys import ACCOUNT_KEYS, ARN_KEYS, ORG_KEYS, ORG_PATH_KEYS
 from remediator.policy.document import Condition, Policy
@@ -393,25 +393,6 @@ def representative_requests(before: Policy, after: Policy, ctx: Context) -> list
                 for c in off_network
             )
     return out
-
-
-def fresh_outsider(before: Policy, after: Policy, ctx: Context) -> str:
-    """The account ``representative_requests`` calls the outsider: neither policy nor the
-    context names it, and it is not a member of the trusted organisation."""
-    return fresh_accounts(collect((before, after), ctx), 1, ctx.org_accounts)[0]
-
-
-def outsider_twin(request: Request, outsider: str) -> Request:
-    """The same IAM request made from the ``outsider`` account: the same kind of principal
-    under the same name, in no organisation, with the same context."""
-    account = request.account or ""
-
-    def moved(arn: str) -> str:
-        return arn.replace(f":{account}:", f":{outsider}:", 1)
-
-    return replace(request, principal=moved(request.principal), account=outsider, org_id=None,
-                   org_paths=(), role_arn=moved(request.role_arn) if request.role_arn else None,
-                   userid=None, zone=OUTSIDER)
 
 
 def exposed_actions(policy: Policy, request: Request) -> int:
