@@ -14,6 +14,7 @@ to call kms:PutKeyPolicy, and the principal applying it wherever the before-poli
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -171,9 +172,11 @@ def _grant_field(grant: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def grant_identity(grant: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What makes two grants the same grant but for their ids (and the name they were given)."""
-    return tuple(repr(_grant_field(grant, name)) for name in (*GRANT_IDENTITY, "Name"))
+def grant_identity(grant: Mapping[str, Any]) -> str:
+    """What makes two grants the same grant but for their ids (and the name they were given),
+    as canonical JSON: the order of an encryption context's keys as listed does not count."""
+    return json.dumps([_grant_field(grant, name) for name in (*GRANT_IDENTITY, "Name")],
+                      sort_keys=True, default=str)
 
 
 def grant_drift(

@@ -287,25 +287,27 @@ def _grants_to_recreate(
     rb: _Rollback, target: KeyTarget, entry: Mapping[str, Any],
     original: list[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Planned revocations whose grant (or its re-created copy) is no longer listed, and of
-    which the key holds fewer alike grants than it did when backed up (``original``). A copy
-    an earlier rollback created but could not record (its run record failed to save) is alike:
-    it is not created twice (found by review)."""
+    """Planned revocations whose grant (or its recorded re-created copy) is no longer listed,
+    less the copies an earlier rollback created but could not record (its run record failed
+    to save): a listed grant alike (``grant_identity``) to a gone one, whose id is neither one
+    the key had when backed up (``original``, and the planned ones) nor a recorded copy, is
+    such a copy, and the grant is not created twice (found by review)."""
     planned = entry.get("revoke_planned") or []
     if not planned:
         return []
     listed = rb.ops.list_grants(target)
     live = {g["GrantId"] for g in listed}
-    recreated = (entry.get("rollback") or {}).get("recreated_grants", {})
+    recorded = (entry.get("rollback") or {}).get("recreated_grants", {})
     gone = [g for g in planned
-            if g["GrantId"] not in live and recreated.get(g["GrantId"]) not in live]
-    have = Counter(grant_identity(g) for g in listed)
-    want = Counter(grant_identity(g) for g in original)
+            if g["GrantId"] not in live and recorded.get(g["GrantId"]) not in live]
+    known = {g.get("GrantId") for g in [*original, *planned]} | set(recorded.values())
+    copies = Counter(grant_identity(g) for g in listed if g["GrantId"] not in known)
     out = []
     for g in gone:
         key = grant_identity(g)
-        if have[key] < max(want[key], 1):
-            have[key] += 1
+        if copies[key]:
+            copies[key] -= 1
+        else:
             out.append(g)
     return out
 

@@ -200,3 +200,58 @@ def test_a_rollback_run_again_after_its_record_failed_creates_no_grant_twice(
     again = rollback(aws, clients, applied.run_id, "dup-grant")
     assert statuses(again) == {key.arn: "already-original"}
     assert len(external()) == 1
+
+
+def _alike_kept_then_rollback_fails(aws: LocalAws, clients: ClientFactory, prefix: str,
+                                    constraints: dict[str, Any] | None) -> tuple[Any, Any, str]:
+    """A1 revoked by the run; A2 alike to it, made after the plan and kept by apply; the first
+    rollback re-creates A1 and cannot save the copy's id."""
+    key = make_key(clients, SANDBOX_A, REGIONS[0], external_grants=0)
+    kms = clients(key.account, key.region, "kms")
+    extra = {"Constraints": constraints} if constraints else {}
+    kms.create_grant(KeyId=key.key_id, GranteePrincipal=root(EXTERNAL), Operations=["Decrypt"],
+                     **extra)
+    key.grants = live_grants(clients, key)
+    plan = make_plan([change(key)])
+    a2 = kms.create_grant(KeyId=key.key_id, GranteePrincipal=root(EXTERNAL),
+                          Operations=["Decrypt"], **extra)["GrantId"]
+    applied = apply(aws, clients, plan, prefix)
+    assert statuses(applied) == {key.arn: "applied"}
+    return key, applied, a2
+
+
+def _rollback_failing_at_grants(aws: LocalAws, clients: ClientFactory, run_id: str,
+                                prefix: str) -> None:
+    failing = _failing_store(aws, prefix, lambda r: "/run.json" in str(r.url)
+                             and b"recreating-grants" in _body(r))
+    first = rollback_run(run_id, failing, clients, config(aws, prefix=prefix), retry=FAST_RETRY)
+    assert first.exit_code == 3
+
+
+def test_a_kept_alike_grant_retired_since_is_no_copy_of_the_revoked_one(
+    aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: the count of alike grants took in one the run never revoked, so once
+    its grantee retired it, the re-run created the revoked grant a second time."""
+    key, applied, a2 = _alike_kept_then_rollback_fails(aws, clients, "alike-retired", None)
+    kms = clients(key.account, key.region, "kms")
+    kms.retire_grant(KeyId=key.key_id, GrantId=a2)
+    _rollback_failing_at_grants(aws, clients, applied.run_id, "alike-retired")
+    rollback(aws, clients, applied.run_id, "alike-retired")
+    assert len([g for g in live_grants(clients, key)
+                if g["GranteePrincipal"] == root(EXTERNAL)]) == 1
+
+
+@pytest.mark.parametrize("context", [{"b": "1", "a": "2"}, {"a": "2", "b": "1"}])
+def test_grants_alike_but_for_the_order_of_their_context_keys_are_alike(
+    context: dict[str, str], aws: LocalAws, clients: ClientFactory
+) -> None:
+    """Found by review: grants were compared by repr, so the order ListGrants gives an
+    encryption context's keys in decided whether a grant was alike."""
+    prefix = "alike-order-" + "".join(context)
+    key, applied, _ = _alike_kept_then_rollback_fails(
+        aws, clients, prefix, {"EncryptionContextSubset": context})
+    _rollback_failing_at_grants(aws, clients, applied.run_id, prefix)
+    rollback(aws, clients, applied.run_id, prefix)
+    assert len([g for g in live_grants(clients, key)
+                if g["GranteePrincipal"] == root(EXTERNAL)]) == 2  # A2 and one copy of A1
