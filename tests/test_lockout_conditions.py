@@ -104,3 +104,13 @@ def test_variables_in_the_roots_conditions_follow_the_version(version: str,
     analyze_key_policy(other, CTX)
     assert ("IAM-KMS-1" in {f.rule for f in analyze_key_policy(document, CTX)}) == locked
     assert keeps_owner_control(document, CTX) == (not locked)
+
+
+# ... and in a Resource (found by review): under 2008-10-17 "arn:aws:kms:*:${aws:PrincipalAccount}:
+# key/*" is text that names no key, so the root's only Allow grants nothing on this key.
+@pytest.mark.parametrize(("version", "locked"), [("2008-10-17", True), ("2012-10-17", False)])
+def test_variables_in_the_roots_resource_follow_the_version(version: str, locked: bool) -> None:
+    document = {"Version": version, "Statement": [
+        {**ROOT_ALLOW, "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}
+    assert ("IAM-KMS-1" in {f.rule for f in analyze_key_policy(document, CTX)}) == locked
+    assert keeps_owner_control(document, CTX) == (not locked)

@@ -70,3 +70,30 @@ def _settled(stmt: Statement, owner: str, org_id: str | None) -> Statement:
     # for this owner only.
     return stmt._replace(conditions=conditions, resources=resources,
                          not_resources=not_resources, origin=None)
+
+
+# In a policy of another Version a variable is its own text (the Version element page). The
+# engine reads "${" in a Resource as a variable that may stand for anything, so such text is
+# written with a word joiner between "$" and "{": still no ARN of a key, and no variable.
+_AS_TEXT = "$\u2060{"
+
+
+def resources_as_text(policy: Policy) -> Policy:
+    """``policy`` with the variables of its Resource and NotResource values made plain text,
+    when its Version is not 2012-10-17 (the same Policy otherwise, or when none appears)."""
+    if policy.version == _VARIABLES_VERSION:
+        return policy
+    statements = tuple([_resources_as_text(s) for s in policy.statements])
+    if all(a is b for a, b in zip(statements, policy.statements, strict=True)):
+        return policy
+    return policy._replace(statements=statements)
+
+
+def _resources_as_text(stmt: Statement) -> Statement:
+    def text(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(v.replace("${", _AS_TEXT) for v in values)
+
+    if not any("${" in v for v in (*(stmt.resources or ()), *(stmt.not_resources or ()))):
+        return stmt
+    return stmt._replace(resources=text(stmt.resources), not_resources=text(stmt.not_resources),
+                         origin=None)

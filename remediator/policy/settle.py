@@ -9,6 +9,7 @@ from functools import lru_cache
 from remediator.policy.document import Policy, Statement
 from remediator.policy.resource_variables import (
     mentions_resource_variables,
+    resources_as_text,
     settle_resource_variables,
 )
 from remediator.policy.resources import (
@@ -21,11 +22,13 @@ from remediator.types import Context
 
 
 def settle_for_context(policy: Policy, ctx: Context) -> Policy:
-    """``${aws:ResourceAccount}``/``${aws:ResourceOrgID}`` replaced (the organisation only when
-    the owner is in the trusted one), then each Resource settled for the key (``key_arn``), or,
+    """Variables in Resource made text in a policy whose Version is not 2012-10-17;
+    ``${aws:ResourceAccount}``/``${aws:ResourceOrgID}`` replaced (the organisation only when
+    the owner is in the trusted one); then each Resource settled for the key (``key_arn``), or,
     without it, for any key of the owner account in the context's partition."""
     # Rare: most statements read alike for every owner. Asked of the first statement with the
     # same content (``Statement.origin``): a Sid changes nothing here.
+    policy = resources_as_text(policy)
     by_owner = any(_reads_by_owner(s.origin or s) for s in policy.statements)
     if by_owner:
         org = ctx.org_id if ctx.owner_in_org() else None
