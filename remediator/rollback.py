@@ -34,14 +34,13 @@ once the bucket takes writes goes on from the live policies.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 
-from remediator.approval import grant_identity, keeps_owner_control
+from remediator.approval import keeps_owner_control
 from remediator.aws.backup import BackupStore
 from remediator.aws.inventory import SKIPPED_STATES, ClientSource, limiter_from_config
 from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy, policy_text
@@ -57,6 +56,7 @@ from remediator.principal_check import (
     grant_principals,
     policy_principals,
 )
+from remediator.rollback_grants import grants_to_recreate
 from remediator.rollback_result import (
     ALREADY_ORIGINAL,
     DONE,
@@ -254,7 +254,8 @@ def _work(
     backup: Mapping[str, Any],
     restore_policy: bool,
 ) -> _Work:
-    grants = _grants_to_recreate(rb, target, entry, backup.get("grants") or [])
+    listed = rb.ops.list_grants(target) if entry.get("revoke_planned") else []
+    grants = grants_to_recreate(listed, entry, backup.get("grants") or [])
     names = grant_principals(grants)
     policy = json.loads(backup["policy_text"])
     if restore_policy:
@@ -281,35 +282,6 @@ def _without(rb: _Rollback, target: KeyTarget, work: _Work, policy: Any) -> _Wor
             )
         text = policy_text(reduced)
     return replace(work, policy_text=text, grants=grants, dropped=work.missing)
-
-
-def _grants_to_recreate(
-    rb: _Rollback, target: KeyTarget, entry: Mapping[str, Any],
-    original: list[Mapping[str, Any]],
-) -> list[dict[str, Any]]:
-    """Planned revocations whose grant (or its recorded re-created copy) is no longer listed,
-    less the copies an earlier rollback created but could not record (its run record failed
-    to save): a listed grant alike (``grant_identity``) to a gone one, whose id is neither one
-    the key had when backed up (``original``, and the planned ones) nor a recorded copy, is
-    such a copy, and the grant is not created twice (found by review)."""
-    planned = entry.get("revoke_planned") or []
-    if not planned:
-        return []
-    listed = rb.ops.list_grants(target)
-    live = {g["GrantId"] for g in listed}
-    recorded = (entry.get("rollback") or {}).get("recreated_grants", {})
-    gone = [g for g in planned
-            if g["GrantId"] not in live and recorded.get(g["GrantId"]) not in live]
-    known = {g.get("GrantId") for g in [*original, *planned]} | set(recorded.values())
-    copies = Counter(grant_identity(g) for g in listed if g["GrantId"] not in known)
-    out = []
-    for g in gone:
-        key = grant_identity(g)
-        if copies[key]:
-            copies[key] -= 1
-        else:
-            out.append(g)
-    return out
 
 
 def _restore(rb: _Rollback, target: KeyTarget, work: _Work) -> KeyRollback:

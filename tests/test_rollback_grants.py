@@ -1,21 +1,19 @@
-"""Which revoked grants rollback re-creates (``rollback._grants_to_recreate``), offline: the
-key's listing is given, so each case can set what an earlier rollback left."""
+"""Which revoked grants rollback re-creates (``rollback_grants.grants_to_recreate``), offline:
+the key's listing is given, so each case can set what an earlier rollback left."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-from remediator.rollback import _grants_to_recreate
+from remediator.rollback_grants import grants_to_recreate
 
 G = {"GranteePrincipal": "arn:aws:iam::999999999999:root", "Operations": ["Decrypt"]}
 
 
 def _ids(listed: list[dict[str, Any]], planned: list[dict[str, Any]],
          original: list[dict[str, Any]], recorded: dict[str, str] | None = None) -> list[str]:
-    rb: Any = SimpleNamespace(ops=SimpleNamespace(list_grants=lambda target: listed))
     entry = {"revoke_planned": planned, "rollback": {"recreated_grants": recorded or {}}}
-    return [g["GrantId"] for g in _grants_to_recreate(rb, None, entry, original)]  # type: ignore[arg-type]
+    return [g["GrantId"] for g in grants_to_recreate(listed, entry, original)]
 
 
 def test_two_identical_revoked_grants_both_come_back_even_without_a_backup_list() -> None:
