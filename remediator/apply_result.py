@@ -84,4 +84,5 @@ class ApplyResult:
         return record_failure_message(
             self.run_id, self.record_error, "apply", self.changed,
             f"the run's last saved record holds their backups, so 'remediator rollback "
-            f"{self.run_id}' can restore them once the bucket can be written again.")
+            f"{self.run_id} --apply-ended' can restore them once the bucket can be written "
+            "again.")

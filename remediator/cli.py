@@ -213,9 +213,11 @@ def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
         "rollback", parents=[_COMMON], help="restore every key a run touched from its backups",
         description="Restore the key policies and revoked grants of a run from its S3 backups. "
         "A key whose live policy is no longer what the run applied is left alone unless --force. "
-        "Exit 0 when every key is restored (or, with --dry-run, would be), 2 on bad input or "
-        "an unknown run, 3 when some key was not restored or the run record could not be "
-        "saved (rollback stops there and names the keys it changed).")
+        "A run still marked running whose record was written in the last 10 minutes is refused "
+        "(its apply may still be going) unless --apply-ended. "
+        "Exit 0 when every key is restored (or, with --dry-run, would be), 2 on bad input, "
+        "an unknown run or a refused one, 3 when some key was not restored or the run record "
+        "could not be saved (rollback stops there and names the keys it changed).")
     p.add_argument("run_id", metavar="RUN_ID", type=_run_id,
                    help="the run to restore, as 'apply' printed it and 'runs' lists it")
     p.add_argument("--key", metavar="ARN", help="restore only this key")
@@ -224,6 +226,9 @@ def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="restore keys whose policy changed since the run")
     p.add_argument("--drop-missing-principals", action="store_true",
                    help="restore without principals that no longer exist (listed first)")
+    p.add_argument("--apply-ended", action="store_true",
+                   help="the run's apply was stopped or killed: roll it back even though its "
+                   "record says running and was written in the last 10 minutes")
     _add_aws_options(p)
     p.set_defaults(run=_run_rollback)
 
@@ -233,7 +238,8 @@ def _run_rollback(args: argparse.Namespace) -> int:
     from remediator.config import load_config
 
     result = run_rollback(args.run_id, load_config(args.config), args.key, args.dry_run,
-                          args.force, args.drop_missing_principals, args.profile, args.region)
+                          args.force, args.drop_missing_principals, args.profile, args.region,
+                          apply_ended=args.apply_ended)
     return result.exit_code
 
 

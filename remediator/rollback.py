@@ -47,7 +47,12 @@ from remediator.aws.keyops import KEY_CALL_ERRORS, KeyOps, KeyTarget, LivePolicy
 from remediator.aws.ratelimit import RateLimiter
 from remediator.aws.retry import DEFAULT_RETRY, RetryPolicy, error_reason
 from remediator.config import Config
-from remediator.errors import BackupError, KeyFailedError, RunRecordError, UnknownRunError
+from remediator.errors import (
+    BackupError,
+    KeyFailedError,
+    RunRecordError,
+    UnknownRunError,
+)
 from remediator.plan import policy_sha256
 from remediator.principal_check import (
     drop_from_grants,
@@ -73,7 +78,14 @@ from remediator.rollback_result import (
     pending_reason,
     rollback_state,
 )
-from remediator.runrecord import RunRecorder, RunSummary, backup_ref, list_runs, touched
+from remediator.runrecord import (
+    RunRecorder,
+    RunSummary,
+    backup_ref,
+    list_runs,
+    refuse_a_live_run,
+    touched,
+)
 from remediator.snapshot import utc_now
 
 __all__ = ["KeyRollback", "RollbackResult", "RunSummary", "list_runs", "rollback_run"]
@@ -116,6 +128,7 @@ def rollback_run(
     force: bool = False,
     drop_missing_principals: bool = False,
     *,
+    apply_ended: bool = False,
     limiter: RateLimiter | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> RollbackResult:
@@ -124,6 +137,8 @@ def rollback_run(
     saved, rollback stops at that point: the result holds the keys so far and
     ``record_error``."""
     recorder = RunRecorder.load(store, run_id)
+    if not (dry_run or apply_ended):
+        refuse_a_live_run(recorder.record, run_id)
     entries = [e for e in recorder.record["keys"] if touched(e)]
     if key_arn is not None:
         entries = [e for e in entries if e["key_arn"] == key_arn]

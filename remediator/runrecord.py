@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from remediator.aws.backup import BackupRef, BackupStore
-from remediator.errors import BackupError, RunRecordError, UnknownRunError
+from remediator.errors import BackupError, RefusedError, RunRecordError, UnknownRunError
 from remediator.snapshot import utc_now
 
 log = structlog.get_logger(__name__)
@@ -224,3 +225,27 @@ def record_failure_message(run_id: str, error: str, command: str,
         f"stopped and changed no other key; keys changed: {', '.join(changed) or 'none'}; "
         f"{then}"
     )
+
+
+# A run whose record says "running" and was written this recently may still be applying: its
+# apply writes the record after every step (seconds apart, a minute with retries), and the two
+# processes' records would overwrite each other (found by review). A run killed mid-apply stays
+# "running"; after this long, or with apply_ended, it is rolled back.
+LIVE_RUN_SECONDS = 600
+
+
+def refuse_a_live_run(record: Mapping[str, Any], run_id: str) -> None:
+    """RefusedError when ``record`` may belong to an apply still running."""
+    if record.get("state") != "running":
+        return
+    try:
+        written = datetime.fromisoformat(str(record.get("updated_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return  # no time to judge by: a record this tool did not write
+    age = (datetime.now(UTC) - written).total_seconds()
+    if 0 <= age < LIVE_RUN_SECONDS:
+        raise RefusedError(
+            f"Run {run_id} is still marked running and its record was written {age:.0f} s ago, "
+            "so its apply may still be changing keys; wait until it ends, or pass "
+            "--apply-ended if that apply was stopped or killed."
+        )

@@ -93,10 +93,10 @@ def _record_error(message: str | None) -> None:
 
 def run_rollback(run_id: str, config: Config, key_arn: str | None, dry_run: bool, force: bool,
                  drop_missing: bool, profile: str | None = None, region: str | None = None,
-                 out: TextIO | None = None) -> RollbackResult:
+                 out: TextIO | None = None, apply_ended: bool = False) -> RollbackResult:
     factory = _factory(config, profile, region)
     result = rollback_run(run_id, backup_store(config, factory), factory, config, key_arn,
-                          dry_run, force, drop_missing)
+                          dry_run, force, drop_missing, apply_ended=apply_ended)
     rows = [(k["key_arn"], k["status"], k.get("reason") or "")
             for k in result.to_dict()["keys"]]
     _table(f"Rollback of {run_id}{' (dry run)' if dry_run else ''}: {result.state}",

@@ -34,6 +34,7 @@ from kms_estate import (
 )
 
 import remediator
+from remediator.errors import RefusedError
 from remediator.localaws import LocalAws
 from remediator.rollback import rollback_run
 
@@ -98,7 +99,13 @@ def test_a_killed_apply_is_rolled_back_from_its_record(fresh_aws: LocalAws, tmp_
         after = plan["changes"][i]["after"]["policy"]
         assert live_policy(clients, key) == (after if i < 3 else key.policy)
 
-    back = rollback_run(run_id, backups, clients, config(aws), retry=FAST_RETRY)
+    # Its record says "running" and was just written: it may be a live apply, which a
+    # rollback would race (found by review), until the person says the apply has ended.
+    with pytest.raises(RefusedError, match="still marked running"):
+        rollback_run(run_id, backups, clients, config(aws), retry=FAST_RETRY)
+    assert backups.get_run_record(run_id) == record
+    back = rollback_run(run_id, backups, clients, config(aws), retry=FAST_RETRY,
+                        apply_ended=True)
     assert back.exit_code == 0, back.to_dict()
     assert [k.key_arn for k in back.keys] == [k.arn for k in keys[:3]]
     assert {k.status for k in back.keys} == {"restored"}

@@ -85,8 +85,10 @@ def test_apply_stops_when_the_record_cannot_be_saved_after_a_change(
     assert f"keys changed: {keys[0].arn}, {keys[1].arn};" in message
     assert [live_policy(clients, k) == plan_after(plan, k) for k in keys] == [True, True, False]
     assert state_of(clients, keys[2:]) == {keys[2].arn: before[keys[2].arn]}
-    # The last saved record holds the backup of every key changed: rollback restores them.
-    back = rollback(aws, clients, result.run_id, "record-fails")
+    # The last saved record holds the backup of every key changed: rollback restores them,
+    # once told the apply has ended (its record still says "running").
+    assert f"'remediator rollback {result.run_id} --apply-ended'" in message
+    back = rollback(aws, clients, result.run_id, "record-fails", apply_ended=True)
     assert statuses(back) == {keys[0].arn: "restored", keys[1].arn: "restored"}
     assert state_of(clients, keys, exact=False) == _shapes(before)
 
@@ -160,9 +162,14 @@ def test_the_cli_reports_the_run_and_the_keys_changed(
     assert (f"remediator: error: The record of run {run_id} could not be saved (Cannot write "
             f"s3://{BUCKET}/cli-record/{run_id}/run.json: InternalError") in err
     assert f"keys changed: {keys[0].arn}; " in err.replace("\n", "")
+    with local_credentials():  # the record says "running", written seconds ago: refused
+        code = cli.main(["rollback", run_id, "--config", cfg])
+    out, err = capsys.readouterr()
+    assert code == 2 and "still marked running" in err and "--apply-ended" in err
+    assert live_policy(clients, keys[0]) != keys[0].policy
     with monkeypatch.context() as patched, local_credentials():
         _failing_backup_store(patched, lambda r: "/run.json" in str(r.url))
-        code = cli.main(["rollback", run_id, "--config", cfg])
+        code = cli.main(["rollback", run_id, "--config", cfg, "--apply-ended"])
     out, err = capsys.readouterr()
     assert code == 3
     assert f"remediator: error: The record of run {run_id} could not be saved" in err
